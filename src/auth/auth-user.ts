@@ -1,0 +1,7 @@
+/** Who is calling, from a verified token (or a stream ticket). */
+export interface AuthUser {
+  sub: string;
+  tenantId: string;
+  /** Set for a stream ticket: the only session it may open. */
+  sessionId?: string;
+}

@@ -1,0 +1,21 @@
+import { claimsProblem } from './jwt.strategy';
+
+describe('claimsProblem', () => {
+  const now = 1_800_000_000;
+  const good = { sub: 'alice', tenant_id: 'acme', iat: now, exp: now + 60 };
+
+  it('accepts the contract’s claims', () => expect(claimsProblem(good, now)).toBeNull());
+
+  it.each([
+    ['sub missing', { ...good, sub: undefined }],
+    ['sub empty', { ...good, sub: '' }],
+    ['sub a number', { ...good, sub: 7 }],
+    ['tenant_id missing', { ...good, tenant_id: undefined }],
+    ['tenant_id not an id', { ...good, tenant_id: 'a/b' }],
+    ['exp a float', { ...good, exp: now + 0.5 }],
+    ['exp a string', { ...good, exp: String(now + 60) }],
+    ['iat missing', { ...good, iat: undefined }],
+    ['iat a string', { ...good, iat: String(now) }],
+    ['iat in the future', { ...good, iat: now + 3600 }],
+  ])('refuses %s', (_, payload) => expect(claimsProblem(payload as Record<string, unknown>, now)).not.toBeNull());
+});

@@ -1,0 +1,39 @@
+import { Injectable } from '@nestjs/common';
+import { PassportStrategy } from '@nestjs/passport';
+import { ExtractJwt, Strategy } from 'passport-jwt';
+import { isValidId } from '../common/ids';
+import { AppConfig } from '../config/app-config';
+import type { AuthUser } from './auth-user';
+
+/** Clock skew allowed between the token issuer and this service. */
+const CLOCK_TOLERANCE_SECONDS = 30;
+
+/** Reasons a verified signature still does not make a valid token; null when the claims are good. */
+export function claimsProblem(payload: Record<string, unknown>, nowSeconds: number): string | null {
+  const { sub, tenant_id, exp, iat } = payload;
+  if (typeof sub !== 'string' || sub.length === 0 || sub.length > 256) return 'sub must be a non-empty string';
+  if (!isValidId(tenant_id)) return 'tenant_id must be an id string';
+  if (!Number.isInteger(exp)) return 'exp must be integer Unix seconds';
+  if (!Number.isInteger(iat)) return 'iat must be integer Unix seconds';
+  if ((iat as number) > nowSeconds + CLOCK_TOLERANCE_SECONDS) return 'iat is in the future';
+  return null;
+}
+
+@Injectable()
+export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
+  constructor(config: AppConfig) {
+    super({
+      jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
+      secretOrKey: config.jwtSecret,
+      // HS256 only: `none`, HS512 and every asymmetric algorithm are refused by the verifier itself.
+      algorithms: ['HS256'],
+      ignoreExpiration: false,
+      jsonWebTokenOptions: { clockTolerance: CLOCK_TOLERANCE_SECONDS },
+    });
+  }
+
+  validate(payload: Record<string, unknown>): AuthUser | false {
+    if (claimsProblem(payload, Math.floor(Date.now() / 1000))) return false;
+    return { sub: payload.sub as string, tenantId: payload.tenant_id as string };
+  }
+}

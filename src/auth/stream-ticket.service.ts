@@ -1,0 +1,42 @@
+import { Injectable, UnauthorizedException } from '@nestjs/common';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { isValidId } from '../common/ids';
+import { AuraStore } from '../store/aura-store';
+import type { AuthUser } from './auth-user';
+
+export const TICKET_TTL_SECONDS = 60;
+
+interface TicketPayload {
+  sub: string;
+  tenantId: string;
+  sessionId: string;
+}
+
+/**
+ * Single-use tickets that let a browser EventSource (which cannot send headers) open one stream:
+ * 256 random bits, bound to tenant, user and session, stored with a 60 s TTL and consumed atomically.
+ */
+@Injectable()
+export class StreamTicketService {
+  constructor(private readonly store: AuraStore) {}
+
+  async issue(user: AuthUser, sessionId: string | undefined): Promise<{ ticket: string; sessionId: string; expiresAt: string }> {
+    const ticket = randomBytes(32).toString('hex');
+    const session = sessionId ?? randomUUID();
+    const payload: TicketPayload = { sub: user.sub, tenantId: user.tenantId, sessionId: session };
+    await this.store.createTicket(ticket, JSON.stringify(payload), TICKET_TTL_SECONDS);
+    return { ticket, sessionId: session, expiresAt: new Date(Date.now() + TICKET_TTL_SECONDS * 1000).toISOString() };
+  }
+
+  /** The caller a ticket stands for; 401 for a used, expired, unknown or other-session ticket. */
+  async redeem(ticket: unknown, sessionId: unknown): Promise<AuthUser> {
+    const invalid = () => new UnauthorizedException('Invalid or expired stream ticket');
+    if (typeof ticket !== 'string' || !/^[a-f0-9]{64}$/.test(ticket)) throw invalid();
+    const raw = await this.store.consumeTicket(ticket);
+    if (!raw) throw invalid();
+    const payload = JSON.parse(raw) as TicketPayload;
+    if (sessionId !== undefined && sessionId !== payload.sessionId) throw invalid();
+    if (!isValidId(payload.sessionId)) throw invalid();
+    return { sub: payload.sub, tenantId: payload.tenantId, sessionId: payload.sessionId };
+  }
+}

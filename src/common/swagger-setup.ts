@@ -1,0 +1,18 @@
+import type { INestApplication } from '@nestjs/common';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { AppConfig } from '../config/app-config';
+import { BEARER_SCHEME, TENANT_SCHEME } from './swagger';
+
+/** Swagger UI at /docs and the OpenAPI document at /docs-json, with both security schemes for "Try it out". */
+export function setupSwagger(app: INestApplication, config: AppConfig): void {
+  const builder = new DocumentBuilder()
+    .setTitle('Aura')
+    .setDescription('Live agent runs over SSE, paused for human approval (HITL) across instances via Redis.')
+    .setVersion('1.1')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'HS256 JWT with sub, tenant_id, exp, iat' }, BEARER_SCHEME)
+    .addApiKey({ type: 'apiKey', in: 'header', name: 'X-Tenant-ID', description: 'Must equal the token’s tenant_id' }, TENANT_SCHEME)
+    .addServer('/', 'This instance');
+  if (config.apiPrefix) builder.addServer(`/${config.apiPrefix}`, 'Through the gateway prefix');
+  const document = SwaggerModule.createDocument(app, builder.build());
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json', swaggerOptions: { persistAuthorization: true } });
+}

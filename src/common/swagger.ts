@@ -1,0 +1,16 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiForbiddenResponse, ApiSecurity, ApiServiceUnavailableResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
+
+export const BEARER_SCHEME = 'bearer';
+export const TENANT_SCHEME = 'tenant';
+
+/** The two security schemes every /aura route needs, and the answers they can give. */
+export const ApiAuthed = () =>
+  applyDecorators(
+    // One requirement naming both schemes: the token AND the tenant header (two entries would mean either).
+    ApiSecurity({ [BEARER_SCHEME]: [], [TENANT_SCHEME]: [] }),
+    ApiUnauthorizedResponse({ description: 'Missing, malformed, expired or wrongly signed token (decided before 400/403)' }),
+    ApiBadRequestResponse({ description: 'Missing X-Tenant-ID header, or an invalid id or body' }),
+    ApiForbiddenResponse({ description: 'Tenant ID mismatch' }),
+    ApiServiceUnavailableResponse({ description: 'Redis is unreachable; nothing was changed' }),
+  );

@@ -1,0 +1,1 @@
+export const isoNow = (ms = Date.now()): string => new Date(ms).toISOString();

@@ -1,0 +1,52 @@
+import { Transform } from 'class-transformer';
+import { IsBoolean, IsIn, IsInt, IsString, Matches, Max, Min } from 'class-validator';
+
+/** Every environment variable the service reads, with its default. The only place that knows their names. */
+export const ENV_DEFAULTS = {
+  PORT: '3000',
+  JWT_SECRET: '',
+  REDIS_URL: '',
+  HITL_TIMEOUT_SECONDS: '300',
+  SSE_HEARTBEAT_SECONDS: '15',
+  API_PREFIX: '',
+  EVENTS_BROADCAST: 'true',
+  DEMO_STEP_DELAY_MS: '300',
+  LOG_LEVEL: 'info',
+  NODE_ENV: 'production',
+  AURA_DEMO: 'false',
+  RUN_LEASE_MS: '5000',
+  RUN_TTL_SECONDS: '86400',
+  SHUTDOWN_GRACE_MS: '10000',
+  SSE_RETRY_MS: '1000',
+} as const;
+
+export type EnvName = keyof typeof ENV_DEFAULTS;
+export const ENV_NAMES = Object.keys(ENV_DEFAULTS) as EnvName[];
+
+const toInt = ({ value }: { value: unknown }) => (typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value);
+const toBool = ({ value }: { value: unknown }) => {
+  if (typeof value !== 'string') return value;
+  const v = value.trim().toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(v)) return true;
+  if (['false', '0', 'no', 'off'].includes(v)) return false;
+  return value;
+};
+
+/** The raw environment after defaults, validated field by field. */
+export class EnvSchema {
+  @Transform(toInt) @IsInt() @Min(0) @Max(65535) PORT!: number;
+  @IsString() JWT_SECRET!: string;
+  @IsString() @Matches(/^$|^rediss?:\/\/\S+$/, { message: 'REDIS_URL must be a redis:// or rediss:// URL' }) REDIS_URL!: string;
+  @Transform(toInt) @IsInt() @Min(1) @Max(86400) HITL_TIMEOUT_SECONDS!: number;
+  @Transform(toInt) @IsInt() @Min(1) @Max(3600) SSE_HEARTBEAT_SECONDS!: number;
+  @IsString() @Matches(/^([A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*)?$/, { message: 'API_PREFIX must be a path like "api" (no leading slash)' }) API_PREFIX!: string;
+  @Transform(toBool) @IsBoolean({ message: 'EVENTS_BROADCAST must be true or false' }) EVENTS_BROADCAST!: boolean;
+  @Transform(toInt) @IsInt() @Min(0) @Max(60000) DEMO_STEP_DELAY_MS!: number;
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) LOG_LEVEL!: string;
+  @IsIn(['production', 'development', 'test']) NODE_ENV!: string;
+  @Transform(toBool) @IsBoolean({ message: 'AURA_DEMO must be true or false' }) AURA_DEMO!: boolean;
+  @Transform(toInt) @IsInt() @Min(500) @Max(600000) RUN_LEASE_MS!: number;
+  @Transform(toInt) @IsInt() @Min(60) RUN_TTL_SECONDS!: number;
+  @Transform(toInt) @IsInt() @Min(0) @Max(120000) SHUTDOWN_GRACE_MS!: number;
+  @Transform(toInt) @IsInt() @Min(0) @Max(600000) SSE_RETRY_MS!: number;
+}

@@ -1,0 +1,61 @@
+import { ConfigError, loadAppConfig } from './load-config';
+
+describe('loadAppConfig', () => {
+  const base = { JWT_SECRET: 's3cret' };
+
+  it('applies the contract defaults', () => {
+    const c = loadAppConfig(base);
+    expect(c).toMatchObject({
+      port: 3000,
+      redisUrl: null,
+      hitlTimeoutSeconds: 300,
+      sseHeartbeatSeconds: 15,
+      apiPrefix: '',
+      eventsBroadcast: true,
+      demoStepDelayMs: 300,
+      logLevel: 'info',
+      demo: false,
+    });
+  });
+
+  it('reads every variable', () => {
+    const c = loadAppConfig({
+      ...base,
+      PORT: '8080',
+      REDIS_URL: 'redis://r:6379/2',
+      HITL_TIMEOUT_SECONDS: '5',
+      SSE_HEARTBEAT_SECONDS: '2',
+      API_PREFIX: 'api',
+      EVENTS_BROADCAST: 'false',
+      DEMO_STEP_DELAY_MS: '0',
+      LOG_LEVEL: 'debug',
+    });
+    expect(c).toMatchObject({ port: 8080, redisUrl: 'redis://r:6379/2', hitlTimeoutSeconds: 5, sseHeartbeatSeconds: 2, apiPrefix: 'api', eventsBroadcast: false, demoStepDelayMs: 0, logLevel: 'debug' });
+  });
+
+  it('refuses to start without JWT_SECRET, in one line', () => {
+    expect(() => loadAppConfig({})).toThrow(ConfigError);
+    expect(() => loadAppConfig({})).toThrow(/^JWT_SECRET is required[^\n]*$/);
+  });
+
+  it('generates a secret only in demo mode', () => {
+    const c = loadAppConfig({ AURA_DEMO: 'true' });
+    expect(c.jwtSecret).toMatch(/^[0-9a-f]{64}$/);
+    expect(c.jwtSecretGenerated).toBe(true);
+  });
+
+  it.each([
+    ['PORT', 'eighty'],
+    ['PORT', '70000'],
+    ['HITL_TIMEOUT_SECONDS', '0'],
+    ['HITL_TIMEOUT_SECONDS', '1.5'],
+    ['SSE_HEARTBEAT_SECONDS', '-1'],
+    ['EVENTS_BROADCAST', 'maybe'],
+    ['LOG_LEVEL', 'loud'],
+    ['REDIS_URL', 'http://x'],
+    ['API_PREFIX', '/api'],
+    ['DEMO_STEP_DELAY_MS', 'x'],
+  ])('rejects %s=%s with a one-line reason naming it', (name, value) => {
+    expect(() => loadAppConfig({ ...base, [name]: value })).toThrow(new RegExp(`^Invalid configuration: .*${name}=`));
+  });
+});

@@ -1,0 +1,54 @@
+import { randomBytes } from 'node:crypto';
+import { plainToInstance } from 'class-transformer';
+import { validateSync } from 'class-validator';
+import { AppConfig } from './app-config';
+import { ENV_DEFAULTS, ENV_NAMES, EnvSchema } from './env.schema';
+
+export class ConfigError extends Error {}
+
+/**
+ * Reads and validates the environment once. Throws ConfigError with a one-line reason;
+ * main.ts turns that into exit code 1.
+ */
+export function loadAppConfig(env: NodeJS.ProcessEnv): AppConfig {
+  const raw: Record<string, string> = {};
+  for (const name of ENV_NAMES) {
+    const value = env[name];
+    raw[name] = value === undefined || value.trim() === '' ? ENV_DEFAULTS[name] : value.trim();
+  }
+  const parsed = plainToInstance(EnvSchema, raw);
+  const errors = validateSync(parsed, { forbidUnknownValues: false });
+  if (errors.length > 0) {
+    const reasons = errors.map((e) => `${e.property}=${JSON.stringify(raw[e.property])}: ${Object.values(e.constraints ?? {}).join(', ')}`);
+    throw new ConfigError(`Invalid configuration: ${reasons.join('; ')}`);
+  }
+
+  let secret = parsed.JWT_SECRET;
+  let generated = false;
+  if (!secret) {
+    if (!parsed.AURA_DEMO) {
+      throw new ConfigError('JWT_SECRET is required (set it to the HS256 secret shared with the token issuer; or run `npm run start:demo` for a local demo)');
+    }
+    secret = randomBytes(32).toString('hex');
+    generated = true;
+  }
+
+  return new AppConfig(
+    parsed.PORT,
+    secret,
+    parsed.REDIS_URL || null,
+    parsed.HITL_TIMEOUT_SECONDS,
+    parsed.SSE_HEARTBEAT_SECONDS,
+    parsed.API_PREFIX,
+    parsed.EVENTS_BROADCAST,
+    parsed.DEMO_STEP_DELAY_MS,
+    parsed.LOG_LEVEL,
+    parsed.NODE_ENV === 'development',
+    parsed.AURA_DEMO,
+    parsed.RUN_LEASE_MS,
+    parsed.RUN_TTL_SECONDS,
+    parsed.SHUTDOWN_GRACE_MS,
+    parsed.SSE_RETRY_MS,
+    generated,
+  );
+}

@@ -1,0 +1,57 @@
+/**
+ * Publish/subscribe between instances. With Redis, one subscriber connection per process carries
+ * every channel; without it, an in-process bus serves a single instance.
+ */
+export type MessageHandler = (message: string, channel: string) => void;
+
+export abstract class Bus {
+  abstract publish(channel: string, message: string): Promise<void>;
+  /** Resolves once the subscription is active; the returned function drops this handler. */
+  abstract subscribe(channel: string, handler: MessageHandler): Promise<() => void>;
+  abstract psubscribe(pattern: string, handler: MessageHandler): Promise<() => void>;
+  /** Called after the connection came back and the subscriptions were restored. */
+  abstract onResubscribed(listener: () => void): void;
+  abstract get subscribedChannels(): number;
+}
+
+/** Handlers by channel (or pattern), reference-counted so the transport subscribes once per name. */
+export class HandlerRegistry {
+  private readonly handlers = new Map<string, Set<MessageHandler>>();
+
+  /** Returns true when this is the name's first handler. */
+  add(name: string, handler: MessageHandler): boolean {
+    let set = this.handlers.get(name);
+    const first = !set;
+    if (!set) this.handlers.set(name, (set = new Set()));
+    set.add(handler);
+    return first;
+  }
+
+  /** Returns true when the name has no handler left. */
+  remove(name: string, handler: MessageHandler): boolean {
+    const set = this.handlers.get(name);
+    if (!set || !set.delete(handler)) return false;
+    if (set.size === 0) this.handlers.delete(name);
+    return set.size === 0;
+  }
+
+  dispatch(name: string, message: string, channel: string, onError: (err: unknown) => void): void {
+    const set = this.handlers.get(name);
+    if (!set) return;
+    for (const handler of set) {
+      try {
+        handler(message, channel);
+      } catch (err) {
+        onError(err);
+      }
+    }
+  }
+
+  has(name: string): boolean {
+    return this.handlers.has(name);
+  }
+
+  get size(): number {
+    return this.handlers.size;
+  }
+}

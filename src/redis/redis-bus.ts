@@ -1,0 +1,71 @@
+import { Logger } from '@nestjs/common';
+import type Redis from 'ioredis';
+import { Bus, HandlerRegistry, MessageHandler } from './bus';
+
+/**
+ * Pub/sub over one dedicated subscriber connection shared by every session of the process.
+ * ioredis restores the subscriptions itself after a reconnect; listeners of onResubscribed then
+ * re-read the state they wait on, because messages published during the outage are gone.
+ */
+export class RedisBus extends Bus {
+  private readonly logger = new Logger('RedisBus');
+  private readonly channels = new HandlerRegistry();
+  private readonly patterns = new HandlerRegistry();
+  private readonly resubscribedListeners: (() => void)[] = [];
+  private wasDisconnected = false;
+
+  constructor(
+    private readonly publisher: Redis,
+    private readonly subscriber: Redis,
+  ) {
+    super();
+    const onError = (err: unknown) => this.logger.error(`Message handler failed: ${String(err)}`);
+    subscriber.on('message', (channel: string, message: string) => this.channels.dispatch(channel, message, channel, onError));
+    subscriber.on('pmessage', (pattern: string, channel: string, message: string) => this.patterns.dispatch(pattern, message, channel, onError));
+    subscriber.on('close', () => (this.wasDisconnected = true));
+    subscriber.on('ready', () => {
+      if (!this.wasDisconnected) return;
+      this.wasDisconnected = false;
+      // ioredis re-sends SUBSCRIBE/PSUBSCRIBE on 'ready'; give it that round trip before listeners re-read state.
+      void this.subscriber.ping().then(
+        () => this.resubscribedListeners.forEach((l) => l()),
+        () => undefined,
+      );
+    });
+  }
+
+  async publish(channel: string, message: string): Promise<void> {
+    await this.publisher.publish(channel, message);
+  }
+
+  async subscribe(channel: string, handler: MessageHandler): Promise<() => void> {
+    if (this.channels.add(channel, handler)) {
+      try {
+        await this.subscriber.subscribe(channel);
+      } catch (err) {
+        this.channels.remove(channel, handler);
+        throw err;
+      }
+    }
+    return () => {
+      if (this.channels.remove(channel, handler)) {
+        this.subscriber.unsubscribe(channel).catch((err) => this.logger.warn(`UNSUBSCRIBE ${channel} failed: ${String(err)}`));
+      }
+    };
+  }
+
+  async psubscribe(pattern: string, handler: MessageHandler): Promise<() => void> {
+    if (this.patterns.add(pattern, handler)) await this.subscriber.psubscribe(pattern);
+    return () => {
+      if (this.patterns.remove(pattern, handler)) void this.subscriber.punsubscribe(pattern).catch(() => undefined);
+    };
+  }
+
+  onResubscribed(listener: () => void): void {
+    this.resubscribedListeners.push(listener);
+  }
+
+  get subscribedChannels(): number {
+    return this.channels.size + this.patterns.size;
+  }
+}

@@ -1,0 +1,21 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { ID_PATTERN } from '../../common/ids';
+
+export class StreamQuery {
+  @ApiPropertyOptional({ description: 'The run to start or attach to; a UUID is made when absent', example: 'session-abc' })
+  @IsOptional()
+  @Matches(ID_PATTERN, { message: `sessionId must match ${ID_PATTERN.source}` })
+  sessionId?: string;
+
+  @ApiPropertyOptional({ description: 'What the agent is asked to do (used when the run starts)', maxLength: 4000 })
+  @IsOptional()
+  @IsString()
+  @MaxLength(4000)
+  prompt?: string;
+
+  @ApiPropertyOptional({ description: 'A stream ticket from POST /aura/stream-tickets, in place of the Authorization and X-Tenant-ID headers' })
+  @IsOptional()
+  @IsString()
+  ticket?: string;
+}

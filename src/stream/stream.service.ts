@@ -1,0 +1,135 @@
+import { BeforeApplicationShutdown, Injectable, Logger, MessageEvent, OnModuleInit } from '@nestjs/common';
+import { Observable, Subscriber } from 'rxjs';
+import { AppConfig } from '../config/app-config';
+import { MetricsService } from '../metrics/metrics.service';
+import { Bus } from '../redis/bus';
+import { LoggedEvent } from '../runs/run.types';
+import { AuraStore } from '../store/aura-store';
+import { KEY } from '../store/keys';
+
+const PAGE = 500;
+
+/** One open SSE response: where it stands in the run's log. */
+interface Watcher {
+  sessionId: string;
+  subscriber: Subscriber<MessageEvent>;
+  lastSeq: number;
+  /** Live events wait here while the log is being read, so none is missed or sent twice. */
+  pending: LoggedEvent[] | null;
+  closed: boolean;
+}
+
+/** `${seq} ${json}` as the store publishes it on aura:events:{sessionId}. */
+function parseLive(message: string): LoggedEvent | null {
+  const space = message.indexOf(' ');
+  const seq = Number(message.slice(0, space));
+  return space > 0 && Number.isInteger(seq) ? { seq, json: message.slice(space + 1) } : null;
+}
+
+/** The event's type, read off the JSON the engine wrote (`{"type":"…","data":…}`). */
+const typeOf = (json: string): string => json.slice(9, json.indexOf('"', 9));
+
+/**
+ * Watches runs for SSE clients: replays the log after Last-Event-ID, then follows it live through
+ * the session's channel on the shared subscriber, by seq, with no gap and no duplicate. A watcher
+ * is not the run: closing it never stops the run. One timer sends every watcher's heartbeat.
+ */
+@Injectable()
+export class StreamService implements OnModuleInit, BeforeApplicationShutdown {
+  private readonly logger = new Logger(StreamService.name);
+  private readonly watchers = new Set<Watcher>();
+  private heartbeat?: NodeJS.Timeout;
+
+  constructor(
+    private readonly store: AuraStore,
+    private readonly bus: Bus,
+    private readonly config: AppConfig,
+    private readonly metrics: MetricsService,
+  ) {}
+
+  onModuleInit(): void {
+    this.metrics.openStreamsSource = () => this.watchers.size;
+    this.heartbeat = setInterval(() => this.watchers.forEach((w) => w.subscriber.next({ comment: 'ping' } as MessageEvent)), this.config.sseHeartbeatSeconds * 1000);
+    this.heartbeat.unref();
+  }
+
+  /** Sends every open stream `retry:` and closes it without `done`: clients reconnect elsewhere with Last-Event-ID. */
+  beforeApplicationShutdown(): void {
+    clearInterval(this.heartbeat);
+    for (const w of this.watchers) this.detach(w, true);
+  }
+
+  watch(sessionId: string, afterSeq: number): Observable<MessageEvent> {
+    return new Observable<MessageEvent>((subscriber) => {
+      const w: Watcher = { sessionId, subscriber, lastSeq: afterSeq, pending: [], closed: false };
+      this.watchers.add(w);
+      // Sent at once so the headers are flushed before the first event.
+      subscriber.next({ comment: 'connected' } as MessageEvent);
+      let unsubscribe: (() => void) | undefined;
+      this.bus
+        .subscribe(KEY.eventsChannel(sessionId), (message) => {
+          const event = parseLive(message);
+          if (event) this.receive(w, event);
+        })
+        .then((unsub) => {
+          unsubscribe = unsub;
+          if (w.closed) return unsub();
+          return this.catchUp(w);
+        })
+        .catch((err) => {
+          this.logger.warn(`Stream ${sessionId}: ${String(err)}; closing with retry`);
+          this.detach(w, true);
+        });
+      return () => {
+        w.closed = true;
+        this.watchers.delete(w);
+        unsubscribe?.();
+      };
+    });
+  }
+
+  private receive(w: Watcher, event: LoggedEvent): void {
+    if (w.closed || event.seq <= w.lastSeq) return;
+    if (w.pending) {
+      w.pending.push(event);
+    } else if (event.seq === w.lastSeq + 1) {
+      this.send(w, event);
+    } else {
+      // A gap (a message lost while the subscriber reconnected, say): the log has what is missing.
+      w.pending = [event];
+      this.catchUp(w).catch((err) => {
+        this.logger.warn(`Stream ${w.sessionId}: catch-up failed: ${String(err)}`);
+        this.detach(w, true);
+      });
+    }
+  }
+
+  /** Sends what the log holds after lastSeq, then what arrived live meanwhile, then goes live. */
+  private async catchUp(w: Watcher): Promise<void> {
+    for (;;) {
+      const page = await this.store.readEvents(w.sessionId, w.lastSeq, PAGE);
+      for (const e of page) if (!w.closed) this.send(w, e);
+      if (page.length < PAGE || w.closed) break;
+    }
+    const queued = (w.pending ?? []).sort((a, b) => a.seq - b.seq);
+    w.pending = null;
+    for (const e of queued) this.receive(w, e);
+  }
+
+  private send(w: Watcher, event: LoggedEvent): void {
+    if (w.closed || event.seq <= w.lastSeq) return;
+    w.lastSeq = event.seq;
+    const type = typeOf(event.json);
+    w.subscriber.next({ id: String(event.seq), type, data: event.json });
+    if (type === 'done') this.detach(w, false);
+  }
+
+  /** Ends one response: after `done`, or with `retry:` (and the last id again) when the client should come back. */
+  private detach(w: Watcher, withRetry: boolean): void {
+    if (w.closed) return;
+    if (withRetry) w.subscriber.next({ id: String(w.lastSeq), retry: this.config.sseRetryMs } as MessageEvent);
+    w.closed = true;
+    this.watchers.delete(w);
+    w.subscriber.complete();
+  }
+}
