@@ -82,3 +82,20 @@ describe('Bad input: a clear 4xx, never a 500', () => {
     }
   });
 });
+
+describe('Draining (shutdown has begun)', () => {
+  it('answers readiness 503 and refuses new streams with 503, while liveness stays 200', async () => {
+    const app = await startApp();
+    try {
+      const { DrainState } = await import('../src/health/drain-state');
+      app.app.get(DrainState).draining = true;
+      const ready = await request(app.url).get('/health/ready').expect(503);
+      expect(ready.body.error).toMatchObject({ shutdown: { status: 'down' } });
+      await request(app.url).get('/health/live').expect(200);
+      const res = await request(app.url).get('/aura/test/stream').set(authHeaders()).expect(503);
+      expect(res.body.message).toMatch(/shutting down/);
+    } finally {
+      await app.close();
+    }
+  });
+});

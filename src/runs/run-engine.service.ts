@@ -248,7 +248,8 @@ export class RunEngine implements OnModuleInit, BeforeApplicationShutdown {
     resolve(request);
   }
 
-  private async check(requestId: string): Promise<void> {
+  /** Reads the request and resumes its run if it was decided; retries while Redis is unreachable. */
+  private async check(requestId: string, attempt = 0): Promise<void> {
     try {
       const req = await this.store.getRequest(requestId);
       if (!req) {
@@ -257,7 +258,10 @@ export class RunEngine implements OnModuleInit, BeforeApplicationShutdown {
       }
       if (req.status !== 'pending') this.resume(requestId, req);
     } catch (err) {
-      this.logger.warn(`Reading request ${requestId} failed: ${String(err)}; the next signal or reconnect retries`);
+      if (this.stopping || !this.waiters.has(requestId)) return;
+      if (attempt === 0) this.logger.warn(`Reading request ${requestId} failed (${String(err)}); retrying`);
+      await sleep(Math.min(100 * 2 ** attempt, 1000));
+      await this.check(requestId, attempt + 1);
     }
   }
 

@@ -14,8 +14,10 @@ interface Watcher {
   sessionId: string;
   subscriber: Subscriber<MessageEvent>;
   lastSeq: number;
-  /** Live events wait here while the log is being read, so none is missed or sent twice. */
+  /** Non-null while the log is being read: live events wait here, so none is missed or sent twice. */
   pending: LoggedEvent[] | null;
+  /** Set when more may have been written behind a read in progress (a reconnect during a catch-up). */
+  readAgain: boolean;
   closed: boolean;
 }
 
@@ -51,17 +53,21 @@ export class StreamService implements OnModuleInit, BeforeApplicationShutdown {
     this.metrics.openStreamsSource = () => this.watchers.size;
     this.heartbeat = setInterval(() => this.watchers.forEach((w) => w.subscriber.next({ comment: 'ping' } as MessageEvent)), this.config.sseHeartbeatSeconds * 1000);
     this.heartbeat.unref();
+    // Events published while the subscriber was reconnecting were never delivered: read them from the log.
+    this.bus.onResubscribed(() => this.watchers.forEach((w) => this.resync(w)));
   }
 
   /** Sends every open stream `retry:` and closes it without `done`: clients reconnect elsewhere with Last-Event-ID. */
-  beforeApplicationShutdown(): void {
+  async beforeApplicationShutdown(): Promise<void> {
     clearInterval(this.heartbeat);
     for (const w of this.watchers) this.detach(w, true);
+    // Let the last frames leave the sockets before the process goes.
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 
   watch(sessionId: string, afterSeq: number): Observable<MessageEvent> {
     return new Observable<MessageEvent>((subscriber) => {
-      const w: Watcher = { sessionId, subscriber, lastSeq: afterSeq, pending: [], closed: false };
+      const w: Watcher = { sessionId, subscriber, lastSeq: afterSeq, pending: [], readAgain: false, closed: false };
       this.watchers.add(w);
       // Sent at once so the headers are flushed before the first event.
       subscriber.next({ comment: 'connected' } as MessageEvent);
@@ -96,21 +102,36 @@ export class StreamService implements OnModuleInit, BeforeApplicationShutdown {
       this.send(w, event);
     } else {
       // A gap (a message lost while the subscriber reconnected, say): the log has what is missing.
-      w.pending = [event];
-      this.catchUp(w).catch((err) => {
-        this.logger.warn(`Stream ${w.sessionId}: catch-up failed: ${String(err)}`);
-        this.detach(w, true);
-      });
+      this.resync(w, event);
     }
+  }
+
+  /** Reads the log after what the watcher has sent; live events wait in `pending` meanwhile. */
+  private resync(w: Watcher, waiting?: LoggedEvent): void {
+    if (w.closed) return;
+    if (w.pending) {
+      // Already reading: read once more when done, in case the log grew behind the reader.
+      if (waiting) w.pending.push(waiting);
+      w.readAgain = true;
+      return;
+    }
+    w.pending = waiting ? [waiting] : [];
+    this.catchUp(w).catch((err) => {
+      this.logger.warn(`Stream ${w.sessionId}: reading the log failed: ${String(err)}; closing with retry`);
+      this.detach(w, true);
+    });
   }
 
   /** Sends what the log holds after lastSeq, then what arrived live meanwhile, then goes live. */
   private async catchUp(w: Watcher): Promise<void> {
-    for (;;) {
-      const page = await this.store.readEvents(w.sessionId, w.lastSeq, PAGE);
-      for (const e of page) if (!w.closed) this.send(w, e);
-      if (page.length < PAGE || w.closed) break;
-    }
+    do {
+      w.readAgain = false;
+      for (;;) {
+        const page = await this.store.readEvents(w.sessionId, w.lastSeq, PAGE);
+        for (const e of page) this.send(w, e);
+        if (page.length < PAGE || w.closed) break;
+      }
+    } while (w.readAgain && !w.closed);
     const queued = (w.pending ?? []).sort((a, b) => a.seq - b.seq);
     w.pending = null;
     for (const e of queued) this.receive(w, e);
