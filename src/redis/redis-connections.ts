@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import Redis, { RedisOptions } from 'ioredis';
 
 /** Reconnect with a capped backoff so a Redis failover is ridden out, never given up on. */
-const retryStrategy = (times: number): number => Math.min(50 * 2 ** Math.min(times, 6), 2000);
+const retryStrategy = (times: number): number => Math.min(50 * 2 ** Math.min(times, 5), 1000);
 
 /**
  * The process's two Redis connections: commands (scripts, reads, publishes) and the one subscriber

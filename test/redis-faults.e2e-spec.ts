@@ -1,0 +1,91 @@
+import Redis from 'ioredis';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import request from 'supertest';
+import { uniqueId } from './support/app';
+import { RedisProcess, ServiceProcess, waitFor } from './support/process';
+import { SseClient } from './support/sse';
+import { authHeaders } from './support/tokens';
+
+/** Redis goes away and comes back (its own redis-server, restarted on the same port with its AOF). */
+describe('Redis restart while runs are paused', () => {
+  const h = authHeaders();
+  let dir: string;
+  let redis: RedisProcess;
+  let a: ServiceProcess;
+  let b: ServiceProcess;
+  const streams: SseClient[] = [];
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'aura-redis-'));
+    redis = await RedisProcess.start(dir);
+    const env = { REDIS_URL: redis.url, RUN_LEASE_MS: '3000', SSE_HEARTBEAT_SECONDS: '1' };
+    [a, b] = await Promise.all([ServiceProcess.start(env), ServiceProcess.start(env)]);
+  });
+
+  afterAll(async () => {
+    streams.forEach((s) => s.close());
+    await Promise.all([a?.kill(), b?.kill()]);
+    await redis?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('stays up through the outage (503s, heartbeats) and applies decisions made after Redis returns within 2 s', async () => {
+    const open = (sessionId: string) => {
+      const s = new SseClient(`${a.url}/aura/test/stream?sessionId=${sessionId}`, h);
+      streams.push(s);
+      return s;
+    };
+    const [s1, s2] = [open(uniqueId('outage')), open(uniqueId('outage'))];
+    const [r1, r2] = await Promise.all([s1.hitlRequest(), s2.hitlRequest()]);
+
+    await redis.stop();
+
+    await waitFor(async () => (await fetch(`${a.url}/health/ready`)).status === 503, 5000, 'readiness 503');
+    const refused = await request(b.url).post(`/aura/hitl/approve/${r1.requestId}`).set(h);
+    expect(refused.status).toBe(503);
+    expect(refused.body.message).toMatch(/Redis is unavailable/);
+    await request(a.url).get('/health/live').expect(200);
+    const pingsBefore = s1.raw.split(': ping').length;
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(s1.raw.split(': ping').length).toBeGreaterThan(pingsBefore);
+    expect(s1.ended).toBe(false);
+
+    await redis.restart();
+    const back = Date.now();
+    await waitFor(async () => (await fetch(`${b.url}/health/ready`)).ok && (await fetch(`${a.url}/health/ready`)).ok, 3000, 'both ready again');
+    await request(b.url).post(`/aura/hitl/approve/${r1.requestId}`).set(h).expect(200);
+    // Another system's bare approval, published as soon as Redis is back.
+    const pub = new Redis(redis.url);
+    await pub.publish(`hitl:channel:${r2.sessionId}`, JSON.stringify({ type: 'approval' }));
+    pub.disconnect();
+    const decided = (s: SseClient, seq: number) => s.waitFor((es) => es.some((e) => e.id === seq + 1), 2000, 'the decision event');
+    await Promise.all([decided(s1, r1.seq), decided(s2, r2.seq)]);
+    expect(Date.now() - back).toBeLessThan(2000);
+    await Promise.all([s1.untilEnd(), s2.untilEnd()]);
+    for (const s of [s1, s2]) {
+      expect(s.events.map((e) => e.id)).toEqual(s.events.map((_, i) => i + 1));
+      expect(s.events.at(-1)?.payload).toEqual({ type: 'done', data: { status: 'completed' } });
+    }
+  });
+
+  it('applies a decision published while the paused run’s subscriber connection was down', async () => {
+    const s = new SseClient(`${a.url}/aura/test/stream?sessionId=${uniqueId('sub-kill')}`, h);
+    streams.push(s);
+    const { requestId, seq } = await s.hitlRequest();
+    const admin = new Redis(redis.url);
+    try {
+      // Cut every subscriber connection (A's included) and decide before they are back.
+      await admin.client('KILL', 'TYPE', 'pubsub');
+      await request(b.url).post(`/aura/hitl/approve/${requestId}`).set(h).expect((res) => expect([200, 503]).toContain(res.status));
+      const stored = await admin.hget(`aura:hitl:request:${requestId}`, 'status');
+      if (stored !== 'approved') await request(b.url).post(`/aura/hitl/approve/${requestId}`).set(h).expect(200);
+    } finally {
+      admin.disconnect();
+    }
+    await s.waitFor((es) => es.some((e) => e.id === seq + 1), 3000, 'the decision event');
+    await s.untilEnd();
+    expect(s.events.at(-1)?.payload).toEqual({ type: 'done', data: { status: 'completed' } });
+  });
+});
