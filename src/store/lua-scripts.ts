@@ -18,7 +18,10 @@ local function decide(rid, status, decidedAt, decidedBy, reason, sigType, ttl)
   redis.call('ZREM', 'aura:hitl:deadlines', rid)
   local f = redis.call('HMGET', key, 'tenantId', 'sessionId', 'createdMs')
   redis.call('ZREM', 'aura:hitl:index:' .. f[1] .. ':pending', rid)
-  redis.call('ZADD', 'aura:hitl:index:' .. f[1] .. ':' .. status, f[3], rid)
+  local idx = 'aura:hitl:index:' .. f[1] .. ':' .. status
+  redis.call('ZADD', idx, f[3], rid)
+  -- Decided requests leave the index once their TTL has passed, so it never outgrows what it points at.
+  redis.call('ZREMRANGEBYSCORE', idx, '-inf', tonumber(f[3]) - tonumber(ttl) * 1000)
   local sig = {type = sigType, requestId = rid, sessionId = f[2], timestamp = decidedAt}
   if decidedBy ~= '' then sig.decidedBy = decidedBy end
   if reason ~= '' then sig.reason = reason end
