@@ -59,8 +59,8 @@ describe('Approvals inbox and stream tickets (CONTRACT.md "Browsers and approver
       expect(rejected.body.items[0]).toMatchObject({ requestId: created[0], reason: 'no' });
 
       // The index is a sorted set per tenant and status, kept in step atomically with the decisions.
-      expect(await redis.zrange(`aura:hitl:index:${tenant}:pending`, 0, -1)).toEqual([created[2]]);
-      expect(await redis.zrange(`aura:hitl:index:${tenant}:approved`, 0, -1)).toEqual([created[1]]);
+      expect(await redis.zrange(`aura:hitl:index:${tenant}:pending`, '0', '-1')).toEqual([created[2]]);
+      expect(await redis.zrange(`aura:hitl:index:${tenant}:approved`, '0', '-1')).toEqual([created[1]]);
     });
 
     it('moves cancelled and expired requests out of pending too', async () => {

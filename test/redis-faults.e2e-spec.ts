@@ -77,7 +77,7 @@ describe('Redis restart while runs are paused', () => {
     const admin = new Redis(redis.url);
     try {
       // Cut every subscriber connection (A's included) and decide before they are back.
-      await admin.client('KILL', 'TYPE', 'pubsub');
+      await admin.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
       await request(b.url).post(`/aura/hitl/approve/${requestId}`).set(h).expect((res) => expect([200, 503]).toContain(res.status));
       const stored = await admin.hget(`aura:hitl:request:${requestId}`, 'status');
       if (stored !== 'approved') await request(b.url).post(`/aura/hitl/approve/${requestId}`).set(h).expect(200);

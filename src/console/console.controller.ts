@@ -1,5 +1,5 @@
 import { Controller, Get, NotFoundException, Param, Res } from '@nestjs/common';
-import { ApiExcludeController } from '@nestjs/swagger';
+import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { JwtService } from '@nestjs/jwt';
 import type { Response } from 'express';
 import { existsSync } from 'node:fs';
@@ -15,7 +15,7 @@ const FILES: Record<string, string> = { 'index.html': 'text/html', 'console.js':
  * The HITL console: static files that use only the public API (stream tickets + EventSource, the
  * HITL routes). In demo mode it is also handed a ready-made token, so it works with no set-up.
  */
-@ApiExcludeController()
+@ApiTags('console')
 @Public()
 @Controller('console')
 export class ConsoleController {
@@ -25,17 +25,26 @@ export class ConsoleController {
   ) {}
 
   @Get()
+  @ApiOperation({ summary: 'The HITL console page (HTML)' })
+  @ApiProduces('text/html')
+  @ApiOkResponse({ description: 'The console page' })
   index(@Res() res: Response): void {
     this.send(res, 'index.html');
   }
 
   @Get('config.json')
+  @ApiOperation({ summary: 'The console’s settings: a ready-made token in demo mode, nothing otherwise' })
+  @ApiOkResponse({ schema: { type: 'object', properties: { demoToken: { type: 'string' }, tenantId: { type: 'string' } } } })
   settings(): { demoToken?: string; tenantId?: string } {
     if (!this.config.demo) return {};
     return { demoToken: this.jwt.sign({ sub: 'demo-user', tenant_id: 'demo' }, { expiresIn: '12h' }), tenantId: 'demo' };
   }
 
   @Get(':file')
+  @ApiOperation({ summary: 'The console’s script and stylesheet' })
+  @ApiParam({ name: 'file', enum: Object.keys(FILES) })
+  @ApiOkResponse({ description: 'The file' })
+  @ApiNotFoundResponse({ description: 'No such console file' })
   file(@Param('file') file: string, @Res() res: Response): void {
     this.send(res, file);
   }

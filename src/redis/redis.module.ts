@@ -1,5 +1,6 @@
 import { Global, Inject, Logger, Module, OnApplicationShutdown, OnModuleInit, Optional } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
+import { MetricsService } from '../metrics/metrics.service';
 import { Bus } from './bus';
 import { InstanceId } from './instance-id';
 import { MemoryBus } from './memory-bus';
@@ -9,13 +10,17 @@ import { RedisConnections } from './redis-connections';
 /** Closes the connections last, after every other module's shutdown hook has used them. */
 class RedisLifecycle implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('Redis');
-  constructor(@Optional() @Inject(RedisConnections) private readonly connections: RedisConnections | null) {}
+  constructor(
+    @Optional() @Inject(RedisConnections) private readonly connections: RedisConnections | null,
+    private readonly metrics: MetricsService,
+  ) {}
 
   async onModuleInit(): Promise<void> {
     if (!this.connections) {
       this.logger.warn('REDIS_URL is not set: using the in-process bus and store. Run ONE instance only; state is lost on restart.');
       return;
     }
+    this.connections.onReconnecting(() => this.metrics.redisReconnects.inc());
     if (!(await this.connections.connect(5000))) this.logger.error('Redis is not reachable yet; /health/ready answers 503 until it is.');
   }
 

@@ -56,7 +56,10 @@ export class RunEngine implements OnModuleInit, BeforeApplicationShutdown {
     this.metrics.pausedRunsSource = () => this.waiters.size;
     await this.heartbeat().catch((err) => this.logger.warn(`First heartbeat failed (${String(err)}); retrying`));
     this.every(Math.max(100, Math.floor(this.config.runLeaseMs / 3)), () => this.heartbeat());
-    this.every(EXPIRY_SWEEP_MS, () => this.store.expireDue(Date.now(), 200));
+    this.every(EXPIRY_SWEEP_MS, async () => {
+      const expired = await this.store.expireDue(Date.now(), 200);
+      if (expired > 0) this.metrics.decisions.inc({ outcome: 'expired' }, expired);
+    });
     this.every(ORPHAN_SWEEP_MS, () => this.adoptOrphans());
   }
 
@@ -279,6 +282,7 @@ export class RunEngine implements OnModuleInit, BeforeApplicationShutdown {
         decidedBy: signal.decidedBy ?? 'external',
         reason: signal.reason,
       });
+      if (result.outcome === 'decided') this.metrics.decisions.inc({ outcome: result.request.status });
       if (result.outcome !== 'not_found') this.resume(signal.requestId, result.request);
       return;
     }

@@ -29,7 +29,7 @@ export class SseClient {
 
   constructor(url: string, headers: Record<string, string> = {}) {
     this.body = new Promise((resolve, reject) => {
-      this.req = http.get(url, { headers: { Accept: 'text/event-stream', ...headers } }, (res) => {
+      this.req = http.get(url, { agent: false, headers: { Accept: 'text/event-stream', ...headers } }, (res) => {
         this.status = res.statusCode ?? 0;
         this.headers = res.headers;
         res.setEncoding('utf8');

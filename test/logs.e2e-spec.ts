@@ -1,0 +1,60 @@
+import { testRedisUrl, uniqueId } from './support/app';
+import { ServiceProcess, waitFor } from './support/process';
+import { authHeaders, token } from './support/tokens';
+
+/** The log pipeline's view: the built service's stdout, one JSON object per line. */
+describe('Structured logs', () => {
+  let svc: ServiceProcess;
+  beforeAll(async () => (svc = await ServiceProcess.start({ REDIS_URL: testRedisUrl(), LOG_LEVEL: 'info' })));
+  afterAll(() => svc.kill());
+
+  const lines = () =>
+    svc.output
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown> & { req?: { id?: string; url?: string; headers?: Record<string, string> }; res?: { statusCode?: number } });
+
+  it('writes one JSON line per request with its request id (taken or generated, echoed), tenant and session; secrets redacted', async () => {
+    const secretToken = token('alice', 'acme');
+    const sessionId = uniqueId('log');
+    const res = await fetch(`${svc.url}/aura/hitl/signals/${sessionId}`, {
+      headers: { Authorization: `Bearer ${secretToken}`, 'X-Tenant-ID': 'acme', 'X-Request-ID': 'req-log-1', Cookie: 'sid=cookie-secret' },
+    });
+    expect(res.status).toBe(404);
+    expect(res.headers.get('x-request-id')).toBe('req-log-1');
+    const generated = await fetch(`${svc.url}/health/live`);
+    expect(generated.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+
+    await waitFor(() => lines().some((l) => l.req?.id === 'req-log-1'), 3000, 'the request log line');
+    const line = lines().find((l) => l.req?.id === 'req-log-1')!;
+    expect(line).toMatchObject({ level: 30, tenantId: 'acme', userId: 'alice', sessionId, res: { statusCode: 404 } });
+    expect(line.req?.headers?.authorization).toBe('[Redacted]');
+    expect(line.req?.headers?.cookie).toBe('[Redacted]');
+    expect(svc.output).not.toContain(secretToken);
+    expect(svc.output).not.toContain('cookie-secret');
+  });
+
+  it('never writes a stream ticket', async () => {
+    const issued = await fetch(`${svc.url}/aura/stream-tickets`, { method: 'POST', headers: { ...authHeaders(), 'Content-Type': 'application/json' }, body: '{}' });
+    const { ticket } = (await issued.json()) as { ticket: string };
+    const ctrl = new AbortController();
+    const stream = await fetch(`${svc.url}/aura/test/stream?ticket=${ticket}`, { signal: ctrl.signal });
+    expect(stream.status).toBe(200);
+    ctrl.abort();
+    await fetch(`${svc.url}/aura/test/stream?ticket=${ticket}`).then((r) => expect(r.status).toBe(401));
+    await waitFor(() => lines().filter((l) => l.req?.url?.includes('ticket=')).length >= 2, 3000, 'the stream log lines');
+    expect(lines().filter((l) => l.req?.url?.includes('ticket=')).every((l) => l.req?.url?.includes('ticket=[Redacted]'))).toBe(true);
+    expect(svc.output).not.toContain(ticket);
+  });
+
+  it('honours LOG_LEVEL: probes are not logged, and warn hides info', async () => {
+    const quiet = await ServiceProcess.start({ REDIS_URL: testRedisUrl(), LOG_LEVEL: 'warn' });
+    try {
+      await fetch(`${quiet.url}/aura/hitl/requests/x`);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(quiet.output.split('\n').filter((l) => l.includes('"level":30'))).toEqual([]);
+    } finally {
+      await quiet.kill();
+    }
+  });
+});

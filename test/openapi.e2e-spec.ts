@@ -1,0 +1,67 @@
+import SwaggerParser from '@apidevtools/swagger-parser';
+import request from 'supertest';
+import { startApp, TestApp } from './support/app';
+
+interface Layer {
+  route?: { path: string; methods: Record<string, boolean> };
+}
+
+describe('OpenAPI document (/docs-json)', () => {
+  let app: TestApp;
+  let doc: { paths: Record<string, Record<string, { responses: Record<string, unknown>; security?: unknown[] }>>; components: { securitySchemes: Record<string, unknown> } };
+
+  beforeAll(async () => {
+    app = await startApp();
+    doc = (await request(app.url).get('/docs-json').expect(200)).body;
+  });
+  afterAll(() => app.close());
+
+  it('is a valid OpenAPI 3 document', async () => {
+    const copy = JSON.parse(JSON.stringify(doc));
+    await expect(SwaggerParser.validate(copy)).resolves.toBeDefined();
+    expect((doc as unknown as { openapi: string }).openapi).toMatch(/^3\./);
+  });
+
+  it('documents every route the app serves', () => {
+    const router = (app.app.getHttpAdapter().getInstance() as { router: { stack: Layer[] } }).router;
+    const served = router.stack
+      .filter((l) => l.route)
+      .flatMap((l) => Object.keys(l.route!.methods).map((m) => `${m.toUpperCase()} ${l.route!.path.replace(/:(\w+)/g, '{$1}')}`))
+      // Swagger's own pages, and the catch-all that answers 404, are not API routes.
+      .filter((r) => !/ \/docs/.test(r) && !r.includes('*'));
+    expect(served.length).toBeGreaterThan(10);
+    const documented = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
+    expect(documented.sort()).toEqual(expect.arrayContaining(served.sort()));
+    for (const route of ['GET /aura/test/stream', 'GET /aura/hitl/requests/{requestId}', 'POST /aura/hitl/approve/{requestId}', 'POST /aura/hitl/reject/{requestId}', 'GET /aura/hitl/signals/{sessionId}', 'GET /aura/hitl/requests', 'POST /aura/runs/{sessionId}/cancel', 'POST /aura/stream-tickets', 'GET /health/live', 'GET /health/ready', 'GET /metrics']) {
+      expect(served).toContain(route);
+    }
+  });
+
+  it('declares the bearer JWT and X-Tenant-ID schemes, required together on every /aura route', () => {
+    expect(doc.components.securitySchemes).toMatchObject({
+      bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+      tenant: { type: 'apiKey', in: 'header', name: 'X-Tenant-ID' },
+    });
+    for (const [path, ops] of Object.entries(doc.paths)) {
+      if (!path.startsWith('/aura/')) continue;
+      for (const op of Object.values(ops)) expect(op.security).toEqual([{ bearer: [], tenant: [] }]);
+    }
+  });
+
+  it('lists the status codes of the decision routes', () => {
+    const approve = doc.paths['/aura/hitl/approve/{requestId}'].post.responses;
+    expect(Object.keys(approve).sort()).toEqual(['200', '400', '401', '403', '404', '409', '503']);
+    const list = doc.paths['/aura/hitl/requests'].get.responses;
+    expect(Object.keys(list)).toEqual(expect.arrayContaining(['200', '400', '401', '403']));
+  });
+
+  it('documents each SSE event type’s data', () => {
+    const content = (doc.paths['/aura/test/stream'].get.responses['200'] as { content: Record<string, { schema: { properties: Record<string, unknown> } }> }).content;
+    expect(Object.keys(content['text/event-stream'].schema.properties).sort()).toEqual(['content', 'done', 'error', 'hitl', 'plan_step', 'thought', 'tool_execution']);
+  });
+
+  it('serves the Swagger UI at /docs', async () => {
+    const res = await request(app.url).get('/docs').redirects(1).expect(200);
+    expect(res.text).toContain('swagger-ui');
+  });
+});
