@@ -1,0 +1,25 @@
+import { decodeCursor, encodeCursor, requestFromFields, requestToFields } from './record-codec';
+
+describe('record codec', () => {
+  it('round-trips a request through Redis hash fields, in the contract’s key order', () => {
+    const req = {
+      requestId: 'r1', sessionId: 's1', tenantId: 't', userId: 'u', toolName: 'send', params: { a: [1, {}], b: null },
+      message: 'm', status: 'approved' as const, createdAt: '2026-01-01T00:00:00.000Z', expiresAt: '2026-01-01T00:05:00.000Z',
+      decidedAt: '2026-01-01T00:01:00.000Z', decidedBy: 'bob', reason: 'why',
+    };
+    const back = requestFromFields(requestToFields(req));
+    expect(back).toEqual(req);
+    expect(Object.keys(back)).toEqual(Object.keys(req));
+  });
+
+  it('leaves optional fields out when absent', () => {
+    const f = requestToFields({ requestId: 'r', sessionId: 's', tenantId: 't', userId: 'u', toolName: 'x', params: {}, message: '', status: 'pending', createdAt: '2026-01-01T00:00:00.000Z', expiresAt: '2026-01-01T00:00:01.000Z' });
+    expect(Object.keys(requestFromFields(f))).not.toContain('decidedAt');
+  });
+
+  it('round-trips an inbox cursor and refuses anything it did not issue', () => {
+    expect(decodeCursor(encodeCursor(1700000000000, 'req-1'))).toEqual({ score: 1700000000000, requestId: 'req-1' });
+    expect(decodeCursor('bm9wZQ')).toBeNull();
+    expect(decodeCursor(Buffer.from('12:../x').toString('base64url'))).toBeNull();
+  });
+});

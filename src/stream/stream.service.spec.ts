@@ -1,0 +1,97 @@
+import { MessageEvent } from '@nestjs/common';
+import { AppConfig } from '../config/app-config';
+import { loadAppConfig } from '../config/load-config';
+import { MetricsService } from '../metrics/metrics.service';
+import { MemoryBus } from '../redis/memory-bus';
+import { RunRecord } from '../runs/run.types';
+import { MemoryAuraStore } from '../store/memory-aura-store';
+import { KEY } from '../store/keys';
+import { StreamService } from './stream.service';
+
+describe('StreamService', () => {
+  const config: AppConfig = loadAppConfig({ JWT_SECRET: 'x', SSE_HEARTBEAT_SECONDS: '1' });
+  let bus: MemoryBus;
+  let store: MemoryAuraStore;
+  let service: StreamService;
+  const run: RunRecord = { sessionId: 's1', tenantId: 't', userId: 'u', prompt: '', status: 'running', cursor: 0, seq: 0, requestId: null, owner: 'me', createdAt: new Date().toISOString() };
+  const tick = () => new Promise((r) => setTimeout(r, 5));
+
+  const append = async (n: number, type = 'thought') => {
+    const current = (await store.getRun('s1'))!;
+    for (let i = 0; i < n; i++) {
+      const r = await store.append({ sessionId: 's1', owner: 'me', expectCursor: current.cursor + i, nextCursor: current.cursor + i + 1, status: type === 'done' ? 'completed' : 'running', events: [{ type: type as 'thought', data: { i } }], broadcasts: [] });
+      expect(r.ok).toBe(true);
+    }
+  };
+
+  const collect = (afterSeq: number) => {
+    const got: MessageEvent[] = [];
+    let completed = false;
+    const sub = service.watch('s1', afterSeq).subscribe({ next: (m) => got.push(m), complete: () => (completed = true) });
+    return { got, ids: () => got.filter((m) => m.id !== undefined && m.type).map((m) => Number(m.id)), done: () => completed, sub };
+  };
+
+  beforeEach(async () => {
+    bus = new MemoryBus();
+    store = new MemoryAuraStore(bus, 3600);
+    service = new StreamService(store, bus, config, new MetricsService());
+    service.onModuleInit();
+    await store.createRun(run);
+  });
+
+  afterEach(() => service.beforeApplicationShutdown());
+
+  it('sends a connected comment, replays after Last-Event-ID, then follows live, each id once', async () => {
+    await append(3);
+    const w = collect(1);
+    await tick();
+    expect(w.got[0]).toEqual({ comment: 'connected' });
+    expect(w.ids()).toEqual([2, 3]);
+    await append(2);
+    await tick();
+    expect(w.ids()).toEqual([2, 3, 4, 5]);
+    w.sub.unsubscribe();
+  });
+
+  it('fills a gap in live messages from the log and drops duplicates', async () => {
+    // The store publishes on a bus nobody hears: this test plays the channel by hand, losing event 2.
+    store = new MemoryAuraStore(new MemoryBus(), 3600);
+    service = new StreamService(store, bus, config, new MetricsService());
+    await store.createRun(run);
+    await append(1);
+    const w = collect(0);
+    await tick();
+    expect(w.ids()).toEqual([1]);
+    await append(2);
+    const log = await store.readEvents('s1', 0, 10);
+    const channel = KEY.eventsChannel('s1');
+    bus.deliver(channel, `3 ${log[2].json}`);
+    bus.deliver(channel, `3 ${log[2].json}`);
+    await tick();
+    expect(w.ids()).toEqual([1, 2, 3]);
+    bus.deliver(channel, `2 ${log[1].json}`);
+    await tick();
+    expect(w.ids()).toEqual([1, 2, 3]);
+    w.sub.unsubscribe();
+  });
+
+  it('completes after done, and ignores junk on the channel', async () => {
+    const w = collect(0);
+    await tick();
+    bus.deliver(KEY.eventsChannel('s1'), 'garbage');
+    await append(1, 'done');
+    await tick();
+    expect(w.ids()).toEqual([1]);
+    expect(w.got.at(-1)?.type).toBe('done');
+    expect(w.done()).toBe(true);
+  });
+
+  it('on shutdown sends retry with the last id and completes without done', async () => {
+    await append(2);
+    const w = collect(0);
+    await tick();
+    await service.beforeApplicationShutdown();
+    expect(w.got.at(-1)).toEqual({ id: '2', retry: config.sseRetryMs });
+    expect(w.done()).toBe(true);
+  });
+});
