@@ -99,3 +99,26 @@ describe('Draining (shutdown has begun)', () => {
     }
   });
 });
+
+describe('lastEventId query parameter', () => {
+  it('resumes after it when the Last-Event-ID header is absent (the header wins when both are sent)', async () => {
+    const app = await startApp();
+    const h = authHeaders();
+    try {
+      const sessionId = uniqueId('leid-q');
+      const first = new SseClient(`${app.url}/aura/test/stream?sessionId=${sessionId}`, h);
+      const { requestId } = await first.hitlRequest();
+      await request(app.url).post(`/aura/hitl/approve/${requestId}`).set(h).expect(200);
+      await first.untilEnd();
+      const byQuery = new SseClient(`${app.url}/aura/test/stream?sessionId=${sessionId}&lastEventId=10`, h);
+      await byQuery.untilEnd();
+      expect(byQuery.events.map((e) => e.id)).toEqual([11, 12, 13]);
+      const both = new SseClient(`${app.url}/aura/test/stream?sessionId=${sessionId}&lastEventId=10`, { ...h, 'Last-Event-ID': '12' });
+      await both.untilEnd();
+      expect(both.events.map((e) => e.id)).toEqual([13]);
+      await request(app.url).get(`/aura/test/stream?sessionId=${sessionId}&lastEventId=x`).set(h).expect(400);
+    } finally {
+      await app.close();
+    }
+  });
+});

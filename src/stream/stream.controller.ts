@@ -53,7 +53,7 @@ export class StreamController {
       throw new BadRequestException('sessionId does not match the stream ticket');
     }
     const sessionId = user.sessionId ?? query.sessionId ?? randomUUID();
-    const afterSeq = parseLastEventId(lastEventId);
+    const afterSeq = parseLastEventId(lastEventId ?? query.lastEventId);
     const run = await this.engine.open(sessionId, user, query.prompt ?? '');
     if (afterSeq > run.seq) throw new BadRequestException(`Last-Event-ID ${afterSeq} is ahead of the run (last event ${run.seq})`);
     res.setHeader('X-Session-ID', sessionId);

@@ -1,4 +1,5 @@
 import { BeforeApplicationShutdown, Injectable, Logger, MessageEvent, OnModuleInit } from '@nestjs/common';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Observable, Subscriber } from 'rxjs';
 import { AppConfig } from '../config/app-config';
 import { MetricsService } from '../metrics/metrics.service';
@@ -116,14 +117,29 @@ export class StreamService implements OnModuleInit, BeforeApplicationShutdown {
       return;
     }
     w.pending = waiting ? [waiting] : [];
-    this.catchUp(w).catch((err) => {
-      this.logger.warn(`Stream ${w.sessionId}: reading the log failed: ${String(err)}; closing with retry`);
-      this.detach(w, true);
-    });
+    void this.catchUp(w);
   }
 
-  /** Sends what the log holds after lastSeq, then what arrived live meanwhile, then goes live. */
+  /**
+   * Sends what the log holds after lastSeq, then what arrived live meanwhile, then goes live.
+   * While Redis is unreachable it keeps trying (the stream stays open, heartbeats go on).
+   */
   private async catchUp(w: Watcher): Promise<void> {
+    for (let attempt = 0; !w.closed; attempt++) {
+      try {
+        await this.readLog(w);
+        break;
+      } catch (err) {
+        if (attempt === 0) this.logger.warn(`Stream ${w.sessionId}: reading the log failed (${String(err)}); retrying`);
+        await sleep(Math.min(100 * 2 ** attempt, 1000));
+      }
+    }
+    const queued = (w.pending ?? []).sort((a, b) => a.seq - b.seq);
+    w.pending = null;
+    for (const e of queued) this.receive(w, e);
+  }
+
+  private async readLog(w: Watcher): Promise<void> {
     do {
       w.readAgain = false;
       for (;;) {
@@ -132,9 +148,6 @@ export class StreamService implements OnModuleInit, BeforeApplicationShutdown {
         if (page.length < PAGE || w.closed) break;
       }
     } while (w.readAgain && !w.closed);
-    const queued = (w.pending ?? []).sort((a, b) => a.seq - b.seq);
-    w.pending = null;
-    for (const e of queued) this.receive(w, e);
   }
 
   private send(w: Watcher, event: LoggedEvent): void {

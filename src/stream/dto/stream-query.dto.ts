@@ -14,6 +14,11 @@ export class StreamQuery {
   @MaxLength(4000)
   prompt?: string;
 
+  @ApiPropertyOptional({ description: 'Resume after this event id, for clients that cannot send the Last-Event-ID header (the header wins)', example: '7' })
+  @IsOptional()
+  @Matches(/^\d{1,15}$/, { message: 'lastEventId must be an event id (a non-negative integer)' })
+  lastEventId?: string;
+
   @ApiPropertyOptional({ description: 'A stream ticket from POST /aura/stream-tickets, in place of the Authorization and X-Tenant-ID headers' })
   @IsOptional()
   @IsString()
