@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Env } from './app';
 import { TEST_SECRET } from './tokens';
 
+/** A free TCP port on loopback. */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
