@@ -39,7 +39,7 @@ async function bootstrap(): Promise<void> {
     process.once(signal, () => setTimeout(() => process.exit(1), config.shutdownGraceMs).unref());
   }
   await app.listen(config.port);
-  if (config.demo) {
+  if (config.demo && config.jwtSecretGenerated) {
     const token = app.get(JwtService).sign({ sub: 'demo-user', tenant_id: 'demo' }, { expiresIn: '24h' });
     printDemoBanner(config, token);
   }

@@ -37,7 +37,7 @@ describe('HITL console in Chromium', () => {
     if (!existsSync(CHROMIUM)) throw new Error(`No Chromium at ${CHROMIUM}: run \`apt-get install chromium\` (Debian) to run the browser tests`);
     mkdirSync(ARTIFACTS, { recursive: true });
     [app, browser] = await Promise.all([
-      startApp({ AURA_DEMO: 'true', DEMO_STEP_DELAY_MS: '50' }),
+      startApp({ AURA_DEMO: 'true', JWT_SECRET: '', DEMO_STEP_DELAY_MS: '50' }),
       chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS }),
     ]);
   }, 30000);
@@ -241,7 +241,7 @@ describe('HITL console in Chromium', () => {
   });
 
   it('works at /console/ and behind an API prefix, calling only URLs relative to the page', async () => {
-    const prefixed = await startApp({ AURA_DEMO: 'true', DEMO_STEP_DELAY_MS: '20', API_PREFIX: 'api' });
+    const prefixed = await startApp({ AURA_DEMO: 'true', JWT_SECRET: '', DEMO_STEP_DELAY_MS: '20', API_PREFIX: 'api' });
     try {
       const requested: string[] = [];
       page.on('request', (req) => requested.push(req.url()));

@@ -57,3 +57,23 @@ describe('The built service (node dist/main.js)', () => {
     expect(res.stderr.trim()).toMatch(/^aura: Invalid configuration: HITL_TIMEOUT_SECONDS="soon"/);
   });
 });
+
+describe('Demo mode never hands out tokens signed with a configured secret', () => {
+  it('gives /console/config.json a token only when the secret was generated for the demo', async () => {
+    // One app at a time: passport keeps one 'jwt' strategy per process, so two secrets cannot coexist here.
+    const generated = await startApp({ REDIS_URL: '', AURA_DEMO: 'true', JWT_SECRET: '' });
+    try {
+      const demo = await request(generated.url).get('/console/config.json').expect(200);
+      expect(demo.body).toEqual({ demoToken: expect.any(String), tenantId: 'demo' });
+      await request(generated.url).get('/aura/hitl/requests').set({ Authorization: `Bearer ${demo.body.demoToken}`, 'X-Tenant-ID': 'demo' }).expect(200);
+    } finally {
+      await generated.close();
+    }
+    const configured = await startApp({ REDIS_URL: '', AURA_DEMO: 'true' });
+    try {
+      expect((await request(configured.url).get('/console/config.json').expect(200)).body).toEqual({});
+    } finally {
+      await configured.close();
+    }
+  });
+});

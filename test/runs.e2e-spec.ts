@@ -176,3 +176,72 @@ describe('Durable runs across real processes', () => {
     expect(again.events.at(-1)?.payload.data.status).toBe('completed');
   });
 });
+
+describe('Decisions while the owning instance is dead', () => {
+  const h = authHeaders('alice', 'acme');
+  const env = { REDIS_URL: testRedisUrl(), RUN_LEASE_MS: '2000', DEMO_STEP_DELAY_MS: '10' };
+  let a: ServiceProcess;
+  let b: ServiceProcess;
+  const streams: SseClient[] = [];
+  beforeEach(async () => {
+    [a, b] = await Promise.all([ServiceProcess.start(env), ServiceProcess.start(env)]);
+  });
+  afterEach(async () => {
+    streams.splice(0).forEach((s) => s.close());
+    await Promise.all([a.kill(), b.kill()]);
+  });
+  const pausedThenKilled = async () => {
+    const sessionId = uniqueId('dead');
+    const s = new SseClient(`${a.url}/aura/test/stream?sessionId=${sessionId}`, h);
+    streams.push(s);
+    const r = await s.hitlRequest();
+    await a.kill('SIGKILL');
+    return { ...r, sessionId };
+  };
+
+  it('a full-form approval published by another system is applied at once, and the run finishes after takeover', async () => {
+    const { sessionId, requestId, seq } = await pausedThenKilled();
+    const { default: Redis } = await import('ioredis');
+    const pub = new Redis(testRedisUrl());
+    await pub.publish(`hitl:channel:${sessionId}`, JSON.stringify({ type: 'approval', requestId, decidedBy: 'erp' }));
+    // A request id published on another session's channel decides nothing.
+    const other = new SseClient(`${b.url}/aura/test/stream?sessionId=${uniqueId('other')}`, h);
+    streams.push(other);
+    const otherReq = await other.hitlRequest();
+    await pub.publish(`hitl:channel:${sessionId}`, JSON.stringify({ type: 'rejection', requestId: otherReq.requestId }));
+    pub.disconnect();
+    await new Promise((r) => setTimeout(r, 300));
+    const req = await request(b.url).get(`/aura/hitl/requests/${requestId}`).set(h).expect(200);
+    expect(req.body).toMatchObject({ status: 'approved', decidedBy: 'erp' });
+    expect((await request(b.url).get(`/aura/hitl/requests/${otherReq.requestId}`).set(h).expect(200)).body.status).toBe('pending');
+    const rest = new SseClient(`${b.url}/aura/test/stream?sessionId=${sessionId}`, { ...h, 'Last-Event-ID': String(seq) });
+    streams.push(rest);
+    await rest.untilEnd(10000);
+    expect(rest.events.map((e) => e.id)).toEqual(Array.from({ length: 13 - seq }, (_, i) => seq + 1 + i));
+    expect(rest.events.at(-1)?.payload.data.status).toBe('completed');
+  });
+
+  it('cancel after an approval nobody has applied yet logs the approval, then done {cancelled}', async () => {
+    const { sessionId, requestId } = await pausedThenKilled();
+    await request(b.url).post(`/aura/hitl/approve/${requestId}`).set(h).expect(200);
+    await request(b.url).post(`/aura/runs/${sessionId}/cancel`).set(h).expect(200);
+    const replay = new SseClient(`${b.url}/aura/test/stream?sessionId=${sessionId}`, h);
+    streams.push(replay);
+    await replay.untilEnd();
+    expect(replay.events.slice(-2).map((e) => e.payload)).toEqual([
+      { type: 'hitl', data: { requestId, sessionId, requiresApproval: false, status: 'approved' } },
+      { type: 'done', data: { status: 'cancelled' } },
+    ]);
+    expect((await request(b.url).get(`/aura/hitl/requests/${requestId}`).set(h).expect(200)).body.status).toBe('approved');
+  });
+
+  it('cancel after a rejection nobody has applied yet is 409, and the run still ends rejected', async () => {
+    const { sessionId, requestId } = await pausedThenKilled();
+    await request(b.url).post(`/aura/hitl/reject/${requestId}`).set(h).send({ reason: 'no' }).expect(200);
+    await request(b.url).post(`/aura/runs/${sessionId}/cancel`).set(h).expect(409);
+    const replay = new SseClient(`${b.url}/aura/test/stream?sessionId=${sessionId}`, h);
+    streams.push(replay);
+    await replay.untilEnd(10000);
+    expect(replay.events.at(-1)?.payload).toEqual({ type: 'done', data: { status: 'rejected' } });
+  });
+});

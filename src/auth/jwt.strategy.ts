@@ -5,7 +5,7 @@ import { isValidId } from '../common/ids';
 import { AppConfig } from '../config/app-config';
 import type { AuthUser } from './auth-user';
 
-/** Clock skew allowed between the token issuer and this service. */
+/** Clock skew allowed for `iat` (an issuer whose clock runs slightly ahead). */
 const CLOCK_TOLERANCE_SECONDS = 30;
 
 /** Reasons a verified signature still does not make a valid token; null when the claims are good. */
@@ -27,8 +27,8 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
       secretOrKey: config.jwtSecret,
       // HS256 only: `none`, HS512 and every asymmetric algorithm are refused by the verifier itself.
       algorithms: ['HS256'],
+      // The contract: an expired token is 401, with no grace.
       ignoreExpiration: false,
-      jsonWebTokenOptions: { clockTolerance: CLOCK_TOLERANCE_SECONDS },
     });
   }
 

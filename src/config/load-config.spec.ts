@@ -59,3 +59,13 @@ describe('loadAppConfig', () => {
     expect(() => loadAppConfig({ ...base, [name]: value })).toThrow(new RegExp(`^Invalid configuration: .*${name}=`));
   });
 });
+
+describe('loadAppConfig cross-checks', () => {
+  it('refuses a RUN_TTL_SECONDS that would let requests vanish before they expire', () => {
+    expect(() => loadAppConfig({ JWT_SECRET: 'x', RUN_TTL_SECONDS: '300', HITL_TIMEOUT_SECONDS: '300' })).toThrow(/RUN_TTL_SECONDS \(300\) must exceed HITL_TIMEOUT_SECONDS/);
+  });
+
+  it('never echoes a secret or a Redis URL in its reason', () => {
+    expect(() => loadAppConfig({ JWT_SECRET: 'x', REDIS_URL: 'http://user:pw@host' })).toThrow(/^Invalid configuration: REDIS_URL=\(hidden\)/);
+  });
+});

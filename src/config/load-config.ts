@@ -6,6 +6,8 @@ import { ENV_DEFAULTS, ENV_NAMES, EnvSchema } from './env.schema';
 
 export class ConfigError extends Error {}
 
+const SECRET_NAMES = ['JWT_SECRET', 'REDIS_URL'];
+
 /**
  * Reads and validates the environment once. Throws ConfigError with a one-line reason;
  * main.ts turns that into exit code 1.
@@ -19,8 +21,16 @@ export function loadAppConfig(env: NodeJS.ProcessEnv): AppConfig {
   const parsed = plainToInstance(EnvSchema, raw);
   const errors = validateSync(parsed, { forbidUnknownValues: false });
   if (errors.length > 0) {
-    const reasons = errors.map((e) => `${e.property}=${JSON.stringify(raw[e.property])}: ${Object.values(e.constraints ?? {}).join(', ')}`);
+    // Secrets (and URLs, which may carry credentials) are named, never echoed.
+    const shown = (name: string) => (SECRET_NAMES.includes(name) ? '(hidden)' : JSON.stringify(raw[name]));
+    const reasons = errors.map((e) => `${e.property}=${shown(e.property)}: ${Object.values(e.constraints ?? {}).join(', ')}`);
     throw new ConfigError(`Invalid configuration: ${reasons.join('; ')}`);
+  }
+
+  if (parsed.RUN_TTL_SECONDS < parsed.HITL_TIMEOUT_SECONDS + 60) {
+    throw new ConfigError(
+      `Invalid configuration: RUN_TTL_SECONDS (${parsed.RUN_TTL_SECONDS}) must exceed HITL_TIMEOUT_SECONDS (${parsed.HITL_TIMEOUT_SECONDS}) by at least 60, or requests would vanish before they expire`,
+    );
   }
 
   let secret = parsed.JWT_SECRET;

@@ -36,7 +36,8 @@ export class ConsoleController {
   @ApiOperation({ summary: 'The console’s settings: a ready-made token in demo mode, nothing otherwise' })
   @ApiOkResponse({ schema: { type: 'object', properties: { demoToken: { type: 'string' }, tenantId: { type: 'string' } } } })
   settings(): { demoToken?: string; tenantId?: string } {
-    if (!this.config.demo) return {};
+    // Only a secret generated for this demo process is ever used to hand out tokens.
+    if (!this.config.demo || !this.config.jwtSecretGenerated) return {};
     return { demoToken: this.jwt.sign({ sub: 'demo-user', tenant_id: 'demo' }, { expiresIn: '12h' }), tenantId: 'demo' };
   }
 

@@ -4,11 +4,13 @@ import { isoNow } from '../common/time';
 import { MetricsService } from '../metrics/metrics.service';
 import { Bus } from '../redis/bus';
 import { AuraStore } from '../store/aura-store';
-import { HITL_CHANNEL_PATTERN, HitlSignal, STATUS_FOR_SIGNAL, SignalType } from './hitl.types';
+import { HITL_CHANNEL_PATTERN, HitlRequest, HitlSignal, STATUS_FOR_SIGNAL, SignalType } from './hitl.types';
 
 const CHANNEL_PREFIX = HITL_CHANNEL_PATTERN.slice(0, -1);
 const SIGNAL_TYPES = Object.keys(STATUS_FOR_SIGNAL) as SignalType[];
 const MAX_TEXT = 1000;
+
+export type SignalListener = (signal: HitlSignal, request?: HitlRequest) => void;
 
 /**
  * The one listener on hitl:channel:* for the whole process (one PSUBSCRIBE on the shared subscriber).
@@ -19,7 +21,7 @@ const MAX_TEXT = 1000;
 @Injectable()
 export class HitlSignalService implements OnModuleInit {
   private readonly logger = new Logger(HitlSignalService.name);
-  private readonly listeners: ((signal: HitlSignal) => void)[] = [];
+  private readonly listeners: SignalListener[] = [];
 
   constructor(
     private readonly bus: Bus,
@@ -27,13 +29,18 @@ export class HitlSignalService implements OnModuleInit {
     private readonly metrics: MetricsService,
   ) {}
 
-  async onModuleInit(): Promise<void> {
-    await this.bus.psubscribe(HITL_CHANNEL_PATTERN, (message, channel) => {
-      this.handle(message, channel).catch((err) => this.logger.error(`Signal on ${channel} failed: ${String(err)}`));
-    });
+  onModuleInit(): void {
+    // Not awaited: with Redis down at start-up the subscription waits in ioredis's queue, and the
+    // service must still start (and answer readiness 503) meanwhile.
+    this.bus
+      .psubscribe(HITL_CHANNEL_PATTERN, (message, channel) => {
+        this.handle(message, channel).catch((err) => this.logger.error(`Signal on ${channel} failed: ${String(err)}`));
+      })
+      .catch((err) => this.logger.error(`PSUBSCRIBE ${HITL_CHANNEL_PATTERN} failed: ${String(err)}`));
   }
 
-  onSignal(listener: (signal: HitlSignal) => void): void {
+  /** Listeners get each well-formed signal, with the request's stored state when this instance read it. */
+  onSignal(listener: SignalListener): void {
     this.listeners.push(listener);
   }
 
@@ -46,11 +53,27 @@ export class HitlSignalService implements OnModuleInit {
     }
     const signal = this.parse(message, sessionId);
     if (!signal) return;
-    if (signal.requestId) {
-      this.listeners.forEach((l) => l(signal as HitlSignal));
+    if (!signal.requestId) {
+      await this.decideBare(signal.type, sessionId, signal.decidedBy, signal.reason);
       return;
     }
-    await this.decideBare(signal.type, sessionId, signal.decidedBy, signal.reason);
+    let request: HitlRequest | undefined;
+    if (signal.type === 'approval' || signal.type === 'rejection') {
+      // Our own decisions arrive already stored (the script answers conflict with the stored state);
+      // another system's full-form signal decides the request here, on every instance: one wins.
+      const result = await this.store.decide(
+        signal.requestId,
+        { status: STATUS_FOR_SIGNAL[signal.type], decidedAt: isoNow(), decidedBy: signal.decidedBy ?? 'external', reason: signal.reason },
+        { sessionId },
+      );
+      if (result.outcome === 'not_found') {
+        this.logger.warn(`Ignored a ${signal.type} signal on hitl:channel:${sessionId}: no request ${signal.requestId} in this session`);
+        return;
+      }
+      if (result.outcome === 'decided') this.metrics.decisions.inc({ outcome: result.request.status });
+      request = result.request;
+    }
+    this.listeners.forEach((l) => l(signal as HitlSignal, request));
   }
 
   private parse(message: string, sessionId: string): (Omit<HitlSignal, 'requestId'> & { requestId?: string }) | null {
@@ -76,7 +99,7 @@ export class HitlSignalService implements OnModuleInit {
       sessionId,
       decidedBy: text(b.decidedBy),
       reason: text(b.reason),
-      timestamp: typeof b.timestamp === 'string' ? b.timestamp : isoNow(),
+      timestamp: isoNow(),
     };
   }
 

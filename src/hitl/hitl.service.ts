@@ -22,7 +22,7 @@ export class HitlService {
 
   /** Exactly one decision wins, whichever instance it reaches; the others get 409 with the current object. */
   async decide(requestId: string, user: AuthUser, status: Extract<DecisionStatus, 'approved' | 'rejected'>, reason?: string): Promise<HitlRequest> {
-    const result = await this.store.decide(requestId, { status, decidedAt: isoNow(), decidedBy: user.sub, reason: reason || undefined }, user.tenantId);
+    const result = await this.store.decide(requestId, { status, decidedAt: isoNow(), decidedBy: user.sub, reason: reason || undefined }, { tenantId: user.tenantId });
     if (result.outcome === 'not_found') throw notFound(requestId);
     if (result.outcome === 'conflict') {
       this.metrics.decisions.inc({ outcome: 'conflict' });

@@ -11,6 +11,8 @@ export class RedisBus extends Bus {
   private readonly logger = new Logger('RedisBus');
   private readonly channels = new HandlerRegistry();
   private readonly patterns = new HandlerRegistry();
+  /** The SUBSCRIBE in flight or done per channel: every handler waits for it, not just the first. */
+  private readonly subscribing = new Map<string, Promise<unknown>>();
   private readonly resubscribedListeners: (() => void)[] = [];
   private wasDisconnected = false;
 
@@ -39,16 +41,16 @@ export class RedisBus extends Bus {
   }
 
   async subscribe(channel: string, handler: MessageHandler): Promise<() => void> {
-    if (this.channels.add(channel, handler)) {
-      try {
-        await this.subscriber.subscribe(channel);
-      } catch (err) {
-        this.channels.remove(channel, handler);
-        throw err;
-      }
+    if (this.channels.add(channel, handler)) this.subscribing.set(channel, this.subscriber.subscribe(channel));
+    try {
+      await this.subscribing.get(channel);
+    } catch (err) {
+      if (this.channels.remove(channel, handler)) this.subscribing.delete(channel);
+      throw err;
     }
     return () => {
       if (this.channels.remove(channel, handler)) {
+        this.subscribing.delete(channel);
         this.subscriber.unsubscribe(channel).catch((err) => this.logger.warn(`UNSUBSCRIBE ${channel} failed: ${String(err)}`));
       }
     };

@@ -31,7 +31,7 @@ export class RunEngine implements OnModuleInit, BeforeApplicationShutdown {
   private readonly logger = new Logger(RunEngine.name);
   private readonly driving = new Set<string>();
   /** Paused runs of this instance: requestId → resume. One map entry per paused run, no timer. */
-  private readonly waiters = new Map<string, (request: HitlRequest | null) => void>();
+  private readonly waiters = new Map<string, { sessionId: string; resolve: (request: HitlRequest | null) => void }>();
   private readonly timers: NodeJS.Timeout[] = [];
   private stopping = false;
 
@@ -50,7 +50,12 @@ export class RunEngine implements OnModuleInit, BeforeApplicationShutdown {
   }
 
   async onModuleInit(): Promise<void> {
-    this.signals.onSignal((s) => void this.onSignal(s));
+    this.signals.onSignal((signal, request) =>
+      this.onSignal(signal, request).catch((err) => {
+        this.logger.warn(`Signal for ${signal.requestId} failed (${String(err)}); re-reading the request`);
+        if (this.waiters.has(signal.requestId)) void this.check(signal.requestId);
+      }),
+    );
     // Messages published while the subscriber was reconnecting are gone: re-read what we wait on.
     this.bus.onResubscribed(() => this.waiters.forEach((_, requestId) => void this.check(requestId)));
     this.metrics.pausedRunsSource = () => this.waiters.size;
@@ -67,7 +72,7 @@ export class RunEngine implements OnModuleInit, BeforeApplicationShutdown {
   async beforeApplicationShutdown(): Promise<void> {
     this.stopping = true;
     this.timers.forEach(clearInterval);
-    this.waiters.forEach((resume) => resume(null));
+    this.waiters.forEach((w) => w.resolve(null));
     this.waiters.clear();
     await this.store.releaseLease(this.instanceId).catch(() => undefined);
   }
@@ -91,11 +96,16 @@ export class RunEngine implements OnModuleInit, BeforeApplicationShutdown {
     if (created) {
       this.metrics.runsStarted.inc();
       void this.drive(run);
-    } else if (!isTerminal(run.status) && run.owner !== this.instanceId) {
-      // A reconnect is a chance to adopt a run whose instance is gone.
+    } else if (!isTerminal(run.status) && !this.driving.has(sessionId)) {
+      // A reconnect is a chance to adopt a run whose instance is gone, or to restart one of ours
+      // that lost its driver (its creation's reply was lost, say).
       void this.takeOver(sessionId);
     }
     return run;
+  }
+
+  async exists(sessionId: string): Promise<boolean> {
+    return (await this.store.getRun(sessionId)) !== null;
   }
 
   /** Cancels a run: its pending request becomes cancelled and the log ends with done {cancelled}. */
@@ -105,7 +115,15 @@ export class RunEngine implements OnModuleInit, BeforeApplicationShutdown {
       if (!run || run.tenantId !== user.tenantId) return 'not_found';
       if (isTerminal(run.status)) return 'ended';
       const now = isoNow();
-      const decision = run.requestId ? hitlDecisionEvent({ requestId: run.requestId, sessionId, status: 'cancelled' }) : null;
+      let decision: AuraEvent | null = null;
+      let requestStatus: 'pending' | 'approved' | null = null;
+      if (run.requestId) {
+        const req = await this.store.getRequest(run.requestId);
+        // Rejected or expired but not yet written by the run: the run has ended in all but the log.
+        if (req && req.status !== 'pending' && req.status !== 'approved') return 'ended';
+        requestStatus = req?.status === 'approved' ? 'approved' : 'pending';
+        decision = requestStatus === 'approved' && req ? hitlDecisionEvent(req) : hitlDecisionEvent({ requestId: run.requestId, sessionId, status: 'cancelled' });
+      }
       const done = doneEvent('cancelled');
       const result = await this.store.cancel({
         sessionId,
@@ -114,6 +132,7 @@ export class RunEngine implements OnModuleInit, BeforeApplicationShutdown {
         now,
         expectStatus: run.status,
         expectRequestId: run.requestId,
+        expectRequestStatus: requestStatus,
         decisionEvent: decision,
         doneEvent: done,
         broadcasts: {
@@ -123,7 +142,7 @@ export class RunEngine implements OnModuleInit, BeforeApplicationShutdown {
       });
       if (result.outcome === 'retry') continue;
       if (result.outcome === 'cancelled') {
-        if (decision) this.metrics.decisions.inc({ outcome: 'cancelled' });
+        if (requestStatus === 'pending') this.metrics.decisions.inc({ outcome: 'cancelled' });
         return 'cancelled';
       }
       return result.outcome;
@@ -151,7 +170,7 @@ export class RunEngine implements OnModuleInit, BeforeApplicationShutdown {
       let step: Step;
       let decidedAtMs = 0;
       if (run.status === 'paused' && run.requestId) {
-        const decided = await this.awaitDecision(run.requestId);
+        const decided = await this.awaitDecision(run.sessionId, run.requestId);
         if (!decided) return;
         step = this.afterDecision(run, decided);
         decidedAtMs = Date.parse(decided.decidedAt ?? '') || Date.now();
@@ -205,6 +224,7 @@ export class RunEngine implements OnModuleInit, BeforeApplicationShutdown {
       sessionId: run.sessionId,
       owner: this.instanceId,
       expectCursor: run.cursor,
+      expectSeq: run.seq,
       broadcasts: this.config.eventsBroadcast ? step.events.map((e) => broadcastEnvelope(run, e, now)) : [],
       ...step,
     };
@@ -213,6 +233,8 @@ export class RunEngine implements OnModuleInit, BeforeApplicationShutdown {
       try {
         result = await this.store.append(input);
       } catch (err) {
+        // A script error is a bug or bad state, not an outage: retrying would never end.
+        if (err instanceof Error && err.name === 'ReplyError') throw err;
         this.logger.warn(`Run ${run.sessionId}: write failed (${String(err)}), retrying`);
         await sleep(Math.min(100 * 2 ** attempt, 2000));
         continue;
@@ -236,19 +258,22 @@ export class RunEngine implements OnModuleInit, BeforeApplicationShutdown {
     await this.write(run, { events, nextCursor: run.cursor, status: 'failed' as RunStatus });
   }
 
-  private awaitDecision(requestId: string): Promise<HitlRequest | null> {
+  private awaitDecision(sessionId: string, requestId: string): Promise<HitlRequest | null> {
     return new Promise((resolve) => {
-      this.waiters.set(requestId, resolve);
+      this.waiters.set(requestId, { sessionId, resolve });
       // Listening first, then reading: a decision stored before we listened is not lost.
       void this.check(requestId);
     });
   }
 
-  private resume(requestId: string, request: HitlRequest | null): void {
-    const resolve = this.waiters.get(requestId);
-    if (!resolve) return;
+  /** Resumes the run waiting on the request; a request that is gone counts as expired. */
+  private resume(requestId: string, request: HitlRequest | 'gone'): void {
+    const waiter = this.waiters.get(requestId);
+    if (!waiter) return;
     this.waiters.delete(requestId);
-    resolve(request);
+    if (request !== 'gone') return waiter.resolve(request);
+    const now = isoNow();
+    waiter.resolve({ requestId, sessionId: waiter.sessionId, tenantId: '', userId: '', toolName: '', params: {}, message: '', status: 'expired', createdAt: now, expiresAt: now, decidedAt: now });
   }
 
   /** Reads the request and resumes its run if it was decided; retries while Redis is unreachable. */
@@ -256,7 +281,9 @@ export class RunEngine implements OnModuleInit, BeforeApplicationShutdown {
     try {
       const req = await this.store.getRequest(requestId);
       if (!req) {
-        this.logger.error(`Request ${requestId} is gone (TTL?); its run cannot resume`);
+        // Gone (its TTL passed, or Redis lost it): the run must still end rather than wait forever.
+        this.logger.error(`Request ${requestId} is gone; its run ends as expired`);
+        this.resume(requestId, 'gone');
         return;
       }
       if (req.status !== 'pending') this.resume(requestId, req);
@@ -268,32 +295,20 @@ export class RunEngine implements OnModuleInit, BeforeApplicationShutdown {
     }
   }
 
-  private async onSignal(signal: HitlSignal): Promise<void> {
+  private async onSignal(signal: HitlSignal, request?: HitlRequest): Promise<void> {
     if (!this.waiters.has(signal.requestId)) {
       if (!this.driving.has(signal.sessionId)) await this.takeOver(signal.sessionId);
       return;
     }
-    if (signal.type === 'approval' || signal.type === 'rejection') {
-      // Our own decisions arrive here already stored (the script answers conflict with the stored
-      // state); a full-form signal from another system decides the request if it is still pending.
-      const result = await this.store.decide(signal.requestId, {
-        status: STATUS_FOR_SIGNAL[signal.type],
-        decidedAt: signal.timestamp,
-        decidedBy: signal.decidedBy ?? 'external',
-        reason: signal.reason,
-      });
-      if (result.outcome === 'decided') this.metrics.decisions.inc({ outcome: result.request.status });
-      if (result.outcome !== 'not_found') this.resume(signal.requestId, result.request);
-      return;
-    }
-    await this.check(signal.requestId);
+    if (request && request.status !== 'pending') this.resume(signal.requestId, request);
+    else await this.check(signal.requestId);
   }
 
   /** Adopts the run if its owner's lease lapsed; then drives it from its last written step. */
-  private async takeOver(sessionId: string): Promise<void> {
+  private async takeOver(sessionId: string, fromInstance?: string): Promise<void> {
     if (this.stopping || this.driving.has(sessionId)) return;
     try {
-      if (!(await this.store.claim(sessionId, this.instanceId, Date.now()))) return;
+      if (!(await this.store.claim(sessionId, this.instanceId, Date.now(), fromInstance))) return;
       const run = await this.store.getRun(sessionId);
       if (!run || isTerminal(run.status) || this.driving.has(sessionId)) return;
       this.metrics.runsTakenOver.inc();
@@ -306,7 +321,7 @@ export class RunEngine implements OnModuleInit, BeforeApplicationShutdown {
 
   private async adoptOrphans(): Promise<void> {
     const orphans = await this.store.orphans(Date.now(), 100);
-    for (const sessionId of orphans) await this.takeOver(sessionId);
+    for (const { sessionId, instanceId } of orphans) await this.takeOver(sessionId, instanceId);
   }
 
   private async heartbeat(): Promise<void> {

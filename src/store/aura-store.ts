@@ -7,6 +7,7 @@ export interface AppendInput {
   /** Only the run's owner may write, and only from the position it read: no step is written twice. */
   owner: string;
   expectCursor: number;
+  expectSeq: number;
   nextCursor: number;
   status: RunStatus;
   events: AuraEvent[];
@@ -29,7 +30,9 @@ export interface CancelInput {
   /** The state the caller read: the script refuses (`retry`) if the run moved on meanwhile. */
   expectStatus: RunStatus;
   expectRequestId: string | null;
-  /** Appended only when the pending request was still pending and so becomes cancelled. */
+  /** pending (it becomes cancelled) or approved (decided, not yet resumed); null without a request. */
+  expectRequestStatus: 'pending' | 'approved' | null;
+  /** The request's decision as the log will show it: cancelled, or the approval that came first. */
   decisionEvent: AuraEvent | null;
   doneEvent: AuraEvent;
   broadcasts: { decision: string | null; done: string };
@@ -61,8 +64,11 @@ export abstract class AuraStore {
   abstract readEvents(sessionId: string, afterSeq: number, limit: number): Promise<LoggedEvent[]>;
 
   abstract getRequest(requestId: string): Promise<HitlRequest | null>;
-  /** Decides a pending request; `tenantId` restricts it to that tenant (others see not_found). Publishes the signal. */
-  abstract decide(requestId: string, decision: Decision, tenantId?: string): Promise<DecideResult>;
+  /**
+   * Decides a pending request and publishes its signal. `scope` restricts it to a tenant and/or a
+   * session: a request outside the scope is not_found.
+   */
+  abstract decide(requestId: string, decision: Decision, scope?: { tenantId?: string; sessionId?: string }): Promise<DecideResult>;
   /** Expires every pending request whose deadline has passed; answers how many this call expired. */
   abstract expireDue(nowMs: number, limit: number): Promise<number>;
   abstract signals(sessionId: string): Promise<HitlSignal[]>;
@@ -71,9 +77,9 @@ export abstract class AuraStore {
   /** Keeps this instance's lease on its runs alive until `untilMs`. */
   abstract heartbeat(instanceId: string, untilMs: number): Promise<void>;
   /** Takes a run over if its owner's lease has lapsed (or it is already ours). */
-  abstract claim(sessionId: string, instanceId: string, nowMs: number): Promise<boolean>;
-  /** Sessions of runs whose owners' leases have lapsed. */
-  abstract orphans(nowMs: number, limit: number): Promise<string[]>;
+  abstract claim(sessionId: string, instanceId: string, nowMs: number, fromInstance?: string): Promise<boolean>;
+  /** Runs whose owners' leases have lapsed, with the owner they are listed under. */
+  abstract orphans(nowMs: number, limit: number): Promise<{ sessionId: string; instanceId: string }[]>;
   /** Gives up this instance's lease at once, so others take its runs over without waiting. */
   abstract releaseLease(instanceId: string): Promise<void>;
 

@@ -66,7 +66,8 @@ return {0}
 
 /**
  * ARGV: sid, owner, expectCursor, nextCursor, status, eventsJson, broadcastsJson, maxlen, ttl,
- *       requestFieldsJson ('' = none), requestDeadlineMs, requestTtl.
+ *       requestFieldsJson ('' = none), requestDeadlineMs, requestTtl, expectSeq.
+ * Position and seq must both be what the writer read: a script re-sent after a lost reply refuses.
  * Returns {'ok', seq} | {'gone'} | {'ended', status} | {'not_owner'} | {'stale'}.
  */
 export const APPEND = `${COMMON}
@@ -76,7 +77,7 @@ local r = redis.call('HMGET', rkey, 'status', 'owner', 'cursor', 'seq')
 if not r[1] then return {'gone'} end
 if TERMINAL[r[1]] then return {'ended', r[1]} end
 if r[2] ~= ARGV[2] then return {'not_owner'} end
-if r[3] ~= ARGV[3] then return {'stale'} end
+if r[3] ~= ARGV[3] or r[4] ~= ARGV[13] then return {'stale'} end
 local requestId = ''
 if ARGV[10] ~= '' then
   local req = cjson.decode(ARGV[10])
@@ -94,11 +95,14 @@ release_if_terminal(sid, r[2], ARGV[5])
 return {'ok', seq}
 `;
 
-/** ARGV: requestId, tenantId ('' = any), status, decidedAt, decidedBy, reason, signalType, ttl. Returns {code, fields}. */
+/**
+ * ARGV: requestId, tenantId ('' = any), status, decidedAt, decidedBy, reason, signalType, ttl,
+ *       sessionId ('' = any). Returns {code, fields}; a request of another tenant or session is unknown.
+ */
 export const DECIDE = `${COMMON}
 local key = 'aura:hitl:request:' .. ARGV[1]
-local tenant = redis.call('HGET', key, 'tenantId')
-if not tenant or (ARGV[2] ~= '' and tenant ~= ARGV[2]) then return {0} end
+local f = redis.call('HMGET', key, 'tenantId', 'sessionId')
+if not f[1] or (ARGV[2] ~= '' and f[1] ~= ARGV[2]) or (ARGV[9] ~= '' and f[2] ~= ARGV[9]) then return {0} end
 local code = decide(ARGV[1], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8])
 return {code, redis.call('HGETALL', key)}
 `;
@@ -116,7 +120,9 @@ return n
 
 /**
  * ARGV: sid, tenantId, expectStatus, expectRequestId, decidedBy, now, decisionEventJson, doneEventJson,
- *       decisionBroadcast, doneBroadcast, maxlen, ttl.
+ *       decisionBroadcast, doneBroadcast, maxlen, ttl, expectRequestStatus.
+ * The request must still have the status the caller read: pending (it becomes cancelled) or
+ * approved but not yet resumed (the approval is logged before the cancel).
  * Returns {'cancelled', seq} | {'not_found'} | {'ended', status} | {'retry'}.
  */
 export const CANCEL = `${COMMON}
@@ -127,7 +133,10 @@ if not r[1] or r[4] ~= ARGV[2] then return {'not_found'} end
 if TERMINAL[r[1]] then return {'ended', r[1]} end
 if r[1] ~= ARGV[3] or (r[5] or '') ~= ARGV[4] then return {'retry'} end
 local events, broadcasts = {}, {}
-if ARGV[4] ~= '' and decide(ARGV[4], 'cancelled', ARGV[6], ARGV[5], '', 'cancellation', ARGV[12]) == 1 then
+if ARGV[4] ~= '' then
+  local current = redis.call('HGET', 'aura:hitl:request:' .. ARGV[4], 'status')
+  if current ~= ARGV[13] then return {'retry'} end
+  if current == 'pending' then decide(ARGV[4], 'cancelled', ARGV[6], ARGV[5], '', 'cancellation', ARGV[12]) end
   events[1] = ARGV[7]
   broadcasts[1] = ARGV[9]
 end
@@ -135,16 +144,21 @@ events[#events + 1] = ARGV[8]
 broadcasts[#events] = ARGV[10]
 local seq = append_events(sid, tonumber(r[3]), events, broadcasts, ARGV[11], ARGV[12])
 redis.call('HSET', rkey, 'seq', seq, 'status', 'cancelled', 'requestId', '')
+redis.call('EXPIRE', rkey, ARGV[12])
 release_if_terminal(sid, r[2], 'cancelled')
 return {'cancelled', seq}
 `;
 
-/** ARGV: sid, me, nowMs. Takes the run over when its owner's lease has lapsed. Returns 1 when it is ours. */
+/**
+ * ARGV: sid, me, nowMs, fromInstance ('' = unknown). Takes the run over when its owner's lease has
+ * lapsed; returns 1 when it is ours. A run that is gone or finished leaves fromInstance's set.
+ */
 export const CLAIM = `${COMMON}
 local rkey = 'aura:run:' .. ARGV[1]
 local r = redis.call('HMGET', rkey, 'status', 'owner')
 if not r[1] or TERMINAL[r[1]] then
-  if r[2] then redis.call('SREM', 'aura:instance:' .. r[2] .. ':runs', ARGV[1]) end
+  local from = r[2] or ARGV[4]
+  if from and from ~= '' then redis.call('SREM', 'aura:instance:' .. from .. ':runs', ARGV[1]) end
   return 0
 end
 if r[2] == ARGV[2] then return 1 end

@@ -46,7 +46,7 @@ export class MemoryAuraStore extends AuraStore {
     if (!run) return { ok: false, reason: 'gone' };
     if (isTerminal(run.status)) return { ok: false, reason: 'ended', status: run.status };
     if (run.owner !== input.owner) return { ok: false, reason: 'not_owner' };
-    if (run.cursor !== input.expectCursor) return { ok: false, reason: 'stale' };
+    if (run.cursor !== input.expectCursor || run.seq !== input.expectSeq) return { ok: false, reason: 'stale' };
     if (input.request) this.requests.set(input.request.requestId, { ...input.request });
     const seq = this.appendEvents(run, input.events.map(serializeEvent), input.broadcasts);
     Object.assign(run, { cursor: input.nextCursor, seq, status: input.status, requestId: input.request?.requestId ?? null });
@@ -60,9 +60,11 @@ export class MemoryAuraStore extends AuraStore {
     if (run.status !== input.expectStatus || run.requestId !== input.expectRequestId) return { outcome: 'retry' };
     const events: string[] = [];
     const broadcasts: string[] = [];
-    if (input.expectRequestId && input.decisionEvent) {
-      const decided = this.decideNow(input.expectRequestId, { status: 'cancelled', decidedAt: input.now, decidedBy: input.decidedBy });
-      if (decided.outcome === 'decided') {
+    if (input.expectRequestId) {
+      const req = this.requests.get(input.expectRequestId);
+      if (req?.status !== input.expectRequestStatus) return { outcome: 'retry' };
+      if (req.status === 'pending') this.decideNow(req.requestId, { status: 'cancelled', decidedAt: input.now, decidedBy: input.decidedBy });
+      if (input.decisionEvent) {
         events.push(serializeEvent(input.decisionEvent));
         broadcasts.push(input.broadcasts.decision ?? '');
       }
@@ -84,9 +86,10 @@ export class MemoryAuraStore extends AuraStore {
     return req ? structuredClone(req) : null;
   }
 
-  async decide(requestId: string, decision: Decision, tenantId?: string): Promise<DecideResult> {
+  async decide(requestId: string, decision: Decision, scope: { tenantId?: string; sessionId?: string } = {}): Promise<DecideResult> {
     const req = this.requests.get(requestId);
-    if (!req || (tenantId && req.tenantId !== tenantId)) return { outcome: 'not_found' };
+    const outside = (scope.tenantId && req?.tenantId !== scope.tenantId) || (scope.sessionId && req?.sessionId !== scope.sessionId);
+    if (!req || outside) return { outcome: 'not_found' };
     return this.decideNow(requestId, decision);
   }
 
@@ -128,7 +131,7 @@ export class MemoryAuraStore extends AuraStore {
     return !!run && !isTerminal(run.status) && run.owner === instanceId;
   }
 
-  async orphans(): Promise<string[]> {
+  async orphans(): Promise<{ sessionId: string; instanceId: string }[]> {
     return [];
   }
 

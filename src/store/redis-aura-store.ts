@@ -64,6 +64,7 @@ export class RedisAuraStore extends AuraStore {
       req ? JSON.stringify(requestToFields(req)) : '',
       req ? String(Date.parse(req.expiresAt)) : '0',
       this.ttlSeconds,
+      String(input.expectSeq),
     )) as [string, string | number | undefined];
     const [tag, value] = res;
     if (tag === 'ok') return { ok: true, seq: Number(value) };
@@ -86,6 +87,7 @@ export class RedisAuraStore extends AuraStore {
       input.broadcasts.done,
       EVENT_LOG_MAX,
       this.ttlSeconds,
+      input.expectRequestStatus ?? '',
     )) as [string, string | number | undefined];
     if (tag === 'cancelled') return { outcome: 'cancelled', seq: Number(value) };
     if (tag === 'ended') return { outcome: 'ended', status: value as RunStatus };
@@ -102,16 +104,17 @@ export class RedisAuraStore extends AuraStore {
     return fields.status ? requestFromFields(fields) : null;
   }
 
-  async decide(requestId: string, d: Decision, tenantId?: string): Promise<DecideResult> {
+  async decide(requestId: string, d: Decision, scope: { tenantId?: string; sessionId?: string } = {}): Promise<DecideResult> {
     const [code, pairs] = (await this.scripts.decide(
       requestId,
-      tenantId ?? '',
+      scope.tenantId ?? '',
       d.status,
       d.decidedAt,
       d.decidedBy ?? '',
       d.reason ?? '',
       SIGNAL_FOR_STATUS[d.status],
       this.ttlSeconds,
+      scope.sessionId ?? '',
     )) as [number, string[]?];
     if (code === 0) return { outcome: 'not_found' };
     const request = requestFromFields(pairsToObject(pairs ?? []));
@@ -160,18 +163,18 @@ export class RedisAuraStore extends AuraStore {
     await this.redis.zadd(KEY.instances, untilMs, instanceId);
   }
 
-  async claim(sessionId: string, instanceId: string, nowMs: number): Promise<boolean> {
-    return Number(await this.scripts.claim(sessionId, instanceId, nowMs)) === 1;
+  async claim(sessionId: string, instanceId: string, nowMs: number, fromInstance = ''): Promise<boolean> {
+    return Number(await this.scripts.claim(sessionId, instanceId, nowMs, fromInstance)) === 1;
   }
 
-  async orphans(nowMs: number, limit: number): Promise<string[]> {
+  async orphans(nowMs: number, limit: number): Promise<{ sessionId: string; instanceId: string }[]> {
     const dead = await this.redis.zrangebyscore(KEY.instances, '-inf', nowMs, 'LIMIT', 0, 20);
-    const out: string[] = [];
-    for (const id of dead) {
-      const runs = await this.redis.srandmember(KEY.instanceRuns(id), limit - out.length);
-      // A lapsed instance with no runs left is forgotten; its set is already empty.
-      if (runs.length === 0) await this.redis.zrem(KEY.instances, id);
-      out.push(...runs);
+    const out: { sessionId: string; instanceId: string }[] = [];
+    for (const instanceId of dead) {
+      const runs = await this.redis.srandmember(KEY.instanceRuns(instanceId), limit - out.length);
+      // A lapsed instance with no runs left is forgotten (claims empty its set, gone runs included).
+      if (runs.length === 0) await this.redis.zrem(KEY.instances, instanceId);
+      out.push(...runs.map((sessionId) => ({ sessionId, instanceId })));
       if (out.length >= limit) break;
     }
     return out;

@@ -1,4 +1,4 @@
-import { BadRequestException, Body, Controller, Headers, HttpCode, MessageEvent, Post, Query, Res, ServiceUnavailableException, Sse } from '@nestjs/common';
+import { BadRequestException, Body, Controller, Headers, HttpCode, MessageEvent, NotFoundException, Post, Query, Res, ServiceUnavailableException, Sse } from '@nestjs/common';
 import { ApiBody, ApiCreatedResponse, ApiHeader, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { randomUUID } from 'node:crypto';
@@ -54,6 +54,8 @@ export class StreamController {
     }
     const sessionId = user.sessionId ?? query.sessionId ?? randomUUID();
     const afterSeq = parseLastEventId(lastEventId ?? query.lastEventId);
+    // Resuming a session that has no run yet would start one only to answer 400.
+    if (afterSeq > 0 && !(await this.engine.exists(sessionId))) throw new NotFoundException(`Session ${sessionId} not found`);
     const run = await this.engine.open(sessionId, user, query.prompt ?? '');
     if (afterSeq > run.seq) throw new BadRequestException(`Last-Event-ID ${afterSeq} is ahead of the run (last event ${run.seq})`);
     res.setHeader('X-Session-ID', sessionId);

@@ -19,7 +19,7 @@ describe('StreamService', () => {
   const append = async (n: number, type = 'thought') => {
     const current = (await store.getRun('s1'))!;
     for (let i = 0; i < n; i++) {
-      const r = await store.append({ sessionId: 's1', owner: 'me', expectCursor: current.cursor + i, nextCursor: current.cursor + i + 1, status: type === 'done' ? 'completed' : 'running', events: [{ type: type as 'thought', data: { i } }], broadcasts: [] });
+      const r = await store.append({ sessionId: 's1', owner: 'me', expectCursor: current.cursor + i, expectSeq: current.seq + i, nextCursor: current.cursor + i + 1, status: type === 'done' ? 'completed' : 'running', events: [{ type: type as 'thought', data: { i } }], broadcasts: [] });
       expect(r.ok).toBe(true);
     }
   };

@@ -43,6 +43,8 @@ export class StreamService implements OnModuleInit, BeforeApplicationShutdown {
   private readonly watchers = new Set<Watcher>();
   private heartbeat?: NodeJS.Timeout;
 
+  private closing = false;
+
   constructor(
     private readonly store: AuraStore,
     private readonly bus: Bus,
@@ -60,6 +62,7 @@ export class StreamService implements OnModuleInit, BeforeApplicationShutdown {
 
   /** Sends every open stream `retry:` and closes it without `done`: clients reconnect elsewhere with Last-Event-ID. */
   async beforeApplicationShutdown(): Promise<void> {
+    this.closing = true;
     clearInterval(this.heartbeat);
     for (const w of this.watchers) this.detach(w, true);
     // Let the last frames leave the sockets before the process goes.
@@ -72,6 +75,11 @@ export class StreamService implements OnModuleInit, BeforeApplicationShutdown {
       this.watchers.add(w);
       // Sent at once so the headers are flushed before the first event.
       subscriber.next({ comment: 'connected' } as MessageEvent);
+      // Opened while the instance was shutting down: hand it off at once.
+      if (this.closing) {
+        this.detach(w, true);
+        return;
+      }
       let unsubscribe: (() => void) | undefined;
       this.bus
         .subscribe(KEY.eventsChannel(sessionId), (message) => {
