@@ -1,0 +1,248 @@
+// The floor: a minimal raw node:http SSE server doing the same pause/resume as the service, with
+// ONE shared ioredis subscriber (a single PSUBSCRIBE hitl:channel:*) plus one command connection.
+// Same env as the service: PORT, JWT_SECRET, REDIS_URL, DEMO_STEP_DELAY_MS, HITL_TIMEOUT_SECONDS,
+// SSE_HEARTBEAT_SECONDS, EVENTS_BROADCAST. Routes: GET /aura/test/stream, POST /aura/hitl/approve/:id,
+// POST /aura/hitl/reject/:id, GET /health/live, GET /health/ready, GET /metrics.
+import http from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { verifyJwt } from '../lib/jwt.mjs';
+
+const env = process.env;
+const PORT = Number(env.PORT || 3000);
+const SECRET = env.JWT_SECRET;
+if (!SECRET) {
+  console.error('JWT_SECRET is required');
+  process.exit(1);
+}
+const REDIS_URL = env.REDIS_URL || 'redis://127.0.0.1:6379';
+const STEP_MS = Number(env.DEMO_STEP_DELAY_MS ?? 300);
+const TIMEOUT_S = Number(env.HITL_TIMEOUT_SECONDS || 300);
+const HEARTBEAT_S = Number(env.SSE_HEARTBEAT_SECONDS || 15);
+const BROADCAST = !/^(false|0|no|off)$/i.test(env.EVENTS_BROADCAST || 'true');
+const ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+const CHANNEL_PREFIX = 'hitl:channel:';
+const REQ_KEY = (id) => `bench:hitl:request:${id}`;
+
+const cmd = new Redis(REDIS_URL, { connectionName: 'floor-cmd', maxRetriesPerRequest: 3 });
+const sub = new Redis(REDIS_URL, { connectionName: 'floor-sub' });
+cmd.on('error', () => {});
+sub.on('error', () => {});
+await sub.psubscribe(`${CHANNEL_PREFIX}*`);
+
+/** sessionId -> paused run {res, requestId, seq, tenantId, userId, deadline} (insertion = deadline order). */
+const waiting = new Map();
+/**
+ * Heartbeats: one timer for all streams, spread over the interval. Each stream sits in one of
+ * HB_SLOTS buckets (by when it opened); every tick pings one bucket, so 20k streams cost 20k/HB_SLOTS
+ * writes per tick instead of one 20k-write burst every SSE_HEARTBEAT_SECONDS.
+ */
+const HB_TICK_MS = 250;
+const HB_SLOTS = Math.max(1, Math.round((HEARTBEAT_S * 1000) / HB_TICK_MS));
+const hbBuckets = Array.from({ length: HB_SLOTS }, () => new Set());
+let hbTick = 0;
+const open = {
+  add(run) {
+    run.hb = hbBuckets[(hbTick + HB_SLOTS - 1) % HB_SLOTS];
+    run.hb.add(run);
+  },
+  delete(run) {
+    if (run.hb) run.hb.delete(run);
+    run.hb = null;
+  },
+};
+
+function send(run, type, data) {
+  run.seq++;
+  const json = JSON.stringify({ type, data });
+  if (!run.closed) run.res.write(`id: ${run.seq}\nevent: ${type}\ndata: ${json}\n\n`);
+  if (BROADCAST) cmd.publish('dwp:events:all', JSON.stringify({ tenantId: run.tenantId, sessionId: run.sessionId, userId: run.userId, type, data, timestamp: new Date().toISOString() }));
+}
+
+const delay = STEP_MS > 0 ? (ms) => new Promise((r) => setTimeout(r, ms)) : null;
+async function steps(run, list) {
+  for (const [type, data] of list) {
+    if (delay) await delay(STEP_MS);
+    send(run, type, data);
+  }
+}
+
+function finish(run, status) {
+  send(run, 'done', { status });
+  open.delete(run);
+  if (!run.closed) run.res.end();
+}
+
+async function startRun(run, prompt) {
+  await steps(run, [
+    ['thought', { content: `Analyzing: ${prompt}` }],
+    ['plan_step', { id: 'step-1', title: 'Gather context', status: 'in_progress' }],
+    ['tool_execution', { id: 'tool-1', toolName: 'search_documents', status: 'started', params: { query: prompt } }],
+    ['tool_execution', { id: 'tool-1', toolName: 'search_documents', status: 'completed', result: { hits: 3 } }],
+    ['plan_step', { id: 'step-1', title: 'Gather context', status: 'completed' }],
+    ['plan_step', { id: 'step-2', title: 'Send the summary', status: 'in_progress' }],
+  ]);
+  if (delay) await delay(STEP_MS);
+  const requestId = randomUUID();
+  const now = Date.now();
+  const params = { to: 'team@example.com', subject: 'Summary' };
+  const request = {
+    requestId,
+    sessionId: run.sessionId,
+    tenantId: run.tenantId,
+    userId: run.userId,
+    toolName: 'send_email',
+    params,
+    message: 'Send the summary e-mail?',
+    status: 'pending',
+    createdAt: new Date(now).toISOString(),
+    expiresAt: new Date(now + TIMEOUT_S * 1000).toISOString(),
+  };
+  // the request is stored in Redis (requestId -> sessionId) so any instance can decide it
+  await cmd.set(REQ_KEY(requestId), JSON.stringify(request), 'EX', TIMEOUT_S + 60);
+  run.requestId = requestId;
+  run.deadline = now + TIMEOUT_S * 1000;
+  waiting.set(run.sessionId, run);
+  send(run, 'hitl', { requestId, sessionId: run.sessionId, requiresApproval: true, toolName: 'send_email', params, message: request.message, expiresAt: request.expiresAt });
+}
+
+async function resume(run, status, reason) {
+  send(run, 'hitl', { requestId: run.requestId, sessionId: run.sessionId, requiresApproval: false, status, ...(reason ? { reason } : {}) });
+  if (status !== 'approved') return finish(run, status);
+  await steps(run, [
+    ['tool_execution', { id: 'tool-2', toolName: 'send_email', status: 'started', params: { to: 'team@example.com' } }],
+    ['tool_execution', { id: 'tool-2', toolName: 'send_email', status: 'completed', result: { sent: true } }],
+    ['plan_step', { id: 'step-2', title: 'Send the summary', status: 'completed' }],
+    ['content', { content: 'Task complete: the summary was sent.' }],
+  ]);
+  finish(run, 'completed');
+}
+
+// one subscriber for every session
+sub.on('pmessage', (_pattern, channel, message) => {
+  const sessionId = channel.slice(CHANNEL_PREFIX.length);
+  const run = waiting.get(sessionId);
+  if (!run) return;
+  let sig;
+  try {
+    sig = JSON.parse(message);
+  } catch {
+    return;
+  }
+  if (!sig || (sig.requestId && sig.requestId !== run.requestId)) return;
+  const status = sig.type === 'approval' ? 'approved' : sig.type === 'rejection' ? 'rejected' : sig.type === 'timeout' ? 'expired' : null;
+  if (!status) return;
+  waiting.delete(sessionId);
+  resume(run, status, sig.reason).catch(() => {});
+});
+
+// one deadline sweep for all paused runs (Map order = creation order = deadline order)
+setInterval(() => {
+  const t = Date.now();
+  for (const run of waiting.values()) {
+    if (run.deadline > t) break;
+    waiting.delete(run.sessionId);
+    resume(run, 'expired').catch(() => {});
+  }
+}, 1000).unref();
+
+// one heartbeat timer for all open streams (one bucket per tick)
+setInterval(() => {
+  hbTick = (hbTick + 1) % HB_SLOTS;
+  for (const run of hbBuckets[hbTick]) if (!run.closed) run.res.write(': ping\n\n');
+}, HB_TICK_MS).unref();
+
+function json(res, status, body) {
+  const s = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(s) });
+  res.end(s);
+}
+
+function auth(req, res) {
+  const h = req.headers.authorization;
+  const claims = h && h.startsWith('Bearer ') ? verifyJwt(SECRET, h.slice(7)) : null;
+  if (!claims) return json(res, 401, { statusCode: 401, message: 'Unauthorized' }), null;
+  const tenant = req.headers['x-tenant-id'];
+  if (!tenant) return json(res, 400, { statusCode: 400, message: 'X-Tenant-ID header is required' }), null;
+  if (tenant !== claims.tenant_id) return json(res, 403, { statusCode: 403, message: 'Tenant ID mismatch' }), null;
+  return claims;
+}
+
+async function decide(req, res, requestId, type) {
+  const claims = auth(req, res);
+  if (!claims) return;
+  if (!ID_RE.test(requestId)) return json(res, 400, { statusCode: 400, message: 'invalid requestId' });
+  const raw = await cmd.get(REQ_KEY(requestId));
+  const request = raw ? JSON.parse(raw) : null;
+  if (!request || request.tenantId !== claims.tenant_id) return json(res, 404, { statusCode: 404, message: 'Not found' });
+  if (request.status !== 'pending') return json(res, 409, request);
+  request.status = type === 'approval' ? 'approved' : 'rejected';
+  request.decidedAt = new Date().toISOString();
+  request.decidedBy = claims.sub;
+  const signal = JSON.stringify({ type, requestId, sessionId: request.sessionId, decidedBy: claims.sub, timestamp: request.decidedAt });
+  await cmd.multi().set(REQ_KEY(requestId), JSON.stringify(request), 'KEEPTTL').publish(`${CHANNEL_PREFIX}${request.sessionId}`, signal).exec();
+  json(res, 200, request);
+}
+
+function stream(req, res, url) {
+  const claims = auth(req, res);
+  if (!claims) return;
+  const sessionId = url.searchParams.get('sessionId') || randomUUID();
+  if (!ID_RE.test(sessionId)) return json(res, 400, { statusCode: 400, message: 'invalid sessionId' });
+  res.writeHead(200, {
+    'content-type': 'text/event-stream',
+    'cache-control': 'no-cache',
+    connection: 'keep-alive',
+    'x-accel-buffering': 'no',
+  });
+  res.flushHeaders();
+  const run = { res, sessionId, tenantId: claims.tenant_id, userId: claims.sub, seq: 0, requestId: null, deadline: 0, closed: false };
+  open.add(run);
+  res.on('close', () => {
+    run.closed = true;
+    open.delete(run);
+  });
+  startRun(run, url.searchParams.get('prompt') || '').catch((e) => {
+    if (!run.closed) {
+      send(run, 'error', { code: 'INTERNAL', message: String(e.message) });
+      finish(run, 'failed');
+    }
+  });
+}
+
+const server = http.createServer((req, res) => {
+  const url = new URL(req.url, 'http://x');
+  const p = url.pathname;
+  if (req.method === 'GET' && p === '/aura/test/stream') return stream(req, res, url);
+  if (req.method === 'POST' && p.startsWith('/aura/hitl/approve/')) {
+    req.resume();
+    return void decide(req, res, decodeURIComponent(p.slice(19)), 'approval').catch((e) => json(res, 500, { message: e.message }));
+  }
+  if (req.method === 'POST' && p.startsWith('/aura/hitl/reject/')) {
+    req.resume();
+    return void decide(req, res, decodeURIComponent(p.slice(18)), 'rejection').catch((e) => json(res, 500, { message: e.message }));
+  }
+  if (p === '/health/live') return json(res, 200, { status: 'ok' });
+  if (p === '/health/ready') return json(res, cmd.status === 'ready' && sub.status === 'ready' ? 200 : 503, { status: cmd.status });
+  if (p === '/metrics') {
+    const m = process.memoryUsage();
+    const body =
+      `# HELP process_resident_memory_bytes Resident memory size in bytes.\n# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes ${m.rss}\n` +
+      `# HELP nodejs_heap_size_used_bytes Process heap size used from Node.js in bytes.\n# TYPE nodejs_heap_size_used_bytes gauge\nnodejs_heap_size_used_bytes ${m.heapUsed}\n` +
+      `# HELP floor_paused_runs Runs waiting for a decision.\n# TYPE floor_paused_runs gauge\nfloor_paused_runs ${waiting.size}\n`;
+    res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+    return res.end(body);
+  }
+  json(res, 404, { statusCode: 404, message: 'Not found' });
+});
+server.listen(PORT, env.HOST || '127.0.0.1', () => console.log(`floor listening on ${env.HOST || '127.0.0.1'}:${PORT}`));
+
+const stop = () => {
+  server.close();
+  for (const b of hbBuckets) for (const run of b) run.res.destroy();
+  cmd.disconnect();
+  sub.disconnect();
+  setTimeout(() => process.exit(0), 200).unref();
+};
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);

@@ -1,0 +1,615 @@
+#!/usr/bin/env node
+// Aura benchmark orchestrator (issue 6). Plain Node ESM, no build step:
+//
+//   node bench/run.mjs                      # service vs floor, N = 1k, 5k, 20k
+//   BENCH_QUICK=1 node bench/run.mjs        # smoke run: N = 200, short throughput
+//   BENCH_TARGETS=baseline,baseline node bench/run.mjs   # the floor against itself
+//
+// For each target: a private redis-server, instances A and B (child processes, fresh for every N),
+// and a separate load process (bench/load.mjs) that holds the SSE connections. Prints a table and
+// writes bench/results.md. Every wait is bounded; children are killed on exit and on SIGINT.
+//
+// Environment (all optional):
+//   BENCH_TARGETS          service,baseline   targets, in order; the ratio column is first / second
+//   BENCH_N                1000,5000,20000    paused-run counts (BENCH_QUICK=1: 200)
+//   BENCH_RATE             200                approvals per second sent to instance B
+//   BENCH_APPROVALS        2000               approvals sampled per N (capped at N; quick: 200)
+//   BENCH_OPEN_CONCURRENCY 256                streams being opened at once (until their hitl)
+//   BENCH_TP_CONCURRENCY   200                concurrent streams in the throughput scenario
+//   BENCH_TP_SECONDS       15                 throughput window (quick: 3), after a 1 s warm-up
+//   BENCH_DELAY_MS         0                  DEMO_STEP_DELAY_MS of the instances
+//   BENCH_HEARTBEAT_SECONDS 15                SSE_HEARTBEAT_SECONDS of the instances
+//   BENCH_WARMUP_RUNS      100                complete runs through A and B before measuring
+//   BENCH_FD_LIMIT         200000             `ulimit -n` for every child (capped at the hard limit)
+//   BENCH_FD_HEADROOM      100                fds kept free per process: N is capped at limit - this
+//   BENCH_LOCAL_ADDRS      127.0.0.1          client source addresses (round robin)
+//   BENCH_REDIS_URL        (private server)   use this Redis instead (never FLUSHALLed)
+//   BENCH_SERVICE_CMD      dist/main.js       the service entry point
+//   BENCH_OUT              bench/results.md   where to write the report ('' = do not write)
+//   BENCH_WAIT_QUIET_S     0                  before each scenario, wait up to this long for the
+//                                            rest of the machine to use < 20% of a core
+//   BENCH_TIMEOUT_S        3600               hard limit for the whole run (quick: 600)
+import os from 'node:os';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { randomBytes } from 'node:crypto';
+import { startRedis, foreignClients } from './lib/redis.mjs';
+import { startInstance, measureMemory, localPortsTo, countFds, installCleanupHandlers, killAllSync, readFdLimit, GC_PROBE } from './lib/proc.mjs';
+import { freePort, sleep, withTimeout } from './lib/util.mjs';
+import { signJwt } from './lib/jwt.mjs';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const ROOT = path.resolve(HERE, '..');
+const E = process.env;
+const QUICK = /^(1|true|yes)$/i.test(E.BENCH_QUICK || '');
+const num = (v, d) => (v === undefined || v === '' ? d : Number(v));
+
+const C = {
+  targets: (E.BENCH_TARGETS || 'service,baseline').split(',').map((s) => s.trim()).filter(Boolean),
+  ns: QUICK ? [200] : (E.BENCH_N || '1000,5000,20000').split(',').map(Number).filter((n) => n > 0),
+  rate: num(E.BENCH_RATE, 200),
+  approvals: num(E.BENCH_APPROVALS, QUICK ? 200 : 2000),
+  openConcurrency: num(E.BENCH_OPEN_CONCURRENCY, 256),
+  tpConcurrency: num(E.BENCH_TP_CONCURRENCY, 200),
+  tpSeconds: num(E.BENCH_TP_SECONDS, QUICK ? 3 : 15),
+  delayMs: num(E.BENCH_DELAY_MS, 0),
+  heartbeatS: num(E.BENCH_HEARTBEAT_SECONDS, 15),
+  warmupRuns: num(E.BENCH_WARMUP_RUNS, QUICK ? 50 : 100),
+  fdLimit: num(E.BENCH_FD_LIMIT, 200000),
+  fdHeadroom: num(E.BENCH_FD_HEADROOM, 100),
+  localAddrs: (E.BENCH_LOCAL_ADDRS || '127.0.0.1').split(',').map((s) => s.trim()).filter(Boolean),
+  serviceCmd: E.BENCH_SERVICE_CMD || 'dist/main.js',
+  out: E.BENCH_OUT === undefined ? path.join(HERE, 'results.md') : E.BENCH_OUT,
+  timeoutS: num(E.BENCH_TIMEOUT_S, QUICK ? 600 : 3600),
+  waitQuietS: num(E.BENCH_WAIT_QUIET_S, 0),
+};
+
+// Without CAP_SYS_RESOURCE `ulimit -n` cannot go above the hard limit: every child gets
+// min(BENCH_FD_LIMIT, hard limit), and N is capped so that A (and the client) stay below it.
+const FD_HARD = readFdLimit('self', true);
+const FD_EFFECTIVE = Math.min(C.fdLimit, Number.isFinite(FD_HARD) ? FD_HARD : C.fdLimit);
+const N_MAX = FD_EFFECTIVE - C.fdHeadroom;
+
+// logs of every child, memory probe files, profiles: bench/out/ (git-ignored)
+mkdirSync(path.join(HERE, 'out'), { recursive: true });
+const workDir = mkdtempSync(path.join(HERE, 'out', `run-${new Date().toISOString().replace(/[:.]/g, '-')}-`));
+const log = (...a) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...a);
+
+installCleanupHandlers();
+setTimeout(() => {
+  log(`hard limit BENCH_TIMEOUT_S=${C.timeoutS} reached: killing everything`);
+  killAllSync();
+  process.exit(3);
+}, C.timeoutS * 1000).unref();
+
+// ---------------------------------------------------------------- targets
+const SECRET = randomBytes(32).toString('hex');
+const TENANT = 'bench-tenant';
+const TOKEN = signJwt(SECRET, { sub: 'bench-user', tenantId: TENANT, ttlSeconds: 6 * 3600 });
+
+function targetDef(kind) {
+  const common = {
+    PATH: E.PATH,
+    HOME: E.HOME || '/root',
+    LANG: E.LANG || 'C.UTF-8',
+    NODE_ENV: 'production',
+    JWT_SECRET: SECRET,
+    HITL_TIMEOUT_SECONDS: '3600',
+    SSE_HEARTBEAT_SECONDS: String(C.heartbeatS),
+    DEMO_STEP_DELAY_MS: String(C.delayMs),
+    LOG_LEVEL: 'warn',
+    EVENTS_BROADCAST: 'false',
+    BENCH_PROBE_DIR: workDir,
+  };
+  if (kind === 'service') {
+    const script = path.resolve(ROOT, C.serviceCmd);
+    return { kind, script, cwd: ROOT, env: common, available: existsSync(script) ? null : `${C.serviceCmd} not found (run npm run build)` };
+  }
+  if (kind === 'baseline') return { kind, script: path.join(HERE, 'baseline', 'server.mjs'), cwd: ROOT, env: common, available: null };
+  throw new Error(`unknown target ${kind} (service | baseline)`);
+}
+
+// ---------------------------------------------------------------- load process
+let load = null;
+async function startLoad() {
+  const inst = await startInstance({
+    name: 'load',
+    script: path.join(HERE, 'load.mjs'),
+    nodeArgs: ['--max-old-space-size=8192', ...(E.BENCH_LOAD_NODE_ARGS ? E.BENCH_LOAD_NODE_ARGS.split(' ') : [])],
+    env: { PATH: E.PATH, HOME: E.HOME || '/root' },
+    cwd: ROOT,
+    logFile: path.join(workDir, 'load.log'),
+    fdLimit: FD_EFFECTIVE,
+    ipc: true,
+  });
+  let seq = 0;
+  const pending = new Map();
+  const ready = new Promise((resolve) => {
+    inst.child.on('message', (m) => {
+      if (m && m.ready) return resolve();
+      const p = pending.get(m && m.id);
+      if (!p) return;
+      pending.delete(m.id);
+      if (m.ok) p.resolve(m.result);
+      else p.reject(new Error(m.error));
+    });
+  });
+  inst.child.on('exit', (code, sig) => {
+    for (const p of pending.values()) p.reject(new Error(`load process exited (${code ?? sig}): ${inst.tail().slice(-500)}`));
+    pending.clear();
+  });
+  await withTimeout(ready, 10000, 'load process ready');
+  inst.call = (cmd, args, timeoutMs) => {
+    const id = ++seq;
+    const p = new Promise((resolve, reject) => pending.set(id, { resolve, reject }));
+    inst.child.send({ id, cmd, args });
+    return withTimeout(p, timeoutMs, `load ${cmd}`).catch((e) => {
+      pending.delete(id);
+      throw e;
+    });
+  };
+  return inst;
+}
+
+// ---------------------------------------------------------------- helpers
+async function redisConnsOf(redis, inst) {
+  const clients = await foreignClients(redis.admin);
+  const ports = localPortsTo(inst.pid, redis.port);
+  const mine = clients.filter((c) => ports.has(c.port));
+  return { count: mine.length, names: mine.map((c) => c.name || '-'), cmds: mine.map((c) => c.cmd), allForeign: clients.length };
+}
+
+async function startPair(def, redis, tag) {
+  const [pa, pb] = [await freePort(), await freePort()];
+  const common = { script: def.script, nodeArgs: ['--expose-gc', '--require', GC_PROBE], cwd: def.cwd, fdLimit: FD_EFFECTIVE, readyTimeoutMs: 60000 };
+  const env = { ...def.env, REDIS_URL: redis.url };
+  const A = await startInstance({ ...common, name: `${def.kind}-A`, env, port: pa, logFile: path.join(workDir, `${tag}-A.log`) });
+  let B;
+  try {
+    B = await startInstance({ ...common, name: `${def.kind}-B`, env, port: pb, logFile: path.join(workDir, `${tag}-B.log`) });
+  } catch (e) {
+    await A.stop();
+    throw e;
+  }
+  await load.call('init', { aPort: pa, bPort: pb, token: TOKEN, tenantId: TENANT, localAddresses: C.localAddrs }, 10000);
+  return { A, B };
+}
+
+async function stopPair(pair) {
+  if (!pair) return;
+  try {
+    await load.call('closeAll', {}, 20000);
+  } catch (e) {
+    log(`closeAll: ${e.message}`);
+  }
+  await sleep(300);
+  await Promise.all([pair.A.stop(), pair.B.stop()]);
+}
+
+async function warmup(tag) {
+  const w = await load.call('warmupRuns', { count: C.warmupRuns, concurrency: 20, prefix: `${tag}-warm`, timeoutMs: 60000 }, 70000);
+  if (w.finished < w.count || w.errorCount) log(`warm-up: ${w.finished}/${w.count} finished, errors: ${w.errors.join('; ')}`);
+  return w;
+}
+
+function deadOrAlive(pair) {
+  const dead = [pair.A, pair.B].filter((i) => !i.isAlive());
+  return dead.length ? dead.map((i) => `${i.name} died ${JSON.stringify(i.exitInfo())}: ${i.tail().trim().split('\n').slice(-3).join(' | ')}`).join('; ') : null;
+}
+
+// ---------------------------------------------------------------- scenarios
+/** Waits (at most BENCH_WAIT_QUIET_S) until other processes use < 20% of a core over 2 s. */
+async function waitQuiet(tag) {
+  if (!(C.waitQuietS > 0)) return null;
+  const until = Date.now() + C.waitQuietS * 1000;
+  let other;
+  for (;;) {
+    const snap = cpuSnap({ load: load.pid });
+    await sleep(2000);
+    other = cpuSince(snap).other;
+    if (other < 20) return other;
+    if (Date.now() > until) {
+      log(`${tag}: machine still busy (${other}% of a core) after ${C.waitQuietS} s: measuring anyway`);
+      return other;
+    }
+  }
+}
+
+async function scenarioPaused(def, redis, nRequested, tag) {
+  await waitQuiet(tag);
+  const n = Math.min(nRequested, N_MAX);
+  const res = { n: nRequested, nUsed: n };
+  if (n < nRequested) {
+    res.capped = `N=${nRequested} capped to ${n}: file-descriptor limit ${FD_EFFECTIVE} per process (hard limit ${FD_HARD}; raising it needs CAP_SYS_RESOURCE) minus ${C.fdHeadroom} headroom`;
+    log(`${tag}: ${res.capped}`);
+  }
+  let pair;
+  try {
+    if (!redis.external) await redis.admin.flushall();
+    pair = await startPair(def, redis, tag);
+    const { A, B } = pair;
+    res.fdLimit = A.fdLimit;
+    res.warmup = await warmup(tag);
+    await sleep(500);
+    res.connsIdleA = await redisConnsOf(redis, A);
+    res.connsIdleB = await redisConnsOf(redis, B);
+    res.memBefore = await measureMemory(A, workDir);
+    log(`${tag}: opening ${n} streams on A (${def.kind}, pid ${A.pid}), ${C.openConcurrency} at a time`);
+    const cpu0 = cpuSnap({ A: A.pid, B: B.pid, load: load.pid, redis: redis.pid });
+    res.open = await load.call('open', { n, concurrency: C.openConcurrency, prefix: `${tag}-p`, timeoutMs: Math.max(60000, n * 20) }, Math.max(60000, n * 20) + 15000);
+    res.cpuOpen = cpuSince(cpu0);
+    log(`${tag}: opened ${res.open.opened}/${n} in ${(res.open.ms / 1000).toFixed(2)} s, cpu% ${JSON.stringify(res.cpuOpen)}${res.open.failed ? `, failed ${res.open.failed}: ${res.open.errors.join('; ')}` : ''}`);
+    await sleep(1000);
+    res.memAfter = await measureMemory(A, workDir);
+    res.fdsA = countFds(A.pid);
+    res.connsPausedA = await redisConnsOf(redis, A);
+    res.connsPausedB = await redisConnsOf(redis, B);
+    res.loadStats = await load.call('stats', {}, 5000);
+    const opened = res.open.opened;
+    res.rssPerRun = opened ? (res.memAfter.rss - res.memBefore.rss) / opened : NaN;
+    res.heapPerRun = opened ? (res.memAfter.heapUsed - res.memBefore.heapUsed) / opened : NaN;
+    const k = Math.min(C.approvals, opened);
+    if (k > 0) {
+      log(`${tag}: approving ${k} of ${opened} paused runs on B at ${C.rate}/s`);
+      const sendMs = (k / C.rate) * 1000;
+      const cpu1 = cpuSnap({ A: A.pid, B: B.pid, load: load.pid, redis: redis.pid });
+      res.approve = await load.call('approve', { rate: C.rate, count: k, timeoutMs: sendMs + 30000, doneTimeoutMs: 20000 }, sendMs + 60000);
+      res.cpuApprove = cpuSince(cpu1);
+      const l = res.approve.latency;
+      log(`${tag}: approve->resume p50 ${l.p50?.toFixed(2)} ms, p99 ${l.p99?.toFixed(2)} ms, max ${l.max?.toFixed(2)} ms; resumed ${res.approve.resumed}/${k}, done ${res.approve.completed}/${k}`);
+    }
+    res.connsAfterA = await redisConnsOf(redis, A);
+    res.died = deadOrAlive(pair);
+  } catch (e) {
+    res.error = String(e.message || e);
+    if (pair) res.died = deadOrAlive(pair);
+    log(`${tag}: ERROR ${res.error}${res.died ? ` (${res.died})` : ''}`);
+  } finally {
+    await stopPair(pair);
+  }
+  return res;
+}
+
+function cpuTicks(pid) {
+  try {
+    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+    return Number(f[11]) + Number(f[12]); // utime + stime (fields 14, 15)
+  } catch {
+    return NaN;
+  }
+}
+
+/** Busy jiffies of the whole machine (all cpus, /proc/stat: everything but idle and iowait). */
+function machineBusy() {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    return f[0] + f[1] + f[2] + f[5] + f[6] + f[7]; // user nice system irq softirq steal
+  } catch {
+    return NaN;
+  }
+}
+
+/**
+ * CPU use (% of one core) of named pids between cpuSnap() and cpuSince(), plus `other`: the rest
+ * of the machine (anything not ours: another build or test run skews every figure).
+ */
+function cpuSnap(pids) {
+  return { t: Date.now(), pids, busy: machineBusy(), ticks: Object.fromEntries(Object.entries(pids).map(([k, p]) => [k, cpuTicks(p)])) };
+}
+function cpuSince(snap) {
+  const secs = (Date.now() - snap.t) / 1000;
+  const hz = 100; // USER_HZ
+  const out = {};
+  let ours = 0;
+  for (const [k, p] of Object.entries(snap.pids)) {
+    const d = cpuTicks(p) - snap.ticks[k];
+    if (Number.isFinite(d)) ours += d;
+    out[k] = Math.round((d / hz / secs) * 100);
+  }
+  out.other = Math.max(0, Math.round(((machineBusy() - snap.busy - ours) / hz / secs) * 100));
+  return out;
+}
+
+async function scenarioThroughput(def, redis, tag) {
+  await waitQuiet(tag);
+  const res = {};
+  let pair;
+  try {
+    if (!redis.external) await redis.admin.flushall();
+    pair = await startPair(def, redis, tag);
+    res.warmup = await warmup(tag);
+    const cpu0 = cpuSnap({ A: pair.A.pid, B: pair.B.pid, load: load.pid, redis: redis.pid });
+    log(`${tag}: throughput, ${C.tpConcurrency} concurrent streams for ${C.tpSeconds} s (delay ${C.delayMs} ms)`);
+    res.tp = await load.call('throughput', { concurrency: C.tpConcurrency, durationMs: C.tpSeconds * 1000, warmupMs: 1000, prefix: `${tag}-t` }, C.tpSeconds * 1000 + 30000);
+    res.cpu = cpuSince(cpu0);
+    log(`${tag}: ${res.tp.eventsPerSec.toFixed(0)} events/s, ${res.tp.runsPerSec.toFixed(0)} runs/s, cpu% ${JSON.stringify(res.cpu)}${res.tp.errorCount ? `, errors: ${res.tp.errors.join('; ')}` : ''}`);
+    res.died = deadOrAlive(pair);
+  } catch (e) {
+    res.error = String(e.message || e);
+    if (pair) res.died = deadOrAlive(pair);
+    log(`${tag}: ERROR ${res.error}`);
+  } finally {
+    await stopPair(pair);
+  }
+  return res;
+}
+
+// ---------------------------------------------------------------- report
+function machine() {
+  const sh = (cmd, args) => {
+    try {
+      return execFileSync(cmd, args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    } catch {
+      return null;
+    }
+  };
+  let portRange = null;
+  try {
+    portRange = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+  } catch {
+    /* not linux */
+  }
+  const commit = sh('git', ['rev-parse', '--short', 'HEAD']);
+  const dirty = sh('git', ['status', '--porcelain']);
+  return {
+    date: new Date().toISOString(),
+    cores: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model,
+    totalMemGiB: +(os.totalmem() / 2 ** 30).toFixed(1),
+    node: process.version,
+    kernel: `${os.type()} ${os.release()}`,
+    redis: sh('redis-server', ['--version'])?.match(/v=(\S+)/)?.[1] || null,
+    commit: commit ? `${commit}${dirty ? ' (+ uncommitted changes)' : ''}` : 'none (no commits yet)',
+    portRange,
+  };
+}
+
+const fmt = (v, d = 1) => (v === undefined || v === null || Number.isNaN(v) ? 'n/a' : typeof v === 'number' ? v.toFixed(d) : String(v));
+
+function buildRows(results, labels) {
+  const rows = []; // {metric, values[], ratio?: bool, d}
+  const get = (t, f) => {
+    try {
+      return f(results[t]);
+    } catch {
+      return undefined;
+    }
+  };
+  const add = (metric, f, d = 1, ratio = true) => rows.push({ metric, values: labels.map((_, i) => get(i, f)), d, ratio });
+  for (const n of C.ns) {
+    const p = (r) => r.paused.find((x) => x.n === n);
+    add(`N=${n}: paused runs opened`, (r) => (p(r).capped ? `${p(r).open.opened} (capped)` : p(r).open.opened), 0, false);
+    add(`N=${n}: time to open all (s)`, (r) => p(r).open.ms / 1000, 2);
+    add(`N=${n}: open rate (runs/s)`, (r) => p(r).open.opened / (p(r).open.ms / 1000), 0);
+    add(`N=${n}: CPU% while opening A / load / other`, (r) => `${p(r).cpuOpen.A} / ${p(r).cpuOpen.load} / ${p(r).cpuOpen.other}`, 0, false);
+    add(`N=${n}: RSS per paused run (KB)`, (r) => p(r).rssPerRun / 1024, 1);
+    add(`N=${n}: heap per paused run (KB)`, (r) => p(r).heapPerRun / 1024, 1);
+    add(`N=${n}: RSS of A, paused (MB)`, (r) => p(r).memAfter.rss / 2 ** 20, 0);
+    add(`N=${n}: Redis conns of A idle / paused`, (r) => `${p(r).connsIdleA.count} / ${p(r).connsPausedA.count}`, 0, false);
+    add(`N=${n}: approve->resume p50 (ms)`, (r) => p(r).approve.latency.p50, 2);
+    add(`N=${n}: approve->resume p99 (ms)`, (r) => p(r).approve.latency.p99, 2);
+    add(`N=${n}: approve->resume max (ms)`, (r) => p(r).approve.latency.max, 2);
+    add(`N=${n}: approve HTTP p50 (ms)`, (r) => p(r).approve.approveHttp.p50, 2);
+    add(`N=${n}: resumed / done / sampled`, (r) => `${p(r).approve.resumed} / ${p(r).approve.completed} / ${p(r).approve.approvals}`, 0, false);
+  }
+  add(`throughput: events/s (${C.tpConcurrency} streams)`, (r) => r.throughput.tp.eventsPerSec, 0);
+  add('throughput: runs/s', (r) => r.throughput.tp.runsPerSec, 0);
+  add('throughput: events per run', (r) => r.throughput.tp.eventsPerRun, 1, false);
+  add('throughput: run p50 (ms)', (r) => r.throughput.tp.runLatency.p50, 1);
+  add('throughput: CPU% A / B / load / redis / other', (r) => `${r.throughput.cpu.A} / ${r.throughput.cpu.B} / ${r.throughput.cpu.load} / ${r.throughput.cpu.redis} / ${r.throughput.cpu.other}`, 0, false);
+  return rows;
+}
+
+function table(rows, labels) {
+  const two = labels.length === 2;
+  const head = ['metric', ...labels, ...(two ? [`ratio ${labels[0]}/${labels[1]}`] : [])];
+  const lines = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`];
+  for (const r of rows) {
+    const cells = r.values.map((v) => fmt(v, r.d));
+    if (two) {
+      const [a, b] = r.values;
+      cells.push(r.ratio && typeof a === 'number' && typeof b === 'number' && b !== 0 && Number.isFinite(a / b) ? `${(a / b).toFixed(2)}x` : '');
+    }
+    lines.push(`| ${r.metric} | ${cells.join(' | ')} |`);
+  }
+  return lines.join('\n');
+}
+
+function targetsCheck(results, labels) {
+  const si = labels.findIndex((l) => l.startsWith('service'));
+  const bi = labels.findIndex((l) => l.startsWith('baseline'));
+  if (si < 0 || bi < 0) return null;
+  const s = results[si];
+  const b = results[bi];
+  const nMax = Math.max(...C.ns);
+  const ps = s.paused.find((x) => x.n === nMax);
+  const pb = b.paused.find((x) => x.n === nMax);
+  const out = [];
+  const check = (what, ok, detail) => out.push(`- ${ok === undefined ? 'n/a ' : ok ? 'PASS' : 'FAIL'} ${what}: ${detail}`);
+  try {
+    const ratio = ps.rssPerRun / pb.rssPerRun;
+    check(`RSS per paused run at N=${nMax} <= 1.5x the floor`, ratio <= 1.5, `${fmt(ps.rssPerRun / 1024)} KB vs ${fmt(pb.rssPerRun / 1024)} KB = ${fmt(ratio, 2)}x (paused: service ${ps.open.opened}, floor ${pb.open.opened})`);
+  } catch {
+    check(`RSS per paused run at N=${nMax}`, undefined, 'missing');
+  }
+  try {
+    const counts = s.paused.flatMap((x) => [x.connsIdleA.count, x.connsPausedA.count]);
+    check('Redis connections per instance <= 3 whatever N', Math.max(...counts) <= 3 && new Set(counts).size === 1, `idle/paused per N: ${s.paused.map((x) => `${x.n}: ${x.connsIdleA.count}/${x.connsPausedA.count}`).join(', ')}`);
+  } catch {
+    check('Redis connections per instance', undefined, 'missing');
+  }
+  try {
+    const l = ps.approve.latency;
+    check(`approve->resume across instances at N=${nMax}: p50 <= 2 ms`, l.p50 <= 2, `${fmt(l.p50, 2)} ms`);
+    check(`approve->resume across instances at N=${nMax}: p99 <= 10 ms`, l.p99 <= 10, `${fmt(l.p99, 2)} ms`);
+  } catch {
+    check('approve->resume latency', undefined, 'missing');
+  }
+  try {
+    const r = s.throughput.tp.eventsPerSec / b.throughput.tp.eventsPerSec;
+    check('throughput >= 50% of the floor', r >= 0.5, `${fmt(s.throughput.tp.eventsPerSec, 0)} vs ${fmt(b.throughput.tp.eventsPerSec, 0)} events/s = ${fmt(r * 100, 0)}%`);
+  } catch {
+    check('throughput', undefined, 'missing');
+  }
+  return out.join('\n');
+}
+
+function limitsHit(results, labels) {
+  const notes = [];
+  results.forEach((r, i) => {
+    if (r.error) notes.push(`${labels[i]}: ${r.error}`);
+    for (const p of r.paused || []) {
+      const errs = [...(p.open?.errors || []), ...(p.approve?.errors || [])];
+      if (p.error) notes.push(`${labels[i]} N=${p.n}: ${p.error}`);
+      if (p.died) notes.push(`${labels[i]} N=${p.n}: ${p.died}`);
+      if (p.capped) notes.push(`${labels[i]} ${p.capped}`);
+      for (const [phase, c] of [['opening', p.cpuOpen], ['approving', p.cpuApprove]]) {
+        if (c && c.other > 15) notes.push(`${labels[i]} N=${p.n}: other processes used ${c.other}% of a core while ${phase}: the machine was not quiet, the figures are skewed`);
+      }
+      if (p.open && p.open.opened < p.nUsed) notes.push(`${labels[i]} N=${p.nUsed}: only ${p.open.opened}/${p.nUsed} streams reached their hitl (${errs.join('; ') || 'timeout'})`);
+      if (errs.some((e) => /EMFILE|ENFILE/.test(e)) || (p.fdsA && p.fdLimit && p.fdsA >= p.fdLimit - 5)) notes.push(`${labels[i]} N=${p.n}: file-descriptor limit hit (limit ${p.fdLimit}, fds of A ${p.fdsA})`);
+      if (errs.some((e) => /EADDRNOTAVAIL/.test(e))) notes.push(`${labels[i]} N=${p.n}: out of ephemeral ports (EADDRNOTAVAIL): add source addresses with BENCH_LOCAL_ADDRS`);
+    }
+    if (r.throughput?.cpu?.other > 15) notes.push(`${labels[i]} throughput: other processes used ${r.throughput.cpu.other}% of a core during the window: the machine was not quiet, the figures are skewed`);
+    if (r.throughput?.error) notes.push(`${labels[i]} throughput: ${r.throughput.error}`);
+    if (r.throughput?.died) notes.push(`${labels[i]} throughput: ${r.throughput.died}`);
+    if (r.throughput?.tp?.errorCount) notes.push(`${labels[i]} throughput: ${r.throughput.tp.errorCount} stream/approve errors (${r.throughput.tp.errors.join('; ')})`);
+  });
+  return notes;
+}
+
+function report(m, results, labels, calibration) {
+  const cal = calibration
+    ? `Machine noise for comparison: a trivial node:http server in its own process, driven by the same load process at ${C.rate}/s, answers in p50 ${fmt(calibration.p50, 2)} ms, p99 ${fmt(calibration.p99, 2)} ms, max ${fmt(calibration.max, 2)} ms (${calibration.count} requests).`
+    : 'Machine noise calibration: not available.';
+  const rows = buildRows(results, labels);
+  const t = table(rows, labels);
+  const check = targetsCheck(results, labels);
+  const notes = limitsHit(results, labels);
+  const fdLimits = results.map((r, i) => `${labels[i]}: ${r.paused?.[0]?.fdLimit ?? 'n/a'}`).join(', ');
+  const memSource = results.map((r) => r.paused?.find((p) => p.memAfter)?.memAfter.source).find(Boolean) || 'n/a';
+  const md = `# Aura benchmark results
+
+Generated by \`npm run bench\` (\`node bench/run.mjs\`)${QUICK ? ' in QUICK mode (BENCH_QUICK=1: smoke run, not a full result)' : ''}.
+
+## Machine
+
+| | |
+|---|---|
+| date | ${m.date} |
+| cores | ${m.cores} (${m.cpuModel}) |
+| memory | ${m.totalMemGiB} GiB |
+| Node | ${m.node} |
+| kernel | ${m.kernel} |
+| Redis | ${m.redis} (private server, persistence off) |
+| git commit | ${m.commit} |
+| other CPU load at start | ${m.otherCpuAtStart}% of a core (processes not started by the bench) |
+
+## Setup
+
+- Targets: ${labels.join(', ')}. Each runs as two instances (A holds the streams, B takes the approvals) on one Redis; the client is a separate process (\`bench/load.mjs\`); everything on 127.0.0.1 on the same ${m.cores}-core machine, so client, instances and Redis share the CPUs.
+- Instances are fresh for every N (after ${C.warmupRuns} complete warm-up runs); Redis is flushed between them. Env: \`DEMO_STEP_DELAY_MS=${C.delayMs}\`, \`SSE_HEARTBEAT_SECONDS=${C.heartbeatS}\`, \`HITL_TIMEOUT_SECONDS=3600\`, \`LOG_LEVEL=warn\`, \`EVENTS_BROADCAST=false\`, \`NODE_ENV=production\`.
+- Paused runs: N streams opened on A, ${C.openConcurrency} at a time, each until its \`hitl\` request event. Memory per paused run = (A after all paused - A before) / N, ${memSource.startsWith('gc-probe') ? 'both read after a full GC forced by `bench/lib/gc-probe.cjs` (preloaded with `--expose-gc`, triggered by SIGWINCH)' : `read as ${memSource}`}; RSS = VmRSS of /proc/<pid>/status, heap = V8 heap used.
+- Redis connections: \`CLIENT LIST\` entries whose client port belongs to a socket of A's pid (matched through /proc/<pid>/fd and /proc/net/tcp).
+- Approve->resume: ${C.approvals} approvals (capped at N) spread over the paused runs, sent to B at ${C.rate}/s; latency from just before the POST is written to the first frame after the \`hitl\` request on the stream (the decision event), measured in the load process.
+- Throughput: ${C.tpConcurrency} concurrent streams for ${C.tpSeconds} s (after 1 s warm-up), each approved on B as soon as its \`hitl\` arrives and replaced by a new run at \`done\`; events counted at the client.
+- File-descriptor limit of the children (\`ulimit -n\`): ${fdLimits} (asked ${C.fdLimit}, hard limit ${FD_HARD}); N is capped at ${N_MAX} (limit - ${C.fdHeadroom} headroom). Ephemeral port range: ${m.portRange ? m.portRange.join('-') : 'n/a'} (caps the streams per source address at about ${m.portRange ? m.portRange[1] - m.portRange[0] + 1 : '?'}).
+
+## Results
+
+${t}
+
+${cal}
+${check ? `\n## Targets (issue 6)\n\n${check}\n` : ''}
+## Limits hit and errors
+
+${notes.length ? notes.map((n) => `- ${n}`).join('\n') : '- none'}
+
+<details><summary>raw results (JSON)</summary>
+
+\`\`\`json
+${JSON.stringify({ config: C, results: results.map((r, i) => ({ label: labels[i], ...r })) }, null, 1)}
+\`\`\`
+</details>
+`;
+  return { md, table: t, check, notes };
+}
+
+// ---------------------------------------------------------------- main
+async function main() {
+  const m = machine();
+  {
+    const snap = cpuSnap({});
+    await sleep(2000);
+    m.otherCpuAtStart = cpuSince(snap).other;
+    if (m.otherCpuAtStart > 15) log(`WARNING: the machine is busy (${m.otherCpuAtStart}% of a core used by other processes): figures will be skewed`);
+  }
+  const nMax = Math.max(...C.ns);
+  if (m.portRange && nMax > (m.portRange[1] - m.portRange[0]) * 0.9 * C.localAddrs.length) {
+    log(`WARNING: N=${nMax} is close to the ephemeral port range ${m.portRange.join('-')} x ${C.localAddrs.length} source address(es); set BENCH_LOCAL_ADDRS=127.0.0.1,127.0.0.2,...`);
+  }
+  log(`work dir (logs): ${workDir}`);
+  if (FD_EFFECTIVE < C.fdLimit) log(`file-descriptor hard limit ${FD_HARD} < BENCH_FD_LIMIT ${C.fdLimit}: children get ${FD_EFFECTIVE}, N is capped at ${N_MAX}`);
+  log(`targets ${C.targets.join(',')}, N ${C.ns.join(',')}, rate ${C.rate}/s, quick ${QUICK}`);
+  load = await startLoad();
+  let calibration = null;
+  try {
+    await waitQuiet('calibration');
+    const echo = await startInstance({ name: 'echo', script: path.join(HERE, 'lib', 'echo-server.mjs'), env: { PATH: E.PATH }, port: await freePort(), cwd: ROOT, logFile: path.join(workDir, 'echo.log') });
+    const count = Math.min(C.approvals, 2000);
+    calibration = await load.call('calibrate', { port: echo.port, rate: C.rate, count }, (count / C.rate) * 1000 + 20000);
+    await echo.stop();
+    log(`calibration: trivial cross-process HTTP round trip at ${C.rate}/s: p50 ${calibration.p50.toFixed(2)} ms, p99 ${calibration.p99.toFixed(2)} ms, max ${calibration.max.toFixed(2)} ms`);
+  } catch (e) {
+    log(`calibration failed: ${e.message}`);
+  }
+  const labels = C.targets.map((t, i) => (C.targets.indexOf(t) !== C.targets.lastIndexOf(t) ? `${t}#${i + 1}` : t));
+  const results = [];
+  for (let i = 0; i < C.targets.length; i++) {
+    const def = targetDef(C.targets[i]);
+    const r = { kind: def.kind, paused: [], throughput: null };
+    results.push(r);
+    if (def.available) {
+      r.error = def.available;
+      log(`${labels[i]}: skipped: ${def.available}`);
+      continue;
+    }
+    let redis;
+    try {
+      redis = await startRedis({ logFile: path.join(workDir, `redis-${i}.log`), fdLimit: FD_EFFECTIVE });
+      r.redisMaxclients = redis.maxclients;
+      for (const n of C.ns) r.paused.push(await scenarioPaused(def, redis, n, `${labels[i]}-n${n}`.replace(/#/g, '')));
+      r.throughput = await scenarioThroughput(def, redis, `${labels[i]}-tp`.replace(/#/g, ''));
+    } catch (e) {
+      r.error = String(e.message || e);
+      log(`${labels[i]}: ERROR ${r.error}`);
+    } finally {
+      if (redis) await redis.stop();
+    }
+  }
+  await load.stop();
+  const { md, table: t, check, notes } = report(m, results, labels, calibration);
+  console.log(`\nAura benchmark: ${m.cores} cores, ${m.totalMemGiB} GiB, Node ${m.node}, ${m.date}${QUICK ? ' (QUICK)' : ''}\n`);
+  console.log(t);
+  if (calibration) console.log(`\ncalibration (trivial HTTP round trip at ${C.rate}/s): p50 ${fmt(calibration.p50, 2)} ms, p99 ${fmt(calibration.p99, 2)} ms, max ${fmt(calibration.max, 2)} ms`);
+  if (check) console.log(`\nTargets:\n${check}`);
+  console.log(`\nLimits hit / errors:\n${notes.length ? notes.map((n) => `- ${n}`).join('\n') : '- none'}`);
+  if (C.out) {
+    writeFileSync(C.out, md);
+    console.log(`\nwrote ${path.relative(process.cwd(), C.out) || C.out}; logs in ${workDir}`);
+  }
+}
+
+main()
+  .then(() => {
+    killAllSync();
+    process.exit(0);
+  })
+  .catch((e) => {
+    log(`FATAL ${e.stack || e}`);
+    killAllSync();
+    process.exit(1);
+  });
