@@ -34,7 +34,8 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
     }),
   );
   app.useGlobalFilters(new AllExceptionsFilter(app.get(HttpAdapterHost).httpAdapter));
-  app.enableShutdownHooks();
+  // Only the signals an orchestrator sends: SIGUSR2, SIGHUP and friends must not stop a pod.
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   setupSwagger(app, config);
   return app;
 }

@@ -29,9 +29,10 @@ const ORPHAN_SWEEP_MS = 1000;
 @Injectable()
 export class RunEngine implements OnModuleInit, BeforeApplicationShutdown {
   private readonly logger = new Logger(RunEngine.name);
+  /** Sessions of the runs this instance drives, stepping or paused. */
   private readonly driving = new Set<string>();
-  /** Paused runs of this instance: requestId → resume. One map entry per paused run, no timer. */
-  private readonly waiters = new Map<string, { sessionId: string; resolve: (request: HitlRequest | null) => void }>();
+  /** Paused runs of this instance by the request they wait on: one map entry each, no promise, frame or timer. */
+  private readonly paused = new Map<string, RunRecord>();
   private readonly timers: NodeJS.Timeout[] = [];
   private stopping = false;
 
@@ -53,12 +54,12 @@ export class RunEngine implements OnModuleInit, BeforeApplicationShutdown {
     this.signals.onSignal((signal, request) =>
       this.onSignal(signal, request).catch((err) => {
         this.logger.warn(`Signal for ${signal.requestId} failed (${String(err)}); re-reading the request`);
-        if (this.waiters.has(signal.requestId)) void this.check(signal.requestId);
+        if (this.paused.has(signal.requestId)) void this.check(signal.requestId);
       }),
     );
     // Messages published while the subscriber was reconnecting are gone: re-read what we wait on.
-    this.bus.onResubscribed(() => this.waiters.forEach((_, requestId) => void this.check(requestId)));
-    this.metrics.pausedRunsSource = () => this.waiters.size;
+    this.bus.onResubscribed(() => this.paused.forEach((_, requestId) => void this.check(requestId)));
+    this.metrics.pausedRunsSource = () => this.paused.size;
     await this.heartbeat().catch((err) => this.logger.warn(`First heartbeat failed (${String(err)}); retrying`));
     this.every(Math.max(100, Math.floor(this.config.runLeaseMs / 3)), () => this.heartbeat());
     this.every(EXPIRY_SWEEP_MS, async () => {
@@ -68,12 +69,11 @@ export class RunEngine implements OnModuleInit, BeforeApplicationShutdown {
     this.every(ORPHAN_SWEEP_MS, () => this.adoptOrphans());
   }
 
-  /** Stops driving (the lease is released so another instance takes over at once) and resolves every waiter. */
+  /** Stops driving (the lease is released so another instance takes over at once). */
   async beforeApplicationShutdown(): Promise<void> {
     this.stopping = true;
     this.timers.forEach(clearInterval);
-    this.waiters.forEach((w) => w.resolve(null));
-    this.waiters.clear();
+    this.paused.clear();
     await this.store.releaseLease(this.instanceId).catch(() => undefined);
   }
 
@@ -95,7 +95,7 @@ export class RunEngine implements OnModuleInit, BeforeApplicationShutdown {
     if (run.tenantId !== user.tenantId) throw new NotFoundException(`Session ${sessionId} not found`);
     if (created) {
       this.metrics.runsStarted.inc();
-      void this.drive(run);
+      this.start(run);
     } else if (!isTerminal(run.status) && !this.driving.has(sessionId)) {
       // A reconnect is a chance to adopt a run whose instance is gone, or to restart one of ours
       // that lost its driver (its creation's reply was lost, say).
@@ -150,39 +150,53 @@ export class RunEngine implements OnModuleInit, BeforeApplicationShutdown {
     throw new Error(`Run ${sessionId} kept changing while being cancelled`);
   }
 
-  private async drive(run: RunRecord): Promise<void> {
+  private start(run: RunRecord): void {
     if (this.driving.has(run.sessionId) || this.stopping) return;
     this.driving.add(run.sessionId);
+    void this.drive(run);
+  }
+
+  /** Steps the run until it ends, or pauses (it then waits in `paused` and `driving` keeps it). */
+  private async drive(run: RunRecord, decided?: HitlRequest): Promise<void> {
+    let waiting = false;
     try {
-      await this.loop(run);
+      waiting = await this.loop(run, decided);
     } catch (err) {
       this.logger.error(`Run ${run.sessionId} failed: ${err instanceof Error ? err.stack : String(err)}`);
       await this.fail(run.sessionId).catch((e) => this.logger.error(`Run ${run.sessionId} could not be marked failed: ${String(e)}`));
     } finally {
-      this.driving.delete(run.sessionId);
+      if (!waiting) this.driving.delete(run.sessionId);
     }
   }
 
-  private async loop(initial: RunRecord): Promise<void> {
+  /** Returns true when the run paused for a decision. */
+  private async loop(initial: RunRecord, decided?: HitlRequest): Promise<boolean> {
     let run = initial;
+    let decision = decided;
     const agentRun: AgentRun = { sessionId: run.sessionId, tenantId: run.tenantId, userId: run.userId, prompt: run.prompt };
     while (!this.stopping && !isTerminal(run.status)) {
       let step: Step;
       let decidedAtMs = 0;
       if (run.status === 'paused' && run.requestId) {
-        const decided = await this.awaitDecision(run.sessionId, run.requestId);
-        if (!decided) return;
-        step = this.afterDecision(run, decided);
-        decidedAtMs = Date.parse(decided.decidedAt ?? '') || Date.now();
+        if (!decision) {
+          this.paused.set(run.requestId, run);
+          // Listening first, then reading: a decision stored before we listened is not lost.
+          void this.check(run.requestId);
+          return true;
+        }
+        step = this.afterDecision(run, decision);
+        decidedAtMs = Date.parse(decision.decidedAt ?? '') || Date.now();
+        decision = undefined;
       } else {
         step = await this.nextStep(agentRun, run);
-        if (this.stopping) return;
+        if (this.stopping) return false;
       }
       const next = await this.write(run, step);
-      if (!next) return;
+      if (!next) return false;
       if (decidedAtMs) this.metrics.decisionToResume.observe(Math.max(0, Date.now() - decidedAtMs) / 1000);
       run = next;
     }
+    return false;
   }
 
   private async nextStep(agentRun: AgentRun, run: RunRecord): Promise<Step> {
@@ -258,22 +272,17 @@ export class RunEngine implements OnModuleInit, BeforeApplicationShutdown {
     await this.write(run, { events, nextCursor: run.cursor, status: 'failed' as RunStatus });
   }
 
-  private awaitDecision(sessionId: string, requestId: string): Promise<HitlRequest | null> {
-    return new Promise((resolve) => {
-      this.waiters.set(requestId, { sessionId, resolve });
-      // Listening first, then reading: a decision stored before we listened is not lost.
-      void this.check(requestId);
-    });
-  }
-
-  /** Resumes the run waiting on the request; a request that is gone counts as expired. */
+  /** Resumes the run paused on the request; a request that is gone counts as expired. */
   private resume(requestId: string, request: HitlRequest | 'gone'): void {
-    const waiter = this.waiters.get(requestId);
-    if (!waiter) return;
-    this.waiters.delete(requestId);
-    if (request !== 'gone') return waiter.resolve(request);
+    const run = this.paused.get(requestId);
+    if (!run || this.stopping) return;
+    this.paused.delete(requestId);
     const now = isoNow();
-    waiter.resolve({ requestId, sessionId: waiter.sessionId, tenantId: '', userId: '', toolName: '', params: {}, message: '', status: 'expired', createdAt: now, expiresAt: now, decidedAt: now });
+    const decided: HitlRequest =
+      request !== 'gone'
+        ? request
+        : { requestId, sessionId: run.sessionId, tenantId: run.tenantId, userId: run.userId, toolName: '', params: {}, message: '', status: 'expired', createdAt: now, expiresAt: now, decidedAt: now };
+    void this.drive(run, decided);
   }
 
   /** Reads the request and resumes its run if it was decided; retries while Redis is unreachable. */
@@ -288,7 +297,7 @@ export class RunEngine implements OnModuleInit, BeforeApplicationShutdown {
       }
       if (req.status !== 'pending') this.resume(requestId, req);
     } catch (err) {
-      if (this.stopping || !this.waiters.has(requestId)) return;
+      if (this.stopping || !this.paused.has(requestId)) return;
       if (attempt === 0) this.logger.warn(`Reading request ${requestId} failed (${String(err)}); retrying`);
       await sleep(Math.min(100 * 2 ** attempt, 1000));
       await this.check(requestId, attempt + 1);
@@ -296,7 +305,7 @@ export class RunEngine implements OnModuleInit, BeforeApplicationShutdown {
   }
 
   private async onSignal(signal: HitlSignal, request?: HitlRequest): Promise<void> {
-    if (!this.waiters.has(signal.requestId)) {
+    if (!this.paused.has(signal.requestId)) {
       if (!this.driving.has(signal.sessionId)) await this.takeOver(signal.sessionId);
       return;
     }
@@ -313,7 +322,7 @@ export class RunEngine implements OnModuleInit, BeforeApplicationShutdown {
       if (!run || isTerminal(run.status) || this.driving.has(sessionId)) return;
       this.metrics.runsTakenOver.inc();
       this.logger.log(`Took over run ${sessionId} at step ${run.cursor} (${run.status})`);
-      void this.drive(run);
+      this.start(run);
     } catch (err) {
       this.logger.warn(`Taking over ${sessionId} failed: ${String(err)}`);
     }

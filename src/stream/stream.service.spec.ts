@@ -95,3 +95,28 @@ describe('StreamService', () => {
     expect(w.done()).toBe(true);
   });
 });
+
+describe('StreamService heartbeats', () => {
+  it('pings every watcher once per SSE_HEARTBEAT_SECONDS, spread over the interval', async () => {
+    const config = loadAppConfig({ JWT_SECRET: 'x', SSE_HEARTBEAT_SECONDS: '1' });
+    const bus = new MemoryBus();
+    const store = new MemoryAuraStore(bus, 3600);
+    const service = new StreamService(store, bus, config, new MetricsService());
+    service.onModuleInit();
+    const pings: number[] = [];
+    const subs = Array.from({ length: 20 }, (_, i) =>
+      service.watch(`hb-${i}`, 0).subscribe((m) => {
+        if (m.comment === 'ping') pings.push(Date.now());
+      }),
+    );
+    await new Promise((r) => setTimeout(r, 2150));
+    subs.forEach((s) => s.unsubscribe());
+    await service.beforeApplicationShutdown();
+    // Two pings each in ~2 s, and not all in one instant.
+    expect(pings.length).toBeGreaterThanOrEqual(36);
+    expect(pings.length).toBeLessThanOrEqual(44);
+    // A single timer pinging everyone at once would show 2 instants; slices show ~20.
+    const instants = new Set(pings.map((t) => Math.round((t - pings[0]) / 50)));
+    expect(instants.size).toBeGreaterThanOrEqual(10);
+  });
+});

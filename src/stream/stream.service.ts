@@ -9,6 +9,8 @@ import { AuraStore } from '../store/aura-store';
 import { KEY } from '../store/keys';
 
 const PAGE = 500;
+/** Heartbeats go out in slices this often, so 20k streams do not all get theirs in the same instant. */
+const HEARTBEAT_TICK_MS = 100;
 
 /** One open SSE response: where it stands in the run's log. */
 interface Watcher {
@@ -20,6 +22,8 @@ interface Watcher {
   /** Set when more may have been written behind a read in progress (a reconnect during a catch-up). */
   readAgain: boolean;
   closed: boolean;
+  /** The heartbeat slice this watcher belongs to. */
+  slice: Set<Watcher>;
 }
 
 /** `${seq} ${json}` as the store publishes it on aura:events:{sessionId}. */
@@ -41,6 +45,9 @@ const typeOf = (json: string): string => json.slice(9, json.indexOf('"', 9));
 export class StreamService implements OnModuleInit, BeforeApplicationShutdown {
   private readonly logger = new Logger(StreamService.name);
   private readonly watchers = new Set<Watcher>();
+  /** Watchers spread over slices; one slice is pinged per tick, each watcher once per SSE_HEARTBEAT_SECONDS. */
+  private slices: Set<Watcher>[] = [new Set()];
+  private nextSlice = 0;
   private heartbeat?: NodeJS.Timeout;
 
   private closing = false;
@@ -54,7 +61,12 @@ export class StreamService implements OnModuleInit, BeforeApplicationShutdown {
 
   onModuleInit(): void {
     this.metrics.openStreamsSource = () => this.watchers.size;
-    this.heartbeat = setInterval(() => this.watchers.forEach((w) => w.subscriber.next({ comment: 'ping' } as MessageEvent)), this.config.sseHeartbeatSeconds * 1000);
+    const count = Math.max(1, Math.round((this.config.sseHeartbeatSeconds * 1000) / HEARTBEAT_TICK_MS));
+    this.slices = Array.from({ length: count }, () => new Set<Watcher>());
+    let tick = 0;
+    this.heartbeat = setInterval(() => {
+      for (const w of this.slices[tick++ % count]) w.subscriber.next({ comment: 'ping' } as MessageEvent);
+    }, HEARTBEAT_TICK_MS);
     this.heartbeat.unref();
     // Events published while the subscriber was reconnecting were never delivered: read them from the log.
     this.bus.onResubscribed(() => this.watchers.forEach((w) => this.resync(w)));
@@ -71,8 +83,10 @@ export class StreamService implements OnModuleInit, BeforeApplicationShutdown {
 
   watch(sessionId: string, afterSeq: number): Observable<MessageEvent> {
     return new Observable<MessageEvent>((subscriber) => {
-      const w: Watcher = { sessionId, subscriber, lastSeq: afterSeq, pending: [], readAgain: false, closed: false };
+      const slice = this.slices[this.nextSlice++ % this.slices.length];
+      const w: Watcher = { sessionId, subscriber, lastSeq: afterSeq, pending: [], readAgain: false, closed: false, slice };
       this.watchers.add(w);
+      slice.add(w);
       // Sent at once so the headers are flushed before the first event.
       subscriber.next({ comment: 'connected' } as MessageEvent);
       // Opened while the instance was shutting down: hand it off at once.
@@ -98,6 +112,7 @@ export class StreamService implements OnModuleInit, BeforeApplicationShutdown {
       return () => {
         w.closed = true;
         this.watchers.delete(w);
+        w.slice.delete(w);
         unsubscribe?.();
       };
     });
@@ -172,6 +187,7 @@ export class StreamService implements OnModuleInit, BeforeApplicationShutdown {
     if (withRetry) w.subscriber.next({ id: String(w.lastSeq), retry: this.config.sseRetryMs } as MessageEvent);
     w.closed = true;
     this.watchers.delete(w);
+    w.slice.delete(w);
     w.subscriber.complete();
   }
 }
