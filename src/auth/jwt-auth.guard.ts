@@ -28,7 +28,7 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
     return (await super.canActivate(context)) as boolean;
   }
 
-  override handleRequest<TUser>(err: unknown, user: TUser | false, _info: unknown, context: ExecutionContext): TUser {
+  override handleRequest<TUser>(_err: unknown, user: TUser | false, _info: unknown, context: ExecutionContext): TUser {
     if (user) return user;
     const header = context.switchToHttp().getRequest<Request>().headers.authorization;
     if (typeof header !== 'string' || !header.startsWith('Bearer ')) throw new UnauthorizedException('Invalid authorization header');

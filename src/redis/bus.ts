@@ -47,10 +47,6 @@ export class HandlerRegistry {
     }
   }
 
-  has(name: string): boolean {
-    return this.handlers.has(name);
-  }
-
   get size(): number {
     return this.handlers.size;
   }

@@ -5,7 +5,7 @@ import type { AuthUser } from '../auth/auth-user';
 import { isoNow } from '../common/time';
 import { AppConfig } from '../config/app-config';
 import { HitlSignalService } from '../hitl/hitl-signal.service';
-import { HitlRequest, HitlSignal, STATUS_FOR_SIGNAL } from '../hitl/hitl.types';
+import { HitlRequest, HitlSignal } from '../hitl/hitl.types';
 import { MetricsService } from '../metrics/metrics.service';
 import { Bus } from '../redis/bus';
 import { InstanceId } from '../redis/instance-id';
@@ -119,10 +119,11 @@ export class RunEngine implements OnModuleInit, BeforeApplicationShutdown {
       let requestStatus: 'pending' | 'approved' | null = null;
       if (run.requestId) {
         const req = await this.store.getRequest(run.requestId);
-        // Rejected or expired but not yet written by the run: the run has ended in all but the log.
-        if (req && req.status !== 'pending' && req.status !== 'approved') return 'ended';
-        requestStatus = req?.status === 'approved' ? 'approved' : 'pending';
-        decision = requestStatus === 'approved' && req ? hitlDecisionEvent(req) : hitlDecisionEvent({ requestId: run.requestId, sessionId, status: 'cancelled' });
+        // Rejected or expired but not yet written by the run (or gone, which the run ends as expired):
+        // the run has ended in all but the log.
+        if (!req || (req.status !== 'pending' && req.status !== 'approved')) return 'ended';
+        requestStatus = req.status;
+        decision = req.status === 'approved' ? hitlDecisionEvent(req) : hitlDecisionEvent({ requestId: run.requestId, sessionId, status: 'cancelled' });
       }
       const done = doneEvent('cancelled');
       const result = await this.store.cancel({
