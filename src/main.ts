@@ -2,11 +2,11 @@ import 'reflect-metadata';
 import { JwtService } from '@nestjs/jwt';
 import { createApp } from './app.factory';
 import { AppConfig } from './config/app-config';
-import { ConfigError, loadAppConfig } from './config/load-config';
+import { ConfigError, loadAppConfigFromProcess } from './config/load-config';
 
 function readConfig(): AppConfig {
   try {
-    return loadAppConfig(process.env);
+    return loadAppConfigFromProcess();
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`aura: ${err.message}\n`);

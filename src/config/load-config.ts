@@ -62,3 +62,6 @@ export function loadAppConfig(env: NodeJS.ProcessEnv): AppConfig {
     generated,
   );
 }
+
+/** The process environment, read here and nowhere else. */
+export const loadAppConfigFromProcess = (): AppConfig => loadAppConfig(process.env);

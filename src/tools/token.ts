@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { JwtService } from '@nestjs/jwt';
-import { ConfigError, loadAppConfig } from '../config/load-config';
+import { ConfigError, loadAppConfigFromProcess } from '../config/load-config';
 
 /**
  * `npm run token -- --sub alice --tenant acme [--ttl 3600]`: prints an HS256 token signed with the
@@ -12,7 +12,7 @@ function main(): void {
   });
   const ttl = Number(values.ttl);
   if (!Number.isInteger(ttl) || ttl <= 0) throw new ConfigError('--ttl must be a positive whole number of seconds');
-  const config = loadAppConfig(process.env);
+  const config = loadAppConfigFromProcess();
   if (config.jwtSecretGenerated) throw new ConfigError('JWT_SECRET is not set: a token needs the secret the service uses');
   const token = new JwtService({ secret: config.jwtSecret }).sign({ sub: values.sub, tenant_id: values.tenant }, { algorithm: 'HS256', expiresIn: ttl });
   process.stdout.write(`${token}\n`);
