@@ -72,6 +72,12 @@ describe('Auth: every edge of the contract', () => {
     await request(app.url).post('/aura/hitl/approve/x').expect(401);
     await request(app.url).post('/aura/hitl/reject/x').expect(401);
     await request(app.url).get('/aura/hitl/signals/x').expect(401);
+    await request(app.url).get('/aura/hitl/requests').expect(401);
+    await request(app.url).post('/aura/runs/x/cancel').expect(401);
+    await request(app.url).post('/aura/stream-tickets').expect(401);
+    await request(app.url).get('/aura/hitl/requests').set('Authorization', `Bearer ${token()}`).expect(400);
+    await request(app.url).post('/aura/runs/x/cancel').set('Authorization', `Bearer ${token()}`).set('X-Tenant-ID', 'x').expect(403);
+    await request(app.url).post('/aura/stream-tickets').set('Authorization', `Bearer ${token()}`).set('X-Tenant-ID', 'x').expect(403);
     await request(app.url).get('/aura/test/stream').set('Authorization', `Bearer ${token()}`).expect(400);
     await request(app.url).get('/aura/test/stream').set('Authorization', `Bearer ${token()}`).set('X-Tenant-ID', 'x').expect(403);
   });

@@ -1,6 +1,7 @@
 import Redis from 'ioredis';
 import request from 'supertest';
 import { startApp, TestApp, testRedisUrl, uniqueId } from './support/app';
+import { waitFor } from './support/process';
 import { SseClient } from './support/sse';
 import { authHeaders } from './support/tokens';
 
@@ -204,7 +205,7 @@ describe('HITL across two instances (real Redis)', () => {
       const { requestId } = await s.hitlRequest();
       await request(b.url).post(`/aura/hitl/approve/${requestId}`).set(headers).expect(200);
       await s.untilEnd();
-      await new Promise((r) => setTimeout(r, 100));
+      await waitFor(() => seen.filter((m) => m.channel === 'dwp:events:all' && m.message.includes(sessionId)).length >= s.events.length, 3000, 'the broadcasts');
       const signals = seen.filter((m) => m.channel === `hitl:channel:${sessionId}`).map((m) => JSON.parse(m.message));
       expect(signals).toEqual([{ type: 'approval', requestId, sessionId, decidedBy: 'alice', timestamp: expect.any(String) }]);
       const broadcast = seen.filter((m) => m.channel === 'dwp:events:all').map((m) => JSON.parse(m.message)).filter((m) => m.sessionId === sessionId);
@@ -234,9 +235,11 @@ describe('HITL expiry', () => {
     const sessionId = uniqueId('expiry');
     const s = new SseClient(`${app.url}/aura/test/stream?sessionId=${sessionId}`, headers);
     const { requestId } = await s.hitlRequest();
-    const started = Date.now();
+    const expiresAt = Date.parse((s.events.find((e) => e.type === 'hitl')?.payload.data.expiresAt as string) ?? '');
     await s.untilEnd(5000);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(800);
+    // Not before its deadline, and soon after it (the sweep runs every 250 ms).
+    expect(Date.now()).toBeGreaterThanOrEqual(expiresAt);
+    expect(Date.now() - expiresAt).toBeLessThan(3000);
     expect(s.events.slice(-2).map((e) => e.payload)).toEqual([
       { type: 'hitl', data: { requestId, sessionId, requiresApproval: false, status: 'expired' } },
       { type: 'done', data: { status: 'expired' } },
@@ -246,5 +249,53 @@ describe('HITL expiry', () => {
     await request(app.url).post(`/aura/hitl/approve/${requestId}`).set(headers).expect(409);
     const signals = await request(app.url).get(`/aura/hitl/signals/${sessionId}`).set(headers).expect(200);
     expect(signals.body.signals.map((x: { type: string }) => x.type)).toEqual(['timeout']);
+  });
+});
+
+describe('Process resources and switches', () => {
+  it('holds two Redis connections per instance (commands + one subscriber), however many runs are paused', async () => {
+    const app = await startApp();
+    const admin = new Redis(testRedisUrl());
+    const streams: SseClient[] = [];
+    try {
+      const { InstanceId } = await import('../src/redis/instance-id');
+      const id = app.app.get(InstanceId).value;
+      const mine = async () =>
+        ((await admin.call('CLIENT', 'LIST')) as string)
+          .split('\n')
+          .map((l) => / name=(\S*)/.exec(l)?.[1] ?? '')
+          .filter((n) => n === `aura:${id}` || n === `aura:${id}:sub`)
+          .sort();
+      expect(await mine()).toEqual([`aura:${id}`, `aura:${id}:sub`]);
+      for (let i = 0; i < 20; i++) streams.push(new SseClient(`${app.url}/aura/test/stream?sessionId=${uniqueId('conn')}`, authHeaders()));
+      await Promise.all(streams.map((s) => s.hitlRequest()));
+      expect(await mine()).toEqual([`aura:${id}`, `aura:${id}:sub`]);
+    } finally {
+      streams.forEach((s) => s.close());
+      admin.disconnect();
+      await app.close();
+    }
+  });
+
+  it('publishes nothing on dwp:events:all with EVENTS_BROADCAST=false', async () => {
+    const app = await startApp({ EVENTS_BROADCAST: 'false' });
+    const sub = new Redis(testRedisUrl());
+    const seen: string[] = [];
+    sub.on('message', (_c: string, m: string) => seen.push(m));
+    await sub.subscribe('dwp:events:all');
+    try {
+      const sessionId = uniqueId('nobroadcast');
+      const h = authHeaders();
+      const s = new SseClient(`${app.url}/aura/test/stream?sessionId=${sessionId}`, h);
+      const { requestId } = await s.hitlRequest();
+      await request(app.url).post(`/aura/hitl/approve/${requestId}`).set(h).expect(200);
+      await s.untilEnd();
+      await new Promise((r) => setTimeout(r, 200));
+      expect(s.events).toHaveLength(13);
+      expect(seen.filter((m) => m.includes(sessionId))).toEqual([]);
+    } finally {
+      sub.disconnect();
+      await app.close();
+    }
   });
 });

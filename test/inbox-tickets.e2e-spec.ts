@@ -140,3 +140,38 @@ describe('Approvals inbox and stream tickets (CONTRACT.md "Browsers and approver
     });
   });
 });
+
+describe('Inbox after expiry, and tickets under concurrency', () => {
+  it('moves an expired request out of pending into expired', async () => {
+    const app = await startApp({ HITL_TIMEOUT_SECONDS: '1' });
+    const redis = new Redis(testRedisUrl());
+    try {
+      const tenant = uniqueId('t');
+      const h = authHeaders('alice', tenant);
+      const s = new SseClient(`${app.url}/aura/test/stream?sessionId=${uniqueId('inbox-exp')}`, h);
+      const { requestId } = await s.hitlRequest();
+      expect((await request(app.url).get('/aura/hitl/requests').set(h).expect(200)).body.items).toHaveLength(1);
+      await s.untilEnd(5000);
+      expect((await request(app.url).get('/aura/hitl/requests').set(h).expect(200)).body.items).toEqual([]);
+      const expired = await request(app.url).get('/aura/hitl/requests?status=expired').set(h).expect(200);
+      expect(expired.body.items.map((r: { requestId: string }) => r.requestId)).toEqual([requestId]);
+      expect(await redis.zscore(`aura:hitl:index:${tenant}:pending`, requestId)).toBeNull();
+    } finally {
+      redis.disconnect();
+      await app.close();
+    }
+  });
+
+  it('consumes a ticket atomically: of 10 concurrent streams opened with it, exactly one gets through', async () => {
+    const app = await startApp();
+    try {
+      const { ticket } = (await request(app.url).post('/aura/stream-tickets').set(authHeaders()).send({}).expect(201)).body;
+      const clients = Array.from({ length: 10 }, () => new SseClient(`${app.url}/aura/test/stream?ticket=${ticket}`));
+      await Promise.all(clients.map((c) => c.waitFor(() => c.status !== 0, 5000, 'a status')));
+      expect(clients.map((c) => c.status).sort()).toEqual([200, 401, 401, 401, 401, 401, 401, 401, 401, 401]);
+      clients.forEach((c) => c.close());
+    } finally {
+      await app.close();
+    }
+  });
+});

@@ -47,7 +47,16 @@ describe('Structured logs', () => {
     expect(svc.output).not.toContain(ticket);
   });
 
-  it('honours LOG_LEVEL: probes are not logged, and warn hides info', async () => {
+  it('does not log probes and scrapes', async () => {
+    await fetch(`${svc.url}/health/live`, { headers: { 'X-Request-ID': 'probe-1' } });
+    await fetch(`${svc.url}/health/ready`, { headers: { 'X-Request-ID': 'probe-2' } });
+    await fetch(`${svc.url}/metrics`, { headers: { 'X-Request-ID': 'scrape-1' } });
+    await fetch(`${svc.url}/aura/hitl/requests/x`, { headers: { 'X-Request-ID': 'after-probes' } });
+    await waitFor(() => lines().some((l) => l.req?.id === 'after-probes'), 3000, 'the line after the probes');
+    expect(lines().filter((l) => ['probe-1', 'probe-2', 'scrape-1'].includes(l.req?.id ?? ''))).toEqual([]);
+  });
+
+  it('honours LOG_LEVEL: warn hides the info request lines', async () => {
     const quiet = await ServiceProcess.start({ REDIS_URL: testRedisUrl(), LOG_LEVEL: 'warn' });
     try {
       await fetch(`${quiet.url}/aura/hitl/requests/x`);

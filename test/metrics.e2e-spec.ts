@@ -30,6 +30,11 @@ describe('Prometheus metrics after a flow', () => {
     await s.untilEnd();
     const expiring = new SseClient(`${app.url}/aura/test/stream?sessionId=${uniqueId('m-exp')}`, h);
     await expiring.untilEnd(5000);
+    const cancelledId = uniqueId('m-cancel');
+    const cancelled = new SseClient(`${app.url}/aura/test/stream?sessionId=${cancelledId}`, h);
+    await cancelled.hitlRequest();
+    await request(app.url).post(`/aura/runs/${cancelledId}/cancel`).set(h).expect(200);
+    await cancelled.untilEnd();
 
     const res = await request(app.url).get('/metrics').expect(200);
     expect(res.headers['content-type']).toMatch(/^text\/plain/);
@@ -38,9 +43,11 @@ describe('Prometheus metrics after a flow', () => {
     expect(delta('aura_hitl_decisions_total', { outcome: 'approved' })).toBe(1);
     expect(delta('aura_hitl_decisions_total', { outcome: 'conflict' })).toBe(1);
     expect(delta('aura_hitl_decisions_total', { outcome: 'expired' })).toBe(1);
+    expect(delta('aura_hitl_decisions_total', { outcome: 'cancelled' })).toBe(1);
     expect(delta('aura_decision_to_resume_seconds_count')).toBe(2);
-    expect(delta('aura_events_published_total')).toBe(13 + 9);
-    expect(delta('aura_runs_started_total')).toBe(2);
+    // Cancel writes its two events in its own script; the engine counts what it writes.
+    expect(delta('aura_events_published_total')).toBe(13 + 9 + 7);
+    expect(delta('aura_runs_started_total')).toBe(3);
     expect(delta('aura_http_request_duration_seconds_count', { route: '/aura/hitl/approve/:requestId', status: '200' })).toBe(1);
     expect(delta('aura_http_request_duration_seconds_count', { route: '/aura/hitl/approve/:requestId', status: '409' })).toBe(1);
     expect(sample(after, 'aura_open_streams')).toBe(0);

@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { testRedisUrl, uniqueId } from './support/app';
-import { ServiceProcess } from './support/process';
+import Redis from 'ioredis';
+import { ServiceProcess, waitFor } from './support/process';
 import { SseClient } from './support/sse';
 import { authHeaders } from './support/tokens';
 
@@ -98,9 +99,14 @@ describe('Durable runs across real processes', () => {
     const sessionId = uniqueId('exp-kill');
     const first = watch(a, sessionId);
     const { requestId, seq } = await first.hitlRequest();
+    const pausedAt = Date.now();
     await a.kill('SIGKILL');
     const second = watch(b, sessionId, seq);
     await second.untilEnd(10000);
+    // HITL_TIMEOUT_SECONDS=2, swept every 250 ms, applied once B adopts the run (1 s lease + 1 s sweep).
+    const endedAfter = Date.now() - pausedAt;
+    expect(endedAfter).toBeGreaterThanOrEqual(1500);
+    expect(endedAfter).toBeLessThan(5000);
     expect(second.events.map((e) => e.payload)).toEqual([
       { type: 'hitl', data: { requestId, sessionId, requiresApproval: false, status: 'expired' } },
       { type: 'done', data: { status: 'expired' } },
@@ -140,11 +146,15 @@ describe('Durable runs across real processes', () => {
     expect(replay.events.at(-1)?.payload).toEqual({ type: 'done', data: { status: 'cancelled' } });
     expect(replay.events.filter((e) => e.type === 'done')).toHaveLength(1);
     expect(ids(replay)).toEqual(range(1, replay.events.length));
-    // The run stopped: nothing follows its done.
+    // The run stopped: nothing was written after its done (the log holds exactly what was replayed).
     await new Promise((r) => setTimeout(r, 500));
-    const again = watch(a, sessionId);
-    await again.untilEnd();
-    expect(ids(again)).toEqual(ids(replay));
+    const redis = new Redis(testRedisUrl());
+    try {
+      expect(await redis.xlen(`aura:run:${sessionId}:events`)).toBe(replay.events.length);
+      expect(await redis.hget(`aura:run:${sessionId}`, 'status')).toBe('cancelled');
+    } finally {
+      redis.disconnect();
+    }
   });
 
   it('cancel answers 404 for an unknown or another tenant’s session', async () => {
@@ -177,7 +187,24 @@ describe('Durable runs across real processes', () => {
     expect(ids(again)).toEqual(range(seq + 1, 13));
     expect(again.events.at(-1)?.payload.data.status).toBe('completed');
   });
+
+  it('SIGKILL mid-run (not paused): another instance continues from the last written step, none twice, none skipped', async () => {
+    const [a, b] = await Promise.all([start({ DEMO_STEP_DELAY_MS: '150' }), start({ DEMO_STEP_DELAY_MS: '150' })]);
+    const sessionId = uniqueId('kill-mid');
+    const first = watch(a, sessionId);
+    await first.waitFor((es) => es.length >= 3, 10000, 'three events');
+    await a.kill('SIGKILL');
+    const last = Math.max(...ids(first));
+    const second = watch(b, sessionId, last);
+    const { requestId } = await second.hitlRequest(15000);
+    await request(b.url).post(`/aura/hitl/approve/${requestId}`).set(h).expect(200);
+    await second.untilEnd(15000);
+    const all = [...first.events, ...second.events];
+    expect(all.map((e) => e.id)).toEqual(range(1, 13));
+    expect(all.map((e) => e.type)).toEqual(['thought', 'plan_step', 'tool_execution', 'tool_execution', 'plan_step', 'plan_step', 'hitl', 'hitl', 'tool_execution', 'tool_execution', 'plan_step', 'content', 'done']);
+  });
 });
+
 
 describe('Decisions while the owning instance is dead', () => {
   const h = authHeaders('alice', 'acme');
@@ -212,10 +239,11 @@ describe('Decisions while the owning instance is dead', () => {
     const otherReq = await other.hitlRequest();
     await pub.publish(`hitl:channel:${sessionId}`, JSON.stringify({ type: 'rejection', requestId: otherReq.requestId }));
     pub.disconnect();
-    await new Promise((r) => setTimeout(r, 300));
+    await waitFor(async () => (await request(b.url).get(`/aura/hitl/requests/${requestId}`).set(h)).body.status === 'approved', 3000, 'the approval');
     const req = await request(b.url).get(`/aura/hitl/requests/${requestId}`).set(h).expect(200);
     expect(req.body).toMatchObject({ status: 'approved', decidedBy: 'erp' });
-    expect((await request(b.url).get(`/aura/hitl/requests/${otherReq.requestId}`).set(h).expect(200)).body.status).toBe('pending');
+    // Had the cross-session rejection landed, this approval would be a 409.
+    await request(b.url).post(`/aura/hitl/approve/${otherReq.requestId}`).set(h).expect(200);
     const rest = new SseClient(`${b.url}/aura/test/stream?sessionId=${sessionId}`, { ...h, 'Last-Event-ID': String(seq) });
     streams.push(rest);
     await rest.untilEnd(10000);

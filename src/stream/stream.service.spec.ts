@@ -97,7 +97,10 @@ describe('StreamService', () => {
 });
 
 describe('StreamService heartbeats', () => {
+  afterEach(() => jest.useRealTimers());
+
   it('pings every watcher once per SSE_HEARTBEAT_SECONDS, spread over the interval', async () => {
+    jest.useFakeTimers({ doNotFake: ['queueMicrotask', 'nextTick', 'setImmediate'] });
     const config = loadAppConfig({ JWT_SECRET: 'x', SSE_HEARTBEAT_SECONDS: '1' });
     const bus = new MemoryBus();
     const store = new MemoryAuraStore(bus, 3600);
@@ -109,14 +112,12 @@ describe('StreamService heartbeats', () => {
         if (m.comment === 'ping') pings.push(Date.now());
       }),
     );
-    await new Promise((r) => setTimeout(r, 2150));
+    jest.advanceTimersByTime(2000);
     subs.forEach((s) => s.unsubscribe());
+    jest.useRealTimers();
     await service.beforeApplicationShutdown();
-    // Two pings each in ~2 s, and not all in one instant.
-    expect(pings.length).toBeGreaterThanOrEqual(36);
-    expect(pings.length).toBeLessThanOrEqual(44);
-    // A single timer pinging everyone at once would show 2 instants; slices show ~20.
-    const instants = new Set(pings.map((t) => Math.round((t - pings[0]) / 50)));
-    expect(instants.size).toBeGreaterThanOrEqual(10);
+    // Exactly two pings each in 2 s, and not all in one instant: 20 ticks of 100 ms, 2 watchers each.
+    expect(pings).toHaveLength(40);
+    expect(new Set(pings).size).toBe(20);
   });
 });

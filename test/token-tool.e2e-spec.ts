@@ -1,0 +1,32 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import request from 'supertest';
+import { startApp, TestApp } from './support/app';
+import { TEST_SECRET } from './support/tokens';
+
+describe('npm run token (dist/tools/token.js)', () => {
+  const tool = join(__dirname, '..', 'dist', 'tools', 'token.js');
+  let app: TestApp;
+  beforeAll(async () => (app = await startApp()));
+  afterAll(() => app.close());
+
+  it('prints a token the service accepts, for the given user, tenant and ttl', async () => {
+    const token = execFileSync(process.execPath, [tool, '--sub', 'alice', '--tenant', 'acme', '--ttl', '120'], {
+      env: { PATH: process.env.PATH ?? '', JWT_SECRET: TEST_SECRET },
+      encoding: 'utf8',
+    }).trim();
+    const claims = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString());
+    expect(claims).toMatchObject({ sub: 'alice', tenant_id: 'acme' });
+    expect(claims.exp - claims.iat).toBe(120);
+    await request(app.url).get('/aura/hitl/requests').set({ Authorization: `Bearer ${token}`, 'X-Tenant-ID': 'acme' }).expect(200);
+  });
+
+  it('refuses without JWT_SECRET or with a bad ttl, in one line', () => {
+    const none = spawnSync(process.execPath, [tool], { env: { PATH: process.env.PATH ?? '' }, encoding: 'utf8' });
+    expect(none.status).toBe(1);
+    expect(none.stderr).toMatch(/^token: JWT_SECRET is required/);
+    const bad = spawnSync(process.execPath, [tool, '--ttl', 'soon'], { env: { PATH: process.env.PATH ?? '', JWT_SECRET: 'x' }, encoding: 'utf8' });
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/^token: --ttl must be/);
+  });
+});
