@@ -12,7 +12,7 @@ import { InstanceId } from '../redis/instance-id';
 import { AppendInput, AuraStore } from '../store/aura-store';
 import { Agent, AgentRun } from './agent/agent';
 import { broadcastEnvelope, doneEvent, errorEvent, hitlDecisionEvent, hitlRequestEvent } from './run-events';
-import { AuraEvent, DoneStatus, LoggedEvent, RunRecord, RunStatus, isTerminal, serializeEvent } from './run.types';
+import { AuraEvent, DoneStatus, RunRecord, RunStatus, isTerminal } from './run.types';
 
 type Step = Pick<AppendInput, 'events' | 'nextCursor' | 'status' | 'request'>;
 
@@ -34,7 +34,6 @@ export class RunEngine implements OnModuleInit, BeforeApplicationShutdown {
   /** Paused runs of this instance by the request they wait on: one map entry each, no promise, frame or timer. */
   private readonly paused = new Map<string, RunRecord>();
   private readonly timers: NodeJS.Timeout[] = [];
-  private readonly written: ((sessionId: string, events: LoggedEvent[]) => void)[] = [];
   private stopping = false;
 
   constructor(
@@ -49,11 +48,6 @@ export class RunEngine implements OnModuleInit, BeforeApplicationShutdown {
 
   get instanceId(): string {
     return this.instance.value;
-  }
-
-  /** Called with each step's events once they are stored: local watchers need not wait for Redis to echo them. */
-  onWritten(listener: (sessionId: string, events: LoggedEvent[]) => void): void {
-    this.written.push(listener);
   }
 
   async onModuleInit(): Promise<void> {
@@ -262,8 +256,6 @@ export class RunEngine implements OnModuleInit, BeforeApplicationShutdown {
       }
       if (result.ok) {
         this.metrics.eventsPublished.inc(step.events.length);
-        const first = result.seq - step.events.length + 1;
-        this.notifyWritten(run.sessionId, step.events.map((e, i) => ({ seq: first + i, json: serializeEvent(e) })));
         return { ...run, cursor: step.nextCursor, seq: result.seq, status: step.status, requestId: step.request?.requestId ?? null };
       }
       if (result.reason !== 'stale') return null;
@@ -271,17 +263,6 @@ export class RunEngine implements OnModuleInit, BeforeApplicationShutdown {
       return stored && stored.owner === this.instanceId && !isTerminal(stored.status) ? stored : null;
     }
     return null;
-  }
-
-  /** A listener's failure must not fail the run: the events are stored, and Redis delivers them too. */
-  private notifyWritten(sessionId: string, events: LoggedEvent[]): void {
-    for (const listener of this.written) {
-      try {
-        listener(sessionId, events);
-      } catch (err) {
-        this.logger.warn(`Local delivery for ${sessionId} failed: ${String(err)}`);
-      }
-    }
   }
 
   /** Ends a run whose agent threw: an `error` event, then done {failed}. */

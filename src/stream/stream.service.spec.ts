@@ -6,13 +6,7 @@ import { MemoryBus } from '../redis/memory-bus';
 import { RunRecord } from '../runs/run.types';
 import { MemoryAuraStore } from '../store/memory-aura-store';
 import { KEY } from '../store/keys';
-import { RunEngine } from '../runs/run-engine.service';
-import { LoggedEvent } from '../runs/run.types';
 import { StreamService } from './stream.service';
-
-/** The engine's side of the contract with the stream service: it reports the events it stored. */
-let written: (sessionId: string, events: LoggedEvent[]) => void = () => undefined;
-const engine = { onWritten: (l: typeof written) => (written = l) } as unknown as RunEngine;
 
 describe('StreamService', () => {
   const config: AppConfig = loadAppConfig({ JWT_SECRET: 'x', SSE_HEARTBEAT_SECONDS: '1' });
@@ -40,7 +34,7 @@ describe('StreamService', () => {
   beforeEach(async () => {
     bus = new MemoryBus();
     store = new MemoryAuraStore(bus, 3600);
-    service = new StreamService(store, bus, config, new MetricsService(), engine);
+    service = new StreamService(store, bus, config, new MetricsService());
     service.onModuleInit();
     await store.createRun(run);
   });
@@ -62,7 +56,7 @@ describe('StreamService', () => {
   it('fills a gap in live messages from the log and drops duplicates', async () => {
     // The store publishes on a bus nobody hears: this test plays the channel by hand, losing event 2.
     store = new MemoryAuraStore(new MemoryBus(), 3600);
-    service = new StreamService(store, bus, config, new MetricsService(), engine);
+    service = new StreamService(store, bus, config, new MetricsService());
     await store.createRun(run);
     await append(1);
     const w = collect(0);
@@ -110,7 +104,7 @@ describe('StreamService heartbeats', () => {
     const config = loadAppConfig({ JWT_SECRET: 'x', SSE_HEARTBEAT_SECONDS: '1' });
     const bus = new MemoryBus();
     const store = new MemoryAuraStore(bus, 3600);
-    const service = new StreamService(store, bus, config, new MetricsService(), engine);
+    const service = new StreamService(store, bus, config, new MetricsService());
     service.onModuleInit();
     const pings: number[] = [];
     const subs = Array.from({ length: 20 }, (_, i) =>
@@ -125,32 +119,5 @@ describe('StreamService heartbeats', () => {
     // Exactly two pings each in 2 s, and not all in one instant: 20 ticks of 100 ms, 2 watchers each.
     expect(pings).toHaveLength(40);
     expect(new Set(pings).size).toBe(20);
-  });
-});
-
-describe('StreamService local delivery', () => {
-  it('sends events a local run stored at once, without the Redis echo, and drops the echo when it comes', async () => {
-    const config = loadAppConfig({ JWT_SECRET: 'x' });
-    const bus = new MemoryBus();
-    // The store publishes on a bus nobody hears: only the local path can deliver.
-    const store = new MemoryAuraStore(new MemoryBus(), 3600);
-    const service = new StreamService(store, bus, config, new MetricsService(), engine);
-    service.onModuleInit();
-    const run: RunRecord = { sessionId: 'loc', tenantId: 't', userId: 'u', prompt: '', status: 'running', cursor: 0, seq: 0, requestId: null, owner: 'me', createdAt: new Date().toISOString() };
-    await store.createRun(run);
-    const got: MessageEvent[] = [];
-    const sub = service.watch('loc', 0).subscribe((m) => got.push(m));
-    await new Promise((r) => setTimeout(r, 5));
-    const e1 = { seq: 1, json: '{"type":"thought","data":{"content":"a"}}' };
-    const e2 = { seq: 2, json: '{"type":"thought","data":{"content":"b"}}' };
-    written('loc', [e1, e2]);
-    written('other', [{ seq: 1, json: '{"type":"thought","data":{}}' }]);
-    bus.deliver(KEY.eventsChannel('loc'), `2 ${e2.json}`);
-    expect(got.filter((m) => m.id).map((m) => [m.id, m.data])).toEqual([
-      ['1', e1.json],
-      ['2', e2.json],
-    ]);
-    sub.unsubscribe();
-    await service.beforeApplicationShutdown();
   });
 });

@@ -5,7 +5,6 @@ import { AppConfig } from '../config/app-config';
 import { MetricsService } from '../metrics/metrics.service';
 import { Bus } from '../redis/bus';
 import { LoggedEvent } from '../runs/run.types';
-import { RunEngine } from '../runs/run-engine.service';
 import { AuraStore } from '../store/aura-store';
 import { KEY } from '../store/keys';
 
@@ -46,8 +45,6 @@ const typeOf = (json: string): string => json.slice(9, json.indexOf('"', 9));
 export class StreamService implements OnModuleInit, BeforeApplicationShutdown {
   private readonly logger = new Logger(StreamService.name);
   private readonly watchers = new Set<Watcher>();
-  /** This instance's watchers by session, for events its own runs write. */
-  private readonly bySession = new Map<string, Set<Watcher>>();
   /** Watchers spread over slices; one slice is pinged per tick, each watcher once per SSE_HEARTBEAT_SECONDS. */
   private slices: Set<Watcher>[] = [new Set()];
   private nextSlice = 0;
@@ -60,12 +57,7 @@ export class StreamService implements OnModuleInit, BeforeApplicationShutdown {
     private readonly bus: Bus,
     private readonly config: AppConfig,
     private readonly metrics: MetricsService,
-    engine: RunEngine,
-  ) {
-    // Events a run on this instance wrote reach its local watchers at once; Redis's echo of them is
-    // then a duplicate, dropped by seq. Watchers of runs driven elsewhere get them from the channel.
-    engine.onWritten((sessionId, events) => this.bySession.get(sessionId)?.forEach((w) => events.forEach((e) => this.receive(w, e))));
-  }
+  ) {}
 
   onModuleInit(): void {
     this.metrics.openStreamsSource = () => this.watchers.size;
@@ -95,9 +87,6 @@ export class StreamService implements OnModuleInit, BeforeApplicationShutdown {
       const w: Watcher = { sessionId, subscriber, lastSeq: afterSeq, pending: [], readAgain: false, closed: false, slice };
       this.watchers.add(w);
       slice.add(w);
-      let local = this.bySession.get(sessionId);
-      if (!local) this.bySession.set(sessionId, (local = new Set()));
-      local.add(w);
       // Sent at once so the headers are flushed before the first event.
       subscriber.next({ comment: 'connected' } as MessageEvent);
       // Opened while the instance was shutting down: hand it off at once.
@@ -121,7 +110,9 @@ export class StreamService implements OnModuleInit, BeforeApplicationShutdown {
           this.detach(w, true);
         });
       return () => {
-        this.forget(w);
+        w.closed = true;
+        this.watchers.delete(w);
+        w.slice.delete(w);
         unsubscribe?.();
       };
     });
@@ -194,15 +185,9 @@ export class StreamService implements OnModuleInit, BeforeApplicationShutdown {
   private detach(w: Watcher, withRetry: boolean): void {
     if (w.closed) return;
     if (withRetry) w.subscriber.next({ id: String(w.lastSeq), retry: this.config.sseRetryMs } as MessageEvent);
-    this.forget(w);
-    w.subscriber.complete();
-  }
-
-  private forget(w: Watcher): void {
     w.closed = true;
     this.watchers.delete(w);
     w.slice.delete(w);
-    const local = this.bySession.get(w.sessionId);
-    if (local?.delete(w) && local.size === 0) this.bySession.delete(w.sessionId);
+    w.subscriber.complete();
   }
 }
