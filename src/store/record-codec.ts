@@ -1,3 +1,4 @@
+import { isValidId } from '../common/ids';
 import type { HitlRequest, HitlStatus } from '../hitl/hitl.types';
 import type { RunRecord, RunStatus } from '../runs/run.types';
 
@@ -87,6 +88,6 @@ export function encodeCursor(score: number, requestId: string): string {
 
 export function decodeCursor(cursor: string): { score: number; requestId: string } | null {
   const text = Buffer.from(cursor, 'base64url').toString();
-  const m = /^(\d{1,16}):([A-Za-z0-9][A-Za-z0-9._-]{0,127})$/.exec(text);
-  return m ? { score: Number(m[1]), requestId: m[2] } : null;
+  const m = /^(\d{1,16}):(.+)$/.exec(text);
+  return m && isValidId(m[2]) ? { score: Number(m[1]), requestId: m[2] } : null;
 }

@@ -110,9 +110,7 @@ export class StreamService implements OnModuleInit, BeforeApplicationShutdown {
           this.detach(w, true);
         });
       return () => {
-        w.closed = true;
-        this.watchers.delete(w);
-        w.slice.delete(w);
+        this.forget(w);
         unsubscribe?.();
       };
     });
@@ -185,9 +183,13 @@ export class StreamService implements OnModuleInit, BeforeApplicationShutdown {
   private detach(w: Watcher, withRetry: boolean): void {
     if (w.closed) return;
     if (withRetry) w.subscriber.next({ id: String(w.lastSeq), retry: this.config.sseRetryMs } as MessageEvent);
+    this.forget(w);
+    w.subscriber.complete();
+  }
+
+  private forget(w: Watcher): void {
     w.closed = true;
     this.watchers.delete(w);
     w.slice.delete(w);
-    w.subscriber.complete();
   }
 }
