@@ -1,10 +1,8 @@
-import { BadRequestException, ValidationError, ValidationPipe } from '@nestjs/common';
-import { HttpAdapterHost, NestFactory } from '@nestjs/core';
+import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
-import { AllExceptionsFilter } from './common/all-exceptions.filter';
 import { setupSwagger } from './common/swagger-setup';
 import { AppConfig } from './config/app-config';
 
@@ -15,25 +13,14 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
   app.disable('x-powered-by');
   app.set('etag', false);
   app.useBodyParser('json', { limit: '64kb' });
-  if (config.apiPrefix) {
+  if (config.http.apiPrefix) {
     // The gateway's /api/aura/** is also answered here, next to /aura/**: the prefix is stripped before routing.
-    const prefix = `/${config.apiPrefix}/`;
+    const prefix = `/${config.http.apiPrefix}/`;
     app.use((req: Request, _res: Response, next: NextFunction) => {
       if (req.url.startsWith(prefix)) req.url = req.url.slice(prefix.length - 1);
       next();
     });
   }
-  app.useGlobalPipes(
-    new ValidationPipe({
-      transform: true,
-      whitelist: true,
-      forbidNonWhitelisted: true,
-      // One readable sentence, like every other 400 of the service.
-      exceptionFactory: (errors: ValidationError[]) =>
-        new BadRequestException(errors.flatMap((e) => Object.values(e.constraints ?? {})).join('; ') || 'Invalid input'),
-    }),
-  );
-  app.useGlobalFilters(new AllExceptionsFilter(app.get(HttpAdapterHost).httpAdapter));
   // Only the signals an orchestrator sends: SIGUSR2, SIGHUP and friends must not stop a pod.
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   setupSwagger(app, config);

@@ -1,16 +1,19 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import { AuthModule } from './auth/auth.module';
-import { ConsoleModule } from './console/console.module';
+import { AllExceptionsFilter } from './common/all-exceptions.filter';
 import { loggerOptions } from './common/logger-options';
+import { createValidationPipe } from './common/validation.pipe';
+import { ConsoleModule } from './console/console.module';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { HealthModule } from './health/health.module';
 import { HitlModule } from './hitl/hitl.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { PersistenceModule } from './persistence/persistence.module';
 import { RedisModule } from './redis/redis.module';
 import { RunsModule } from './runs/runs.module';
-import { StoreModule } from './store/store.module';
 import { StreamModule } from './stream/stream.module';
 
 @Module({})
@@ -24,12 +27,16 @@ export class AppModule {
         MetricsModule,
         HealthModule,
         RedisModule,
-        StoreModule,
+        PersistenceModule,
         AuthModule,
         HitlModule,
         RunsModule,
         StreamModule,
         ConsoleModule,
+      ],
+      providers: [
+        { provide: APP_PIPE, useFactory: createValidationPipe },
+        { provide: APP_FILTER, useClass: AllExceptionsFilter },
       ],
     };
   }

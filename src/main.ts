@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { JwtService } from '@nestjs/jwt';
 import { createApp } from './app.factory';
+import { signDemoToken } from './auth/demo-token';
 import { AppConfig } from './config/app-config';
 import { ConfigError, loadAppConfigFromProcess } from './config/load-config';
 
@@ -18,10 +19,10 @@ function readConfig(): AppConfig {
 
 /** In demo mode, print what is needed to try the service in one minute. */
 function printDemoBanner(config: AppConfig, token: string): void {
-  const base = `http://localhost:${config.port}`;
+  const base = `http://localhost:${config.http.port}`;
   const lines = [
     '',
-    'Aura demo is running' + (config.jwtSecretGenerated ? ' (JWT_SECRET generated for this process)' : ''),
+    'Aura demo is running' + (config.auth.secretGenerated ? ' (JWT_SECRET generated for this process)' : ''),
     `  Swagger:  ${base}/docs`,
     `  Token:    ${token}`,
     `  Stream:   curl -N -H "Authorization: Bearer ${token}" -H "X-Tenant-ID: demo" "${base}/aura/test/stream?sessionId=demo-1"`,
@@ -38,9 +39,9 @@ async function bootstrap(): Promise<void> {
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => setTimeout(() => process.exit(1), config.shutdownGraceMs).unref());
   }
-  await app.listen(config.port);
-  if (config.demo && config.jwtSecretGenerated) {
-    const token = app.get(JwtService).sign({ sub: 'demo-user', tenant_id: 'demo' }, { expiresIn: '24h' });
+  await app.listen(config.http.port);
+  if (config.demo && config.auth.secretGenerated) {
+    const token = signDemoToken(app.get(JwtService));
     printDemoBanner(config, token);
   }
 }

@@ -207,7 +207,10 @@ describe('HITL across two instances (real Redis)', () => {
       await s.untilEnd();
       await waitFor(() => seen.filter((m) => m.channel === 'dwp:events:all' && m.message.includes(sessionId)).length >= s.events.length, 3000, 'the broadcasts');
       const signals = seen.filter((m) => m.channel === `hitl:channel:${sessionId}`).map((m) => JSON.parse(m.message));
-      expect(signals).toEqual([{ type: 'approval', requestId, sessionId, decidedBy: 'alice', timestamp: expect.any(String) }]);
+      // The decided request rides along, so no instance has to read it back.
+      expect(signals).toEqual([
+        { type: 'approval', requestId, sessionId, decidedBy: 'alice', timestamp: expect.any(String), request: expect.objectContaining({ requestId, sessionId, status: 'approved', decidedBy: 'alice' }) },
+      ]);
       const broadcast = seen.filter((m) => m.channel === 'dwp:events:all').map((m) => JSON.parse(m.message)).filter((m) => m.sessionId === sessionId);
       expect(broadcast.map((m) => m.type)).toEqual(s.events.map((e) => e.type));
       expect(broadcast[0]).toEqual({ tenantId: 'acme', sessionId, userId: 'alice', type: 'thought', data: s.events[0].payload.data, timestamp: expect.any(String) });

@@ -9,7 +9,7 @@
 (function () {
   'use strict';
 
-  const EVENT_TYPES = ['thought', 'plan_step', 'tool_execution', 'hitl', 'content', 'error', 'done'];
+  const EVENT_TYPES = ['thought', 'plan_step', 'tool_execution', 'hitl', 'content', 'run_error', 'done'];
   const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
   const INBOX_INTERVAL_MS = 4000;
   const MAX_RECONNECT_FAILURES = 6;
@@ -453,7 +453,7 @@
     }
     if (type === 'plan_step') updatePlan(data);
     if (run.done) return;
-    if (type === 'error') return setRunState('failed');
+    if (type === 'run_error') return setRunState('failed');
     if (type === 'hitl' && data.requiresApproval === true) {
       setRunState('paused');
       refreshInbox();
@@ -521,7 +521,7 @@
         return d.requiresApproval ? approvalCard(d) : decisionBody(d);
       case 'content':
         return h('p', { class: 'answer', testid: 'answer', text: d.content ?? '' });
-      case 'error':
+      case 'run_error':
         return h('div', { class: 'row' }, d.code && h('code', { class: 'error-code', text: d.code }), h('span', { class: 'error-text', text: d.message ?? 'The run failed' }));
       case 'done':
         return h('div', { class: 'row' }, h('span', { text: 'Final state' }), badge(d.status ?? 'completed', 'done-status'));

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { createSecretKey } from 'node:crypto';
 import { PassportStrategy } from '@nestjs/passport';
 import { ExtractJwt, Strategy } from 'passport-jwt';
-import { isValidId } from '../common/ids';
+import { isValidId } from '../contract/ids';
 import { AppConfig } from '../config/app-config';
 import type { AuthUser } from './auth-user';
 
@@ -28,7 +28,7 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
       // A KeyObject, not the string: given a string, jsonwebtoken first tries (and fails) to parse it
       // as a PEM public key on every request, which cost a fifth of the CPU under load.
       // (passport-jwt types say string | Buffer; it hands the value to jsonwebtoken, which takes a KeyObject.)
-      secretOrKey: createSecretKey(Buffer.from(config.jwtSecret)) as unknown as Buffer,
+      secretOrKey: createSecretKey(Buffer.from(config.auth.jwtSecret)) as unknown as Buffer,
       // HS256 only: `none`, HS512 and every asymmetric algorithm are refused by the verifier itself.
       algorithms: ['HS256'],
       // The contract: an expired token is 401, with no grace.

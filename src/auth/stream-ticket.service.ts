@@ -1,8 +1,8 @@
 import { Injectable, UnauthorizedException } from '@nestjs/common';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { isValidId } from '../common/ids';
-import { AuraStore } from '../store/aura-store';
+import { isValidId } from '../contract/ids';
 import type { AuthUser } from './auth-user';
+import { TicketStore } from './persistence/ticket-store.port';
 
 export const TICKET_TTL_SECONDS = 60;
 
@@ -18,13 +18,13 @@ interface TicketPayload {
  */
 @Injectable()
 export class StreamTicketService {
-  constructor(private readonly store: AuraStore) {}
+  constructor(private readonly store: TicketStore) {}
 
   async issue(user: AuthUser, sessionId: string | undefined): Promise<{ ticket: string; sessionId: string; expiresAt: string }> {
     const ticket = randomBytes(32).toString('hex');
     const session = sessionId ?? randomUUID();
     const payload: TicketPayload = { sub: user.sub, tenantId: user.tenantId, sessionId: session };
-    await this.store.createTicket(ticket, JSON.stringify(payload), TICKET_TTL_SECONDS);
+    await this.store.create(ticket, JSON.stringify(payload), TICKET_TTL_SECONDS);
     return { ticket, sessionId: session, expiresAt: new Date(Date.now() + TICKET_TTL_SECONDS * 1000).toISOString() };
   }
 
@@ -32,7 +32,7 @@ export class StreamTicketService {
   async redeem(ticket: unknown, sessionId: unknown): Promise<AuthUser> {
     const invalid = () => new UnauthorizedException('Invalid or expired stream ticket');
     if (typeof ticket !== 'string' || !/^[a-f0-9]{64}$/.test(ticket)) throw invalid();
-    const raw = await this.store.consumeTicket(ticket);
+    const raw = await this.store.consume(ticket);
     if (!raw) throw invalid();
     const payload = JSON.parse(raw) as TicketPayload;
     if (sessionId !== undefined && sessionId !== payload.sessionId) throw invalid();

@@ -1,21 +1,11 @@
 import { ArgumentsHost, Catch, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import { BaseExceptionFilter } from '@nestjs/core';
 import type { Response } from 'express';
-
-/** Errors that mean Redis cannot be reached right now (ioredis with its offline queue disabled, or mid-reconnect). */
-function isRedisUnavailable(err: unknown): boolean {
-  if (!(err instanceof Error)) return false;
-  const name = err.name;
-  const msg = err.message;
-  return (
-    name === 'MaxRetriesPerRequestError' ||
-    /Stream isn't writeable|Connection is closed|ECONNREFUSED|ECONNRESET|ETIMEDOUT|LOADING|READONLY|MASTERDOWN/.test(msg)
-  );
-}
+import { StoreUnavailableError } from './store-errors';
 
 /**
- * Turns the errors that are not HttpExceptions into clear answers: a malformed body is 400, Redis
- * being unreachable is 503 (nothing was half-written: every change is one atomic script), and
+ * Turns the errors that are not HttpExceptions into clear answers: a malformed body is 400, the
+ * store being unreachable is 503 (nothing was half-written: every change is one atomic step), and
  * only a real bug is 500 (logged with its stack).
  */
 @Catch()
@@ -29,14 +19,14 @@ export class AllExceptionsFilter extends BaseExceptionFilter {
       this.logger.error(`Error after the response started: ${String(exception)}`);
       return void res.end();
     }
-    const status = (exception as { status?: number; type?: string })?.status;
+    const status = (exception as { status?: number })?.status;
     const type = (exception as { type?: string })?.type;
     if (type === 'entity.parse.failed') return this.reply(res, 400, 'Malformed JSON body');
     if (typeof status === 'number' && status >= 400 && status < 500) {
       return this.reply(res, status, exception instanceof Error ? exception.message : 'Bad request');
     }
-    if (isRedisUnavailable(exception)) {
-      this.logger.warn(`Redis unavailable: ${(exception as Error).message}`);
+    if (exception instanceof StoreUnavailableError) {
+      this.logger.warn(exception.message);
       return this.reply(res, 503, 'Redis is unavailable; nothing was changed. Try again shortly.');
     }
     this.logger.error(exception instanceof Error ? exception.stack : String(exception));

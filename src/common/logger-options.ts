@@ -14,8 +14,8 @@ type Req = IncomingMessage & { id?: string; user?: { sub?: string; tenantId?: st
 export function loggerOptions(config: AppConfig): Params {
   return {
     pinoHttp: {
-      level: config.logLevel,
-      transport: config.isDevelopment ? { target: 'pino-pretty', options: { singleLine: true } } : undefined,
+      level: config.log.level,
+      transport: config.log.pretty ? { target: 'pino-pretty', options: { singleLine: true } } : undefined,
       redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'], censor: '[Redacted]' },
       genReqId: (req: IncomingMessage, res: ServerResponse) => {
         const given = req.headers['x-request-id'];

@@ -12,7 +12,7 @@ export function setupSwagger(app: INestApplication, config: AppConfig): void {
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'HS256 JWT with sub, tenant_id, exp, iat' }, BEARER_SCHEME)
     .addApiKey({ type: 'apiKey', in: 'header', name: 'X-Tenant-ID', description: 'Must equal the token’s tenant_id' }, TENANT_SCHEME)
     .addServer('/', 'This instance');
-  if (config.apiPrefix) builder.addServer(`/${config.apiPrefix}`, 'Through the gateway prefix');
+  if (config.http.apiPrefix) builder.addServer(`/${config.http.apiPrefix}`, 'Through the gateway prefix');
   const document = SwaggerModule.createDocument(app, builder.build());
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json', swaggerOptions: { persistAuthorization: true } });
 }

@@ -1,25 +1,34 @@
-/** The validated, typed configuration. Built once at start-up by loadAppConfig(); injected everywhere else. */
-export class AppConfig {
-  constructor(
-    readonly port: number,
-    readonly jwtSecret: string,
-    /** null = in-process bus and store: one instance only. */
-    readonly redisUrl: string | null,
-    readonly hitlTimeoutSeconds: number,
-    readonly sseHeartbeatSeconds: number,
-    readonly apiPrefix: string,
-    readonly eventsBroadcast: boolean,
-    readonly demoStepDelayMs: number,
-    readonly logLevel: string,
-    readonly isDevelopment: boolean,
-    /** Demo mode: a generated secret when none is set, and a ready-made token printed at start-up. */
-    readonly demo: boolean,
+/** The validated configuration, grouped by concern. Built once at start-up by loadAppConfig(); injected everywhere else. */
+export interface AppConfigValues {
+  readonly http: { readonly port: number; readonly apiPrefix: string };
+  readonly auth: {
+    readonly jwtSecret: string;
+    /** True when JWT_SECRET was generated for a demo start: only then does the service hand out tokens. */
+    readonly secretGenerated: boolean;
+  };
+  /** url null = in-process bus and stores: one instance only. */
+  readonly redis: { readonly url: string | null };
+  readonly runs: {
     /** How long an instance's lease on its runs lasts without a heartbeat. */
-    readonly runLeaseMs: number,
-    readonly runTtlSeconds: number,
-    readonly shutdownGraceMs: number,
-    readonly sseRetryMs: number,
-    /** True when JWT_SECRET was generated for a demo start. */
-    readonly jwtSecretGenerated: boolean,
-  ) {}
+    readonly leaseMs: number;
+    readonly ttlSeconds: number;
+    readonly eventsBroadcast: boolean;
+    readonly demoStepDelayMs: number;
+  };
+  readonly hitl: { readonly timeoutSeconds: number };
+  readonly sse: { readonly heartbeatSeconds: number; readonly retryMs: number };
+  readonly log: { readonly level: string; readonly pretty: boolean };
+  /** Demo mode: a generated secret when none is set, a ready-made token printed at start-up. */
+  readonly demo: boolean;
+  readonly shutdownGraceMs: number;
+}
+
+// The class is the DI token; the interface of the same name gives it the typed fields.
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+export interface AppConfig extends AppConfigValues {}
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+export class AppConfig {
+  constructor(values: AppConfigValues) {
+    Object.assign(this, values);
+  }
 }

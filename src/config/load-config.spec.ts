@@ -6,14 +6,12 @@ describe('loadAppConfig', () => {
   it('applies the contract defaults', () => {
     const c = loadAppConfig(base);
     expect(c).toMatchObject({
-      port: 3000,
-      redisUrl: null,
-      hitlTimeoutSeconds: 300,
-      sseHeartbeatSeconds: 15,
-      apiPrefix: '',
-      eventsBroadcast: true,
-      demoStepDelayMs: 300,
-      logLevel: 'info',
+      http: { port: 3000, apiPrefix: '' },
+      redis: { url: null },
+      hitl: { timeoutSeconds: 300 },
+      sse: { heartbeatSeconds: 15 },
+      runs: { eventsBroadcast: true, demoStepDelayMs: 300 },
+      log: { level: 'info' },
       demo: false,
     });
   });
@@ -30,7 +28,14 @@ describe('loadAppConfig', () => {
       DEMO_STEP_DELAY_MS: '0',
       LOG_LEVEL: 'debug',
     });
-    expect(c).toMatchObject({ port: 8080, redisUrl: 'redis://r:6379/2', hitlTimeoutSeconds: 5, sseHeartbeatSeconds: 2, apiPrefix: 'api', eventsBroadcast: false, demoStepDelayMs: 0, logLevel: 'debug' });
+    expect(c).toMatchObject({
+      http: { port: 8080, apiPrefix: 'api' },
+      redis: { url: 'redis://r:6379/2' },
+      hitl: { timeoutSeconds: 5 },
+      sse: { heartbeatSeconds: 2 },
+      runs: { eventsBroadcast: false, demoStepDelayMs: 0 },
+      log: { level: 'debug' },
+    });
   });
 
   it('refuses to start without JWT_SECRET, in one line', () => {
@@ -40,8 +45,8 @@ describe('loadAppConfig', () => {
 
   it('generates a secret only in demo mode', () => {
     const c = loadAppConfig({ AURA_DEMO: 'true' });
-    expect(c.jwtSecret).toMatch(/^[0-9a-f]{64}$/);
-    expect(c.jwtSecretGenerated).toBe(true);
+    expect(c.auth.jwtSecret).toMatch(/^[0-9a-f]{64}$/);
+    expect(c.auth.secretGenerated).toBe(true);
   });
 
   it.each([

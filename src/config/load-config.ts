@@ -43,24 +43,22 @@ export function loadAppConfig(env: NodeJS.ProcessEnv): AppConfig {
     generated = true;
   }
 
-  return new AppConfig(
-    parsed.PORT,
-    secret,
-    parsed.REDIS_URL || null,
-    parsed.HITL_TIMEOUT_SECONDS,
-    parsed.SSE_HEARTBEAT_SECONDS,
-    parsed.API_PREFIX,
-    parsed.EVENTS_BROADCAST,
-    parsed.DEMO_STEP_DELAY_MS,
-    parsed.LOG_LEVEL,
-    parsed.NODE_ENV === 'development',
-    parsed.AURA_DEMO,
-    parsed.RUN_LEASE_MS,
-    parsed.RUN_TTL_SECONDS,
-    parsed.SHUTDOWN_GRACE_MS,
-    parsed.SSE_RETRY_MS,
-    generated,
-  );
+  return new AppConfig({
+    http: { port: parsed.PORT, apiPrefix: parsed.API_PREFIX },
+    auth: { jwtSecret: secret, secretGenerated: generated },
+    redis: { url: parsed.REDIS_URL || null },
+    runs: {
+      leaseMs: parsed.RUN_LEASE_MS,
+      ttlSeconds: parsed.RUN_TTL_SECONDS,
+      eventsBroadcast: parsed.EVENTS_BROADCAST,
+      demoStepDelayMs: parsed.DEMO_STEP_DELAY_MS,
+    },
+    hitl: { timeoutSeconds: parsed.HITL_TIMEOUT_SECONDS },
+    sse: { heartbeatSeconds: parsed.SSE_HEARTBEAT_SECONDS, retryMs: parsed.SSE_RETRY_MS },
+    log: { level: parsed.LOG_LEVEL, pretty: parsed.NODE_ENV === 'development' },
+    demo: parsed.AURA_DEMO,
+    shutdownGraceMs: parsed.SHUTDOWN_GRACE_MS,
+  });
 }
 
 /** The process environment, read here and nowhere else. */

@@ -4,6 +4,7 @@ import { JwtService } from '@nestjs/jwt';
 import type { Response } from 'express';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { DEMO_TENANT, signDemoToken } from '../auth/demo-token';
 import { Public } from '../auth/public.decorator';
 import { AppConfig } from '../config/app-config';
 
@@ -37,8 +38,8 @@ export class ConsoleController {
   @ApiOkResponse({ schema: { type: 'object', properties: { demoToken: { type: 'string' }, tenantId: { type: 'string' } } } })
   settings(): { demoToken?: string; tenantId?: string } {
     // Only a secret generated for this demo process is ever used to hand out tokens.
-    if (!this.config.demo || !this.config.jwtSecretGenerated) return {};
-    return { demoToken: this.jwt.sign({ sub: 'demo-user', tenant_id: 'demo' }, { expiresIn: '12h' }), tenantId: 'demo' };
+    if (!this.config.demo || !this.config.auth.secretGenerated) return {};
+    return { demoToken: signDemoToken(this.jwt), tenantId: DEMO_TENANT };
   }
 
   @Get(':file')

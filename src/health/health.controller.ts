@@ -1,9 +1,9 @@
-import { Controller, Get, Inject, Optional } from '@nestjs/common';
+import { Controller, Get } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { Public } from '../auth/public.decorator';
-import { RedisConnections } from '../redis/redis-connections';
 import { DrainState } from './drain-state';
+import { StoreHealth } from './store-health.port';
 
 @ApiTags('health')
 @Public()
@@ -13,7 +13,7 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly indicator: HealthIndicatorService,
     private readonly drain: DrainState,
-    @Optional() @Inject(RedisConnections) private readonly redis: RedisConnections | null,
+    private readonly store: StoreHealth,
   ) {}
 
   @Get('live')
@@ -34,13 +34,9 @@ export class HealthController {
       },
       async () => {
         const check = this.indicator.check('redis');
-        if (!this.redis) return check.up({ mode: 'in-process' });
-        try {
-          await this.redis.command.ping();
-          return this.redis.ready ? check.up() : check.down({ message: 'reconnecting' });
-        } catch (err) {
-          return check.down({ message: err instanceof Error ? err.message : String(err) });
-        }
+        const status = await this.store.check();
+        if (status.mode === 'in-process') return check.up({ mode: status.mode });
+        return status.up ? check.up() : check.down({ message: status.message });
       },
     ]);
   }

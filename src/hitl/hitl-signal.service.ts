@@ -1,22 +1,27 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import { isValidId } from '../common/ids';
 import { isoNow } from '../common/time';
-import { MetricsService } from '../metrics/metrics.service';
+import type { DecisionSignal, HitlRequest, HitlSignal, SignalType } from '../contract/hitl.types';
+import { STATUS_FOR_SIGNAL } from '../contract/hitl.types';
+import { isValidId } from '../contract/ids';
 import { Bus } from '../redis/bus';
-import { AuraStore } from '../store/aura-store';
-import { HITL_CHANNEL_PATTERN, HitlRequest, HitlSignal, STATUS_FOR_SIGNAL, SignalType } from './hitl.types';
+import { NAMES, sessionOfHitlChannel } from '../redis/redis-names';
+import { HitlService } from './hitl.service';
+import { RunLookup } from './persistence/run-lookup.port';
 
-const CHANNEL_PREFIX = HITL_CHANNEL_PATTERN.slice(0, -1);
 const SIGNAL_TYPES = Object.keys(STATUS_FOR_SIGNAL) as SignalType[];
 const MAX_TEXT = 1000;
+/** Messages on the channels come from anyone: a log line quotes no more than this of one. */
+const LOGGED_CHARS = 200;
 
 export type SignalListener = (signal: HitlSignal, request?: HitlRequest) => void;
 
+type ParsedSignal = Omit<HitlSignal, 'requestId'> & { requestId?: string; request?: HitlRequest };
+
 /**
- * The one listener on hitl:channel:* for the whole process (one PSUBSCRIBE on the shared subscriber).
- * Validates every message, turns bare `{"type":"approval"|"rejection"}` from other systems into a
- * decision of the session's pending request (atomic, like the HTTP routes), and hands well-formed
- * signals to the runs waiting on them. Anything else is logged and ignored.
+ * The one listener on hitl:channel:* for the whole process (one PSUBSCRIBE on the shared
+ * subscriber). Our own decisions arrive with the decided request and are handed on as they are;
+ * another system's full-form or bare `{"type":"approval"|"rejection"}` decides the request here,
+ * atomically like the HTTP routes (every instance tries, one wins). Anything else is logged and ignored.
  */
 @Injectable()
 export class HitlSignalService implements OnModuleInit {
@@ -25,60 +30,56 @@ export class HitlSignalService implements OnModuleInit {
 
   constructor(
     private readonly bus: Bus,
-    private readonly store: AuraStore,
-    private readonly metrics: MetricsService,
+    private readonly hitl: HitlService,
+    private readonly runs: RunLookup,
   ) {}
 
   onModuleInit(): void {
     // Not awaited: with Redis down at start-up the subscription waits in ioredis's queue, and the
     // service must still start (and answer readiness 503) meanwhile.
     this.bus
-      .psubscribe(HITL_CHANNEL_PATTERN, (message, channel) => {
-        this.handle(message, channel).catch((err) => this.logger.error(`Signal on ${channel} failed: ${String(err)}`));
+      .psubscribe(NAMES.hitlChannelPattern, (message, channel) => {
+        this.receive(message, channel).catch((err) => this.logger.error(`Signal on ${quote(channel)} failed: ${String(err)}`));
       })
-      .catch((err) => this.logger.error(`PSUBSCRIBE ${HITL_CHANNEL_PATTERN} failed: ${String(err)}`));
+      .catch((err) => this.logger.error(`PSUBSCRIBE ${NAMES.hitlChannelPattern} failed: ${String(err)}`));
   }
 
-  /** Listeners get each well-formed signal, with the request's stored state when this instance read it. */
+  /** Listeners get each well-formed signal, with the decided request when it is known. */
   onSignal(listener: SignalListener): void {
     this.listeners.push(listener);
   }
 
-  /** Exposed for tests: the same path a message from Redis takes. */
-  async handle(message: string, channel: string): Promise<void> {
-    const sessionId = channel.slice(CHANNEL_PREFIX.length);
-    if (!channel.startsWith(CHANNEL_PREFIX) || !isValidId(sessionId)) {
-      this.logger.warn(`Ignored a message on ${JSON.stringify(channel.slice(0, 200))}: not a valid session channel`);
+  /** Called when signals may have been missed (the subscriber reconnected): listeners re-read what they wait on. */
+  onResync(listener: () => void): void {
+    this.bus.onResubscribed(listener);
+  }
+
+  private async receive(message: string, channel: string): Promise<void> {
+    const sessionId = sessionOfHitlChannel(channel);
+    if (!isValidId(sessionId)) {
+      this.logger.warn(`Ignored a message on ${quote(channel)}: not a valid session channel`);
       return;
     }
     const signal = this.parse(message, sessionId);
     if (!signal) return;
-    if (!signal.requestId) {
-      await this.decideBare(signal.type, sessionId, signal.decidedBy, signal.reason);
-      return;
-    }
-    let request: HitlRequest | undefined;
-    if (signal.type === 'approval' || signal.type === 'rejection') {
-      // Our own decisions arrive already stored (the script answers conflict with the stored state);
-      // another system's full-form signal decides the request here, on every instance: one wins.
-      const result = await this.store.decide(
-        signal.requestId,
-        { status: STATUS_FOR_SIGNAL[signal.type], decidedAt: isoNow(), decidedBy: signal.decidedBy ?? 'external', reason: signal.reason },
-        { sessionId },
-      );
+    if (!signal.requestId) return this.decideBare(signal.type, sessionId, signal.decidedBy, signal.reason);
+    let request = signal.request;
+    if (!request && (signal.type === 'approval' || signal.type === 'rejection')) {
+      const decision = { status: STATUS_FOR_SIGNAL[signal.type], decidedAt: isoNow(), decidedBy: signal.decidedBy ?? 'external', reason: signal.reason };
+      const result = await this.hitl.decide(signal.requestId, decision, { sessionId });
       if (result.outcome === 'not_found') {
         this.logger.warn(`Ignored a ${signal.type} signal on hitl:channel:${sessionId}: no request ${signal.requestId} in this session`);
         return;
       }
-      if (result.outcome === 'decided') this.metrics.decisions.inc({ outcome: result.request.status });
       request = result.request;
     }
-    this.listeners.forEach((l) => l(signal as HitlSignal, request));
+    const { request: _carried, ...plain } = signal;
+    this.listeners.forEach((l) => l(plain as HitlSignal, request));
   }
 
-  private parse(message: string, sessionId: string): (Omit<HitlSignal, 'requestId'> & { requestId?: string }) | null {
+  private parse(message: string, sessionId: string): ParsedSignal | null {
     const ignore = (why: string) => {
-      this.logger.warn(`Ignored a message on hitl:channel:${sessionId}: ${why}`);
+      this.logger.warn(`Ignored a message on hitl:channel:${sessionId}: ${why} (${quote(message)})`);
       return null;
     };
     let body: unknown;
@@ -88,18 +89,19 @@ export class HitlSignalService implements OnModuleInit {
       return ignore('not valid JSON');
     }
     if (typeof body !== 'object' || body === null || Array.isArray(body)) return ignore('not a JSON object');
-    const b = body as Record<string, unknown>;
-    if (!SIGNAL_TYPES.includes(b.type as SignalType)) return ignore(`unknown type ${JSON.stringify(b.type)}`);
+    const b = body as Partial<DecisionSignal> & Record<string, unknown>;
+    if (!SIGNAL_TYPES.includes(b.type as SignalType)) return ignore(`unknown type ${quote(JSON.stringify(b.type) ?? '')}`);
     if (b.sessionId !== undefined && b.sessionId !== sessionId) return ignore('sessionId does not match the channel');
     if (b.requestId !== undefined && !isValidId(b.requestId)) return ignore('invalid requestId');
     const text = (v: unknown) => (typeof v === 'string' && v.length > 0 ? v.slice(0, MAX_TEXT) : undefined);
     return {
       type: b.type as SignalType,
-      requestId: b.requestId as string | undefined,
+      requestId: b.requestId,
       sessionId,
       decidedBy: text(b.decidedBy),
       reason: text(b.reason),
       timestamp: isoNow(),
+      request: carriedRequest(b.request, b.requestId, sessionId),
     };
   }
 
@@ -109,17 +111,23 @@ export class HitlSignalService implements OnModuleInit {
       this.logger.warn(`Ignored a bare ${type} signal on hitl:channel:${sessionId}: only approval and rejection decide`);
       return;
     }
-    const run = await this.store.getRun(sessionId);
+    const run = await this.runs.getRun(sessionId);
     if (!run?.requestId) {
       this.logger.warn(`Ignored a bare ${type} signal on hitl:channel:${sessionId}: no pending request`);
       return;
     }
     const status = STATUS_FOR_SIGNAL[type];
-    const result = await this.store.decide(run.requestId, { status, decidedAt: isoNow(), decidedBy: decidedBy ?? 'external', reason });
-    // Every instance receives the bare signal and tries; exactly one wins, the others see a conflict.
-    if (result.outcome === 'decided') {
-      this.metrics.decisions.inc({ outcome: status });
-      this.logger.log(`Request ${run.requestId} ${status} by a bare signal on hitl:channel:${sessionId}`);
-    }
+    const result = await this.hitl.decide(run.requestId, { status, decidedAt: isoNow(), decidedBy: decidedBy ?? 'external', reason }, { sessionId });
+    if (result.outcome === 'decided') this.logger.log(`Request ${run.requestId} ${status} by a bare signal on hitl:channel:${sessionId}`);
   }
 }
+
+/** The decided request a signal carries, when it is one of ours for this request (the run's write checks it against the store). */
+function carriedRequest(value: unknown, requestId: unknown, sessionId: string): HitlRequest | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const r = value as HitlRequest;
+  const fits = r.requestId === requestId && r.sessionId === sessionId && typeof r.status === 'string' && r.status !== 'pending';
+  return fits ? r : undefined;
+}
+
+const quote = (text: string): string => (text.length > LOGGED_CHARS ? `${text.slice(0, LOGGED_CHARS)}… (${text.length} chars)` : text);

@@ -2,14 +2,14 @@ import { BadRequestException, Body, Controller, Get, HttpCode, Param, Post, Quer
 import { ApiBadRequestResponse, ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { AuthUser } from '../auth/auth-user';
 import { CurrentUser } from '../auth/current-user.decorator';
-import { ID_PATTERN_SOURCE, IdPipe } from '../common/ids';
+import { ID_PATTERN_SOURCE, IdPipe } from '../common/id.pipe';
 import { ApiAuthed } from '../common/swagger';
-import { decodeCursor } from '../store/record-codec';
+import { HitlRequest } from '../contract/hitl.types';
 import { HitlRequestDto, RequestPageDto, SessionSignalsDto } from './dto/hitl-request.dto';
 import { ListRequestsQuery } from './dto/list-requests.query';
 import { RejectDto } from './dto/reject.dto';
 import { HitlService } from './hitl.service';
-import { HitlRequest } from './hitl.types';
+import { decodeCursor } from './persistence/request-fields.codec';
 
 const requestIdParam = () => ApiParam({ name: 'requestId', schema: { type: 'string', pattern: ID_PATTERN_SOURCE } });
 
@@ -45,7 +45,7 @@ export class HitlController {
   @ApiNotFoundResponse({ description: 'Unknown, or another tenant’s' })
   @ApiConflictResponse({ type: HitlRequestDto, description: 'No longer pending: the body is the current request' })
   approve(@CurrentUser() user: AuthUser, @Param('requestId', new IdPipe('requestId')) requestId: string): Promise<HitlRequest> {
-    return this.hitl.decide(requestId, user, 'approved');
+    return this.hitl.decideAsUser(requestId, user, 'approved');
   }
 
   @Post('reject/:requestId')
@@ -60,7 +60,7 @@ export class HitlController {
     @Param('requestId', new IdPipe('requestId')) requestId: string,
     @Body() body: RejectDto,
   ): Promise<HitlRequest> {
-    return this.hitl.decide(requestId, user, 'rejected', body?.reason);
+    return this.hitl.decideAsUser(requestId, user, 'rejected', body?.reason);
   }
 
   @Get('signals/:sessionId')

@@ -1,15 +1,20 @@
 import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import type { AuthUser } from '../auth/auth-user';
 import { isoNow } from '../common/time';
+import type { DecideResult, Decision, DecisionStatus, HitlRequest, HitlSignal, HitlStatus } from '../contract/hitl.types';
 import { MetricsService } from '../metrics/metrics.service';
-import { AuraStore, RequestPage } from '../store/aura-store';
-import { DecisionStatus, HitlRequest, HitlSignal, HitlStatus } from './hitl.types';
+import { DecisionScope, HitlStore, RequestPage } from './persistence/hitl-store.port';
+import { RunLookup } from './persistence/run-lookup.port';
 
-/** The approver's side: look up, decide and list requests, always within the caller's tenant. */
+/**
+ * Every decision goes through here, whoever makes it (an approver over HTTP, another system's
+ * signal, the expiry sweep, a cancel), so each outcome is counted in this one place.
+ */
 @Injectable()
 export class HitlService {
   constructor(
-    private readonly store: AuraStore,
+    private readonly store: HitlStore,
+    private readonly runs: RunLookup,
     private readonly metrics: MetricsService,
   ) {}
 
@@ -20,26 +25,40 @@ export class HitlService {
     return req;
   }
 
-  /** Exactly one decision wins, whichever instance it reaches; the others get 409 with the current object. */
-  async decide(requestId: string, user: AuthUser, status: Extract<DecisionStatus, 'approved' | 'rejected'>, reason?: string): Promise<HitlRequest> {
-    const result = await this.store.decide(requestId, { status, decidedAt: isoNow(), decidedBy: user.sub, reason: reason || undefined }, { tenantId: user.tenantId });
+  /** An approver's decision: exactly one wins, whichever instance it reaches; the others get 409 with the current object. */
+  async decideAsUser(requestId: string, user: AuthUser, status: Extract<DecisionStatus, 'approved' | 'rejected'>, reason?: string): Promise<HitlRequest> {
+    const result = await this.decide(requestId, { status, decidedAt: isoNow(), decidedBy: user.sub, reason: reason || undefined }, { tenantId: user.tenantId });
     if (result.outcome === 'not_found') throw notFound(requestId);
-    if (result.outcome === 'conflict') {
-      this.metrics.decisions.inc({ outcome: 'conflict' });
-      throw new ConflictException(result.request);
-    }
-    this.metrics.decisions.inc({ outcome: status });
+    if (result.outcome === 'conflict') throw new ConflictException(result.request);
     return result.request;
   }
 
+  async decide(requestId: string, decision: Decision, scope: DecisionScope): Promise<DecideResult> {
+    const result = await this.store.decide(requestId, decision, scope);
+    if (result.outcome === 'decided') this.metrics.decisions.inc({ outcome: decision.status });
+    if (result.outcome === 'conflict') this.metrics.decisions.inc({ outcome: 'conflict' });
+    return result;
+  }
+
+  async expireDue(limit: number): Promise<HitlRequest[]> {
+    const expired = await this.store.expireDue(limit);
+    if (expired.length > 0) this.metrics.decisions.inc({ outcome: 'expired' }, expired.length);
+    return expired;
+  }
+
+  /** A cancel decides its pending request inside the run's own atomic step (runs store); it is counted here. */
+  countCancelled(): void {
+    this.metrics.decisions.inc({ outcome: 'cancelled' });
+  }
+
   async signals(sessionId: string, user: AuthUser): Promise<{ sessionId: string; signals: HitlSignal[] }> {
-    const run = await this.store.getRun(sessionId);
+    const run = await this.runs.getRun(sessionId);
     if (!run || run.tenantId !== user.tenantId) throw new NotFoundException(`Session ${sessionId} not found`);
     return { sessionId, signals: await this.store.signals(sessionId) };
   }
 
   list(user: AuthUser, status: HitlStatus, limit: number, cursor?: string): Promise<RequestPage> {
-    return this.store.listRequests(user.tenantId, status, limit, cursor);
+    return this.store.listRequests({ tenantId: user.tenantId, status, limit, cursor });
   }
 }
 

@@ -9,9 +9,8 @@ export abstract class Bus {
   /** Resolves once the subscription is active; the returned function drops this handler. */
   abstract subscribe(channel: string, handler: MessageHandler): Promise<() => void>;
   abstract psubscribe(pattern: string, handler: MessageHandler): Promise<() => void>;
-  /** Called after the connection came back and the subscriptions were restored. */
-  abstract onResubscribed(listener: () => void): void;
-  abstract get subscribedChannels(): number;
+  /** Called after the connection came back and the subscriptions were restored; returns the function that stops it. */
+  abstract onResubscribed(listener: () => void): () => void;
 }
 
 /** Handlers by channel (or pattern), reference-counted so the transport subscribes once per name. */
@@ -45,9 +44,5 @@ export class HandlerRegistry {
         onError(err);
       }
     }
-  }
-
-  get size(): number {
-    return this.handlers.size;
   }
 }

@@ -18,7 +18,6 @@ describe('MemoryBus', () => {
     await bus.publish('a:1', 'y');
     await tick();
     expect(got).toHaveLength(2);
-    expect(bus.subscribedChannels).toBe(0);
   });
 
   it('keeps delivering to the others when a handler throws', async () => {

@@ -39,11 +39,8 @@ export class MemoryBus extends Bus {
     };
   }
 
-  onResubscribed(): void {
+  onResubscribed(): () => void {
     // Nothing to restore: an in-process bus never disconnects.
-  }
-
-  get subscribedChannels(): number {
-    return this.channels.size + this.patterns.size;
+    return () => undefined;
   }
 }

@@ -13,7 +13,7 @@ export class RedisBus extends Bus {
   private readonly patterns = new HandlerRegistry();
   /** The SUBSCRIBE in flight or done per channel: every handler waits for it, not just the first. */
   private readonly subscribing = new Map<string, Promise<unknown>>();
-  private readonly resubscribedListeners: (() => void)[] = [];
+  private readonly resubscribedListeners = new Set<() => void>();
   private wasDisconnected = false;
 
   constructor(
@@ -63,11 +63,8 @@ export class RedisBus extends Bus {
     };
   }
 
-  onResubscribed(listener: () => void): void {
-    this.resubscribedListeners.push(listener);
-  }
-
-  get subscribedChannels(): number {
-    return this.channels.size + this.patterns.size;
+  onResubscribed(listener: () => void): () => void {
+    this.resubscribedListeners.add(listener);
+    return () => void this.resubscribedListeners.delete(listener);
   }
 }

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import Redis, { RedisOptions } from 'ioredis';
+import { redisCall } from './redis-errors';
 
 /** Reconnect with a capped backoff so a Redis failover is ridden out, never given up on. */
 const retryStrategy = (times: number): number => Math.min(50 * 2 ** Math.min(times, 5), 1000);
@@ -37,6 +38,11 @@ export class RedisConnections {
     );
     const timeout = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), timeoutMs).unref());
     return Promise.race([attempt, timeout]);
+  }
+
+  /** Round trip on the command connection; throws StoreUnavailableError when Redis cannot be reached. */
+  async ping(): Promise<void> {
+    await redisCall(() => this.command.ping());
   }
 
   get ready(): boolean {

@@ -1,5 +1,6 @@
 import { Global, Inject, Logger, Module, OnApplicationShutdown, OnModuleInit, Optional } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
+import { StoreHealth, StoreStatus } from '../health/store-health.port';
 import { MetricsService } from '../metrics/metrics.service';
 import { Bus } from './bus';
 import { InstanceId } from './instance-id';
@@ -29,6 +30,23 @@ class RedisLifecycle implements OnModuleInit, OnApplicationShutdown {
   }
 }
 
+class RedisHealth extends StoreHealth {
+  constructor(private readonly connections: RedisConnections | null) {
+    super();
+  }
+
+  async check(): Promise<StoreStatus> {
+    if (!this.connections) return { up: true, mode: 'in-process' };
+    try {
+      await this.connections.ping();
+      return this.connections.ready ? { up: true, mode: 'redis' } : { up: false, mode: 'redis', message: 'reconnecting' };
+    } catch (err) {
+      return { up: false, mode: 'redis', message: err instanceof Error ? err.message : String(err) };
+    }
+  }
+}
+
+/** The Redis connections (or none without REDIS_URL), the pub/sub bus over them, and their health. */
 @Global()
 @Module({
   providers: [
@@ -36,15 +54,16 @@ class RedisLifecycle implements OnModuleInit, OnApplicationShutdown {
     {
       provide: RedisConnections,
       inject: [AppConfig, InstanceId],
-      useFactory: (config: AppConfig, id: InstanceId) => (config.redisUrl ? new RedisConnections(config.redisUrl, id.value) : null),
+      useFactory: (config: AppConfig, id: InstanceId) => (config.redis.url ? new RedisConnections(config.redis.url, id.value) : null),
     },
     {
       provide: Bus,
       inject: [RedisConnections],
       useFactory: (c: RedisConnections | null) => (c ? new RedisBus(c.command, c.subscriber) : new MemoryBus()),
     },
+    { provide: StoreHealth, inject: [RedisConnections], useFactory: (c: RedisConnections | null) => new RedisHealth(c) },
     RedisLifecycle,
   ],
-  exports: [InstanceId, RedisConnections, Bus],
+  exports: [InstanceId, RedisConnections, Bus, StoreHealth],
 })
 export class RedisModule {}

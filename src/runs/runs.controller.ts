@@ -2,9 +2,9 @@ import { ConflictException, Controller, HttpCode, NotFoundException, Param, Post
 import { ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiProperty, ApiTags } from '@nestjs/swagger';
 import type { AuthUser } from '../auth/auth-user';
 import { CurrentUser } from '../auth/current-user.decorator';
-import { ID_PATTERN_SOURCE, IdPipe } from '../common/ids';
+import { ID_PATTERN_SOURCE, IdPipe } from '../common/id.pipe';
 import { ApiAuthed } from '../common/swagger';
-import { RunEngine } from './run-engine.service';
+import { RunsService } from './runs.service';
 
 class CancelledRunDto {
   @ApiProperty({ example: 'session-abc' }) sessionId!: string;
@@ -15,7 +15,7 @@ class CancelledRunDto {
 @ApiAuthed()
 @Controller('aura/runs')
 export class RunsController {
-  constructor(private readonly engine: RunEngine) {}
+  constructor(private readonly runs: RunsService) {}
 
   @Post(':sessionId/cancel')
   @HttpCode(200)
@@ -25,7 +25,7 @@ export class RunsController {
   @ApiNotFoundResponse({ description: 'Unknown, or another tenant’s' })
   @ApiConflictResponse({ description: 'The run has already ended' })
   async cancel(@CurrentUser() user: AuthUser, @Param('sessionId', new IdPipe('sessionId')) sessionId: string): Promise<CancelledRunDto> {
-    const outcome = await this.engine.cancel(sessionId, user);
+    const outcome = await this.runs.cancel(sessionId, user);
     if (outcome === 'not_found') throw new NotFoundException(`Session ${sessionId} not found`);
     if (outcome === 'ended') throw new ConflictException(`Run ${sessionId} has already ended`);
     return { sessionId, status: 'cancelled' };

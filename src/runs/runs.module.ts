@@ -1,15 +1,17 @@
 import { Module } from '@nestjs/common';
+import { DemoAgent } from '../agents/demo/demo-agent';
 import { HitlModule } from '../hitl/hitl.module';
-import { Agent } from './agent/agent';
-import { DemoAgent } from './agent/demo-agent';
-import { RunEngine } from './run-engine.service';
+import { Agent } from './agent/agent.port';
+import { LeaseKeeper } from './lease-keeper.service';
+import { RunDriver } from './run-driver.service';
 import { RunsController } from './runs.controller';
+import { RunsService } from './runs.service';
+import { StoreClock } from './store-clock';
 
 @Module({
   imports: [HitlModule],
   controllers: [RunsController],
-  // The demo agent stands behind the Agent interface: a real agent replaces this one provider.
-  providers: [RunEngine, { provide: Agent, useClass: DemoAgent }],
-  exports: [RunEngine],
+  providers: [RunsService, RunDriver, LeaseKeeper, StoreClock, { provide: Agent, useClass: DemoAgent }],
+  exports: [RunsService],
 })
 export class RunsModule {}

@@ -9,7 +9,7 @@ import { AllowsStreamTicket } from '../auth/public.decorator';
 import { StreamTicketService } from '../auth/stream-ticket.service';
 import { ApiAuthed } from '../common/swagger';
 import { DrainState } from '../health/drain-state';
-import { RunEngine } from '../runs/run-engine.service';
+import { RunsService } from '../runs/runs.service';
 import { CreateStreamTicketDto, StreamTicketDto } from './dto/stream-ticket.dto';
 import { StreamQuery } from './dto/stream-query.dto';
 import { SSE_DESCRIPTION, SSE_EVENT_SCHEMAS } from './sse-docs';
@@ -27,7 +27,7 @@ function parseLastEventId(header: string | undefined): number {
 @Controller('aura')
 export class StreamController {
   constructor(
-    private readonly engine: RunEngine,
+    private readonly runs: RunsService,
     private readonly streams: StreamService,
     private readonly tickets: StreamTicketService,
     private readonly drain: DrainState,
@@ -55,8 +55,8 @@ export class StreamController {
     const sessionId = user.sessionId ?? query.sessionId ?? randomUUID();
     const afterSeq = parseLastEventId(lastEventId ?? query.lastEventId);
     // Resuming a session that has no run yet would start one only to answer 400.
-    if (afterSeq > 0 && !(await this.engine.exists(sessionId))) throw new NotFoundException(`Session ${sessionId} not found`);
-    const run = await this.engine.open(sessionId, user, query.prompt ?? '');
+    if (afterSeq > 0 && !(await this.runs.find(sessionId))) throw new NotFoundException(`Session ${sessionId} not found`);
+    const { run } = await this.runs.open(sessionId, user, query.prompt ?? '');
     if (afterSeq > run.seq) throw new BadRequestException(`Last-Event-ID ${afterSeq} is ahead of the run (last event ${run.seq})`);
     res.setHeader('X-Session-ID', sessionId);
     return this.streams.watch(sessionId, afterSeq);

@@ -2,24 +2,33 @@ import { MessageEvent } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { loadAppConfig } from '../config/load-config';
 import { MetricsService } from '../metrics/metrics.service';
+import { encodeLiveEvent } from '../contract/live-event.codec';
+import { RunRecord } from '../contract/run.types';
+import { MemoryHitlStore } from '../hitl/persistence/memory-hitl.store';
 import { MemoryBus } from '../redis/memory-bus';
-import { RunRecord } from '../runs/run.types';
-import { MemoryAuraStore } from '../store/memory-aura-store';
-import { KEY } from '../store/keys';
+import { NAMES } from '../redis/redis-names';
+import { MemoryRunStore } from '../runs/persistence/memory-run.store';
 import { StreamService } from './stream.service';
+
+/** A bus whose publishes go nowhere: tests play the channel by hand with deliver(). */
+class QuietBus extends MemoryBus {
+  override async publish(): Promise<void> {}
+}
+
+const memoryStore = (bus: MemoryBus) => new MemoryRunStore(bus, new MemoryHitlStore(bus, 3600), 3600);
 
 describe('StreamService', () => {
   const config: AppConfig = loadAppConfig({ JWT_SECRET: 'x', SSE_HEARTBEAT_SECONDS: '1' });
   let bus: MemoryBus;
-  let store: MemoryAuraStore;
+  let store: MemoryRunStore;
   let service: StreamService;
-  const run: RunRecord = { sessionId: 's1', tenantId: 't', userId: 'u', prompt: '', status: 'running', cursor: 0, seq: 0, requestId: null, owner: 'me', createdAt: new Date().toISOString() };
+  const run: RunRecord = { sessionId: 's1', tenantId: 't', userId: 'u', prompt: '', metadata: {}, status: 'running', cursor: 0, seq: 0, requestId: null, approvedRequestId: null, state: undefined, owner: 'me', createdAt: new Date().toISOString() };
   const tick = () => new Promise((r) => setTimeout(r, 5));
 
   const append = async (n: number, type = 'thought') => {
     const current = (await store.getRun('s1'))!;
     for (let i = 0; i < n; i++) {
-      const r = await store.append({ sessionId: 's1', owner: 'me', expectCursor: current.cursor + i, expectSeq: current.seq + i, nextCursor: current.cursor + i + 1, status: type === 'done' ? 'completed' : 'running', events: [{ type: type as 'thought', data: { i } }], broadcasts: [] });
+      const r = await store.append({ sessionId: 's1', owner: 'me', expectCursor: current.cursor + i, expectSeq: current.seq + i, nextCursor: current.cursor + i + 1, status: type === 'done' ? 'completed' : 'running', events: [{ type: type as 'thought', data: { i } }], broadcasts: [], approvedRequestId: null });
       expect(r.ok).toBe(true);
     }
   };
@@ -33,8 +42,8 @@ describe('StreamService', () => {
 
   beforeEach(async () => {
     bus = new MemoryBus();
-    store = new MemoryAuraStore(bus, 3600);
-    service = new StreamService(store, bus, config, new MetricsService());
+    store = memoryStore(bus);
+    service = new StreamService(store, config, new MetricsService());
     service.onModuleInit();
     await store.createRun(run);
   });
@@ -54,9 +63,10 @@ describe('StreamService', () => {
   });
 
   it('fills a gap in live messages from the log and drops duplicates', async () => {
-    // The store publishes on a bus nobody hears: this test plays the channel by hand, losing event 2.
-    store = new MemoryAuraStore(new MemoryBus(), 3600);
-    service = new StreamService(store, bus, config, new MetricsService());
+    // The store publishes nowhere: this test plays the channel by hand, losing event 2.
+    bus = new QuietBus();
+    store = memoryStore(bus);
+    service = new StreamService(store, config, new MetricsService());
     await store.createRun(run);
     await append(1);
     const w = collect(0);
@@ -64,21 +74,41 @@ describe('StreamService', () => {
     expect(w.ids()).toEqual([1]);
     await append(2);
     const log = await store.readEvents('s1', 0, 10);
-    const channel = KEY.eventsChannel('s1');
-    bus.deliver(channel, `3 ${log[2].json}`);
-    bus.deliver(channel, `3 ${log[2].json}`);
+    const channel = NAMES.eventsChannel('s1');
+    bus.deliver(channel, encodeLiveEvent(log[2]));
+    bus.deliver(channel, encodeLiveEvent(log[2]));
+    // A gap re-reads the log, at most 10 times a second per stream.
+    await new Promise((r) => setTimeout(r, 150));
+    expect(w.ids()).toEqual([1, 2, 3]);
+    bus.deliver(channel, encodeLiveEvent(log[1]));
     await tick();
     expect(w.ids()).toEqual([1, 2, 3]);
-    bus.deliver(channel, `2 ${log[1].json}`);
+    w.sub.unsubscribe();
+  });
+
+  it('reads the log at most 10 times a second however many forged seqs arrive, and sends none of them', async () => {
+    await append(1);
+    const w = collect(0);
     await tick();
-    expect(w.ids()).toEqual([1, 2, 3]);
+    let reads = 0;
+    const read = store.readEvents.bind(store);
+    store.readEvents = (...args) => (reads++, read(...args));
+    const forged = (seq: number) => bus.deliver(NAMES.eventsChannel('s1'), encodeLiveEvent({ seq, type: 'thought', json: '{"type":"thought","data":{}}' }));
+    const started = Date.now();
+    while (Date.now() - started < 1000) {
+      forged(1000 + (Date.now() % 7));
+      await tick();
+    }
+    expect(reads).toBeGreaterThanOrEqual(1);
+    expect(reads).toBeLessThanOrEqual(11);
+    expect(w.ids()).toEqual([1]);
     w.sub.unsubscribe();
   });
 
   it('completes after done, and ignores junk on the channel', async () => {
     const w = collect(0);
     await tick();
-    bus.deliver(KEY.eventsChannel('s1'), 'garbage');
+    bus.deliver(NAMES.eventsChannel('s1'), 'garbage');
     await append(1, 'done');
     await tick();
     expect(w.ids()).toEqual([1]);
@@ -91,7 +121,7 @@ describe('StreamService', () => {
     const w = collect(0);
     await tick();
     await service.beforeApplicationShutdown();
-    expect(w.got.at(-1)).toEqual({ id: '2', retry: config.sseRetryMs });
+    expect(w.got.at(-1)).toEqual({ id: '2', retry: config.sse.retryMs });
     expect(w.done()).toBe(true);
   });
 });
@@ -103,8 +133,7 @@ describe('StreamService heartbeats', () => {
     jest.useFakeTimers({ doNotFake: ['queueMicrotask', 'nextTick', 'setImmediate'] });
     const config = loadAppConfig({ JWT_SECRET: 'x', SSE_HEARTBEAT_SECONDS: '1' });
     const bus = new MemoryBus();
-    const store = new MemoryAuraStore(bus, 3600);
-    const service = new StreamService(store, bus, config, new MetricsService());
+    const service = new StreamService(memoryStore(bus), config, new MetricsService());
     service.onModuleInit();
     const pings: number[] = [];
     const subs = Array.from({ length: 20 }, (_, i) =>

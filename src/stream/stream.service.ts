@@ -2,11 +2,9 @@ import { BeforeApplicationShutdown, Injectable, Logger, MessageEvent, OnModuleIn
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Observable, Subscriber } from 'rxjs';
 import { AppConfig } from '../config/app-config';
+import type { LoggedEvent } from '../contract/run.types';
 import { MetricsService } from '../metrics/metrics.service';
-import { Bus } from '../redis/bus';
-import { LoggedEvent } from '../runs/run.types';
-import { AuraStore } from '../store/aura-store';
-import { KEY } from '../store/keys';
+import { RunStore } from '../runs/persistence/run-store.port';
 
 const PAGE = 500;
 /** Heartbeats go out in slices this often, so 20k streams do not all get theirs in the same instant. */
@@ -24,17 +22,14 @@ interface Watcher {
   closed: boolean;
   /** The heartbeat slice this watcher belongs to. */
   slice: Set<Watcher>;
+  /** When the log was last read, to bound re-reads a live message can cause. */
+  lastReadMs: number;
+  /** The seq of the last live event that asked for a re-read: if the log did not have it, it is not asked again. */
+  gapSeq: number;
 }
 
-/** `${seq} ${json}` as the store publishes it on aura:events:{sessionId}. */
-function parseLive(message: string): LoggedEvent | null {
-  const space = message.indexOf(' ');
-  const seq = Number(message.slice(0, space));
-  return space > 0 && Number.isInteger(seq) ? { seq, json: message.slice(space + 1) } : null;
-}
-
-/** The event's type, read off the JSON the engine wrote (`{"type":"…","data":…}`). */
-const typeOf = (json: string): string => json.slice(9, json.indexOf('"', 9));
+/** A live message that does not fit the log (forged, stale) may ask for a re-read: at most this often per stream. */
+const MIN_READ_INTERVAL_MS = 100;
 
 /**
  * Watches runs for SSE clients: replays the log after Last-Event-ID, then follows it live through
@@ -53,23 +48,20 @@ export class StreamService implements OnModuleInit, BeforeApplicationShutdown {
   private closing = false;
 
   constructor(
-    private readonly store: AuraStore,
-    private readonly bus: Bus,
+    private readonly runs: RunStore,
     private readonly config: AppConfig,
     private readonly metrics: MetricsService,
   ) {}
 
   onModuleInit(): void {
     this.metrics.openStreamsSource = () => this.watchers.size;
-    const count = Math.max(1, Math.round((this.config.sseHeartbeatSeconds * 1000) / HEARTBEAT_TICK_MS));
+    const count = Math.max(1, Math.round((this.config.sse.heartbeatSeconds * 1000) / HEARTBEAT_TICK_MS));
     this.slices = Array.from({ length: count }, () => new Set<Watcher>());
     let tick = 0;
     this.heartbeat = setInterval(() => {
       for (const w of this.slices[tick++ % count]) w.subscriber.next({ comment: 'ping' } as MessageEvent);
     }, HEARTBEAT_TICK_MS);
     this.heartbeat.unref();
-    // Events published while the subscriber was reconnecting were never delivered: read them from the log.
-    this.bus.onResubscribed(() => this.watchers.forEach((w) => this.resync(w)));
   }
 
   /** Sends every open stream `retry:` and closes it without `done`: clients reconnect elsewhere with Last-Event-ID. */
@@ -84,7 +76,7 @@ export class StreamService implements OnModuleInit, BeforeApplicationShutdown {
   watch(sessionId: string, afterSeq: number): Observable<MessageEvent> {
     return new Observable<MessageEvent>((subscriber) => {
       const slice = this.slices[this.nextSlice++ % this.slices.length];
-      const w: Watcher = { sessionId, subscriber, lastSeq: afterSeq, pending: [], readAgain: false, closed: false, slice };
+      const w: Watcher = { sessionId, subscriber, lastSeq: afterSeq, pending: [], readAgain: false, closed: false, slice, lastReadMs: 0, gapSeq: 0 };
       this.watchers.add(w);
       slice.add(w);
       // Sent at once so the headers are flushed before the first event.
@@ -95,11 +87,9 @@ export class StreamService implements OnModuleInit, BeforeApplicationShutdown {
         return;
       }
       let unsubscribe: (() => void) | undefined;
-      this.bus
-        .subscribe(KEY.eventsChannel(sessionId), (message) => {
-          const event = parseLive(message);
-          if (event) this.receive(w, event);
-        })
+      this.runs
+        // Events published while the subscriber was reconnecting were never delivered: onResync reads them from the log.
+        .follow(sessionId, { onEvent: (event) => this.receive(w, event), onResync: () => this.resync(w) })
         .then((unsub) => {
           unsubscribe = unsub;
           if (w.closed) return unsub();
@@ -131,6 +121,11 @@ export class StreamService implements OnModuleInit, BeforeApplicationShutdown {
   /** Reads the log after what the watcher has sent; live events wait in `pending` meanwhile. */
   private resync(w: Watcher, waiting?: LoggedEvent): void {
     if (w.closed) return;
+    if (waiting) {
+      // Already looked for in the log and not there: forged or stale, never a reason to read again.
+      if (waiting.seq === w.gapSeq && !w.pending) return;
+      w.gapSeq = waiting.seq;
+    }
     if (w.pending) {
       // Already reading: read once more when done, in case the log grew behind the reader.
       if (waiting) w.pending.push(waiting);
@@ -138,7 +133,9 @@ export class StreamService implements OnModuleInit, BeforeApplicationShutdown {
       return;
     }
     w.pending = waiting ? [waiting] : [];
-    void this.catchUp(w);
+    const wait = w.lastReadMs + MIN_READ_INTERVAL_MS - Date.now();
+    if (wait > 0) setTimeout(() => void this.catchUp(w), wait).unref();
+    else void this.catchUp(w);
   }
 
   /**
@@ -163,8 +160,9 @@ export class StreamService implements OnModuleInit, BeforeApplicationShutdown {
   private async readLog(w: Watcher): Promise<void> {
     do {
       w.readAgain = false;
+      w.lastReadMs = Date.now();
       for (;;) {
-        const page = await this.store.readEvents(w.sessionId, w.lastSeq, PAGE);
+        const page = await this.runs.readEvents(w.sessionId, w.lastSeq, PAGE);
         for (const e of page) this.send(w, e);
         if (page.length < PAGE || w.closed) break;
       }
@@ -174,15 +172,14 @@ export class StreamService implements OnModuleInit, BeforeApplicationShutdown {
   private send(w: Watcher, event: LoggedEvent): void {
     if (w.closed || event.seq <= w.lastSeq) return;
     w.lastSeq = event.seq;
-    const type = typeOf(event.json);
-    w.subscriber.next({ id: String(event.seq), type, data: event.json });
-    if (type === 'done') this.detach(w, false);
+    w.subscriber.next({ id: String(event.seq), type: event.type, data: event.json });
+    if (event.type === 'done') this.detach(w, false);
   }
 
   /** Ends one response: after `done`, or with `retry:` (and the last id again) when the client should come back. */
   private detach(w: Watcher, withRetry: boolean): void {
     if (w.closed) return;
-    if (withRetry) w.subscriber.next({ id: String(w.lastSeq), retry: this.config.sseRetryMs } as MessageEvent);
+    if (withRetry) w.subscriber.next({ id: String(w.lastSeq), retry: this.config.sse.retryMs } as MessageEvent);
     this.forget(w);
     w.subscriber.complete();
   }

@@ -13,8 +13,8 @@ function main(): void {
   const ttl = Number(values.ttl);
   if (!Number.isInteger(ttl) || ttl <= 0) throw new ConfigError('--ttl must be a positive whole number of seconds');
   const config = loadAppConfigFromProcess();
-  if (config.jwtSecretGenerated) throw new ConfigError('JWT_SECRET is not set: a token needs the secret the service uses');
-  const token = new JwtService({ secret: config.jwtSecret }).sign({ sub: values.sub, tenant_id: values.tenant }, { algorithm: 'HS256', expiresIn: ttl });
+  if (config.auth.secretGenerated) throw new ConfigError('JWT_SECRET is not set: a token needs the secret the service uses');
+  const token = new JwtService({ secret: config.auth.jwtSecret }).sign({ sub: values.sub, tenant_id: values.tenant }, { algorithm: 'HS256', expiresIn: ttl });
   process.stdout.write(`${token}\n`);
 }
 

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { HITL_STATUSES, HitlStatus } from '../hitl.types';
+import { HITL_STATUSES, HitlStatus } from '../../contract/hitl.types';
 
 /** The HITL request object (CONTRACT.md), for the OpenAPI document. */
 export class HitlRequestDto {

@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
-import { HITL_STATUSES, HitlStatus } from '../hitl.types';
+import { HITL_STATUSES, HitlStatus } from '../../contract/hitl.types';
 
 export class ListRequestsQuery {
   @ApiPropertyOptional({ enum: HITL_STATUSES, default: 'pending' })

@@ -1,6 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, Matches, MaxLength } from 'class-validator';
-import { ID_PATTERN } from '../../common/ids';
+import { ID_PATTERN } from '../../contract/ids';
 
 export class StreamQuery {
   @ApiPropertyOptional({ description: 'The run to start or attach to; a UUID is made when absent', example: 'session-abc' })

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, Matches } from 'class-validator';
-import { ID_PATTERN } from '../../common/ids';
+import { ID_PATTERN } from '../../contract/ids';
 
 export class CreateStreamTicketDto {
   @ApiPropertyOptional({ description: 'The session the ticket opens; a new one is made when absent', example: 'session-abc' })

@@ -1,4 +1,4 @@
-/** The HITL request object and signals exactly as CONTRACT.md gives them. */
+/** The HITL request object and the signals on hitl:channel:{sessionId}, as the contract gives them. */
 
 export type HitlStatus = 'pending' | 'approved' | 'rejected' | 'expired' | 'cancelled';
 export type DecisionStatus = Exclude<HitlStatus, 'pending'>;
@@ -20,7 +20,7 @@ export interface HitlRequest {
   reason?: string;
 }
 
-/** What travels on hitl:channel:{sessionId}. `cancellation` is this service's addition for POST /runs/{id}/cancel. */
+/** `cancellation` is this service's addition, for POST /aura/runs/{id}/cancel. */
 export type SignalType = 'approval' | 'rejection' | 'timeout' | 'cancellation';
 
 export interface HitlSignal {
@@ -30,6 +30,11 @@ export interface HitlSignal {
   decidedBy?: string;
   reason?: string;
   timestamp: string;
+}
+
+/** A signal as this service publishes it: with the decided request, so no instance has to read it back. */
+export interface DecisionSignal extends HitlSignal {
+  request?: HitlRequest;
 }
 
 export const SIGNAL_FOR_STATUS: Record<DecisionStatus, SignalType> = {
@@ -58,7 +63,3 @@ export type DecideResult =
   | { outcome: 'decided'; request: HitlRequest }
   | { outcome: 'conflict'; request: HitlRequest }
   | { outcome: 'not_found' };
-
-export const hitlChannel = (sessionId: string): string => `hitl:channel:${sessionId}`;
-export const HITL_CHANNEL_PATTERN = 'hitl:channel:*';
-export const BROADCAST_CHANNEL = 'dwp:events:all';

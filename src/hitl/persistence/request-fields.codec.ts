@@ -1,39 +1,7 @@
-import { isValidId } from '../common/ids';
-import type { HitlRequest, HitlStatus } from '../hitl/hitl.types';
-import type { RunRecord, RunStatus } from '../runs/run.types';
+import type { HitlRequest, HitlStatus } from '../../contract/hitl.types';
+import { isValidId } from '../../contract/ids';
 
-/** Redis hashes hold strings: these turn records into flat string maps and back. */
-
-export function runToFields(run: RunRecord): Record<string, string> {
-  return {
-    sessionId: run.sessionId,
-    tenantId: run.tenantId,
-    userId: run.userId,
-    prompt: run.prompt,
-    status: run.status,
-    cursor: String(run.cursor),
-    seq: String(run.seq),
-    requestId: run.requestId ?? '',
-    owner: run.owner,
-    createdAt: run.createdAt,
-  };
-}
-
-export function runFromFields(f: Record<string, string>): RunRecord {
-  return {
-    sessionId: f.sessionId,
-    tenantId: f.tenantId,
-    userId: f.userId,
-    prompt: f.prompt ?? '',
-    status: f.status as RunStatus,
-    cursor: Number(f.cursor),
-    seq: Number(f.seq),
-    requestId: f.requestId || null,
-    owner: f.owner,
-    createdAt: f.createdAt,
-  };
-}
-
+/** A request as a flat string map (a Redis hash), and back in the contract's key order. */
 export function requestToFields(req: HitlRequest): Record<string, string> {
   const fields: Record<string, string> = {
     requestId: req.requestId,
@@ -54,15 +22,15 @@ export function requestToFields(req: HitlRequest): Record<string, string> {
   return fields;
 }
 
-/** Builds the contract's request object, keys in the contract's order. */
 export function requestFromFields(f: Record<string, string>): HitlRequest {
+  const params = typeof f.params === 'string' ? (JSON.parse(f.params || '{}') as Record<string, unknown>) : ((f.params as unknown as Record<string, unknown>) ?? {});
   const req: HitlRequest = {
     requestId: f.requestId,
     sessionId: f.sessionId,
     tenantId: f.tenantId,
     userId: f.userId,
     toolName: f.toolName,
-    params: JSON.parse(f.params || '{}') as Record<string, unknown>,
+    params,
     message: f.message,
     status: f.status as HitlStatus,
     createdAt: f.createdAt,

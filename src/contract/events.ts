@@ -1,7 +1,7 @@
-import type { HitlRequest } from '../hitl/hitl.types';
+import type { HitlRequest } from './hitl.types';
 import type { AuraEvent, DoneStatus, RunRecord } from './run.types';
 
-/** Builders for the events the engine itself writes (the agent writes the rest). */
+/** Builders for the events the service itself writes (agents write the rest). */
 
 export const hitlRequestEvent = (r: HitlRequest): AuraEvent => ({
   type: 'hitl',
@@ -29,7 +29,10 @@ export const hitlDecisionEvent = (r: Pick<HitlRequest, 'requestId' | 'sessionId'
 
 export const doneEvent = (status: DoneStatus): AuraEvent => ({ type: 'done', data: { status } });
 
-export const errorEvent = (code: string, message: string): AuraEvent => ({ type: 'error', data: { code, message } });
+export const runErrorEvent = (code: string, message: string): AuraEvent => ({ type: 'run_error', data: { code, message } });
+
+/** The JSON of an event in the log and on the wire: always exactly `{"type","data"}`. */
+export const serializeEvent = (event: AuraEvent): string => JSON.stringify({ type: event.type, data: event.data });
 
 /** The `dwp:events:all` envelope of an event. */
 export const broadcastEnvelope = (run: Pick<RunRecord, 'tenantId' | 'sessionId' | 'userId'>, e: AuraEvent, timestamp: string): string =>

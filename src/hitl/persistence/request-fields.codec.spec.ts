@@ -1,6 +1,6 @@
-import { decodeCursor, encodeCursor, requestFromFields, requestToFields } from './record-codec';
+import { decodeCursor, encodeCursor, requestFromFields, requestToFields } from './request-fields.codec';
 
-describe('record codec', () => {
+describe('request fields codec', () => {
   it('round-trips a request through Redis hash fields, in the contract’s key order', () => {
     const req = {
       requestId: 'r1', sessionId: 's1', tenantId: 't', userId: 'u', toolName: 'send', params: { a: [1, {}], b: null },

@@ -1,10 +1,9 @@
-/** The wire types of a run: SSE events, the run record, its terminal statuses (CONTRACT.md "SSE frames"). */
+/** The wire types of a run: SSE events, the run record, its terminal statuses. */
 
-export type EventType = 'thought' | 'plan_step' | 'tool_execution' | 'hitl' | 'content' | 'error' | 'done';
-export const EVENT_TYPES: readonly EventType[] = ['thought', 'plan_step', 'tool_execution', 'hitl', 'content', 'error', 'done'];
+export type EventType = 'thought' | 'plan_step' | 'tool_execution' | 'hitl' | 'content' | 'run_error' | 'done';
 
 export type RunStatus = 'running' | 'paused' | 'completed' | 'rejected' | 'expired' | 'cancelled' | 'failed';
-export type DoneStatus = 'completed' | 'rejected' | 'expired' | 'cancelled' | 'failed';
+export type DoneStatus = Exclude<RunStatus, 'running' | 'paused'>;
 export const TERMINAL_STATUSES: readonly RunStatus[] = ['completed', 'rejected', 'expired', 'cancelled', 'failed'];
 
 export interface AuraEvent {
@@ -12,9 +11,10 @@ export interface AuraEvent {
   data: Record<string, unknown>;
 }
 
-/** An event as it is stored in the run's log: its seq (the SSE id) and its JSON `{"type","data"}`. */
+/** An event as the run's log holds it: its seq (the SSE id), its type and its JSON `{"type","data"}`. */
 export interface LoggedEvent {
   seq: number;
+  type: string;
   json: string;
 }
 
@@ -23,18 +23,22 @@ export interface RunRecord {
   tenantId: string;
   userId: string;
   prompt: string;
+  /** From POST /aura/runs, passed to the agent; {} otherwise. */
+  metadata: Record<string, unknown>;
   status: RunStatus;
-  /** The agent's position: the index of the next step to run. */
+  /** How many steps the run has written: a writer must name it, so no step is written twice. */
   cursor: number;
   /** The seq of the last event in the log. */
   seq: number;
   /** The request the run waits on while paused. */
   requestId: string | null;
+  /** Set by the step that wrote an approval: the next step of the agent runs the approved tool. */
+  approvedRequestId: string | null;
+  /** The agent's state as the last step wrote it (JSON), undefined before the first. */
+  state: unknown;
   /** The instance that drives the run. */
   owner: string;
   createdAt: string;
 }
 
 export const isTerminal = (status: RunStatus): boolean => TERMINAL_STATUSES.includes(status);
-
-export const serializeEvent = (event: AuraEvent): string => JSON.stringify({ type: event.type, data: event.data });

@@ -1,0 +1,48 @@
+import { Injectable } from '@nestjs/common';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { AppConfig } from '../../config/app-config';
+import type { AuraEvent } from '../../contract/run.types';
+import { Agent, AgentContext, AgentRun, AgentStep } from '../../runs/agent/agent.port';
+
+type Line = { event: (run: AgentRun) => AuraEvent } | { approval: { toolName: string; params: Record<string, unknown>; message: string } };
+
+const say = (type: AuraEvent['type'], data: Record<string, unknown>): Line => ({ event: () => ({ type, data }) });
+
+/** The built-in demo: research, then an action that needs a human, then the answer. One line per step. */
+const SCRIPT: Line[] = [
+  { event: (r) => ({ type: 'thought', data: { content: `Analyzing the request: ${r.prompt || 'summarize the open incidents and notify the owner'}` } }) },
+  say('plan_step', { id: 'step-1', title: 'Gather the open incidents', status: 'in_progress' }),
+  say('tool_execution', { id: 'tool-1', toolName: 'search_incidents', status: 'started', params: { state: 'open', limit: 5 } }),
+  say('tool_execution', { id: 'tool-1', toolName: 'search_incidents', status: 'completed', result: { count: 3, ids: ['INC-101', 'INC-107', 'INC-112'] } }),
+  say('plan_step', { id: 'step-1', title: 'Gather the open incidents', status: 'completed' }),
+  say('plan_step', { id: 'step-2', title: 'Notify the incident owner', status: 'in_progress' }),
+  {
+    approval: {
+      toolName: 'send_email',
+      params: { to: 'owner@example.com', subject: '3 open incidents need attention', body: 'INC-101, INC-107, INC-112 are open.' },
+      message: 'The agent wants to send an email to owner@example.com. Approve?',
+    },
+  },
+  say('tool_execution', { id: 'tool-2', toolName: 'send_email', status: 'started', params: { to: 'owner@example.com' } }),
+  say('tool_execution', { id: 'tool-2', toolName: 'send_email', status: 'completed', result: { messageId: 'msg-1' } }),
+  say('plan_step', { id: 'step-2', title: 'Notify the incident owner', status: 'completed' }),
+  say('content', { content: 'Task complete: 3 open incidents found and their owner notified.' }),
+];
+
+/** Plays SCRIPT, paced by DEMO_STEP_DELAY_MS; its state is the next line to play. */
+@Injectable()
+export class DemoAgent extends Agent {
+  constructor(private readonly config: AppConfig) {
+    super();
+  }
+
+  async step(ctx: AgentContext): Promise<AgentStep> {
+    if (this.config.runs.demoStepDelayMs > 0) await sleep(this.config.runs.demoStepDelayMs, undefined, { signal: ctx.signal });
+    const position = typeof ctx.state === 'number' ? ctx.state : 0;
+    const line = SCRIPT[position];
+    const state = position + 1;
+    if (!line) return { kind: 'finish', events: [], state, status: 'completed' };
+    if ('approval' in line) return { kind: 'approval', events: [], state, ...line.approval };
+    return { kind: 'continue', events: [line.event(ctx.run)], state };
+  }
+}

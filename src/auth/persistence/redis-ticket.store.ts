@@ -1,0 +1,18 @@
+import type Redis from 'ioredis';
+import { redisCall } from '../../redis/redis-errors';
+import { NAMES } from '../../redis/redis-names';
+import { TicketStore } from './ticket-store.port';
+
+export class RedisTicketStore extends TicketStore {
+  constructor(private readonly redis: Redis) {
+    super();
+  }
+
+  async create(ticket: string, payload: string, ttlSeconds: number): Promise<void> {
+    await redisCall(() => this.redis.set(NAMES.ticket(ticket), payload, 'EX', ttlSeconds));
+  }
+
+  consume(ticket: string): Promise<string | null> {
+    return redisCall(() => this.redis.getdel(NAMES.ticket(ticket)));
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * The atomic HITL steps in Redis. `HITL_LUA_LIB` is shared with the runs scripts (a pause creates
+ * a request, a cancel decides one, in the same step as the run's events). Every script gets the
+ * key prefixes (SCRIPT_PREFIXES) as its last argument; its fixed keys come as KEYS.
+ */
+export const HITL_LUA_LIB = `
+local P = cjson.decode(ARGV[#ARGV])
+
+local function redis_now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+-- The request object as the contract gives it (params decoded), for the published signal.
+local function request_object(fields)
+  local o = {}
+  for i = 1, #fields, 2 do o[fields[i]] = fields[i + 1] end
+  o.createdMs = nil
+  o.params = cjson.decode(o.params or '{}')
+  return o
+end
+
+-- Writes a new pending request, its deadline and its inbox entry.
+local function insert_request(req, deadline_ms, ttl)
+  local qkey = P.request .. req.requestId
+  for k, v in pairs(req) do redis.call('HSET', qkey, k, tostring(v)) end
+  redis.call('EXPIRE', qkey, ttl)
+  redis.call('ZADD', P.deadlines, deadline_ms, req.requestId)
+  redis.call('ZADD', P.index .. req.tenantId .. ':pending', req.createdMs, req.requestId)
+end
+
+-- Decides a pending request and publishes its signal. 0 = unknown, 2 = no longer pending, 1 = decided.
+local function decide(rid, status, decidedAt, decidedBy, reason, sigType, ttl)
+  local key = P.request .. rid
+  local cur = redis.call('HGET', key, 'status')
+  if not cur then return 0 end
+  if cur ~= 'pending' then return 2 end
+  redis.call('HSET', key, 'status', status, 'decidedAt', decidedAt)
+  if decidedBy ~= '' then redis.call('HSET', key, 'decidedBy', decidedBy) end
+  if reason ~= '' then redis.call('HSET', key, 'reason', reason) end
+  redis.call('ZREM', P.deadlines, rid)
+  local f = redis.call('HMGET', key, 'tenantId', 'sessionId', 'createdMs')
+  redis.call('ZREM', P.index .. f[1] .. ':pending', rid)
+  local idx = P.index .. f[1] .. ':' .. status
+  redis.call('ZADD', idx, f[3], rid)
+  -- Decided requests leave the index once their TTL has passed, so it never outgrows what it points at.
+  redis.call('ZREMRANGEBYSCORE', idx, '-inf', tonumber(f[3]) - tonumber(ttl) * 1000)
+  local sig = {type = sigType, requestId = rid, sessionId = f[2], timestamp = decidedAt}
+  if decidedBy ~= '' then sig.decidedBy = decidedBy end
+  if reason ~= '' then sig.reason = reason end
+  local skey = P.signals .. f[2]
+  redis.call('RPUSH', skey, cjson.encode(sig))
+  redis.call('LTRIM', skey, -1000, -1)
+  redis.call('EXPIRE', skey, ttl)
+  sig.request = request_object(redis.call('HGETALL', key))
+  redis.call('PUBLISH', P.hitlChannel .. f[2], cjson.encode(sig))
+  return 1
+end
+`;
+
+/**
+ * KEYS: request. ARGV: requestId, tenantId ('' = any), sessionId ('' = any), status, decidedAt,
+ * decidedBy, reason, signalType, ttl, prefixes. A request of another tenant or session is unknown.
+ * Returns {code, fields}.
+ */
+export const DECIDE = `${HITL_LUA_LIB}
+local f = redis.call('HMGET', KEYS[1], 'tenantId', 'sessionId')
+if not f[1] or (ARGV[2] ~= '' and f[1] ~= ARGV[2]) or (ARGV[3] ~= '' and f[2] ~= ARGV[3]) then return {0} end
+local code = decide(ARGV[1], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9])
+return {code, redis.call('HGETALL', KEYS[1])}
+`;
+
+/**
+ * KEYS: deadlines. ARGV: limit, ttl, decidedAt (ISO, for the record), prefixes. Which requests are
+ * due is decided by Redis's clock, not an instance's; returns the ids it expired.
+ */
+export const EXPIRE_DUE = `${HITL_LUA_LIB}
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', redis_now_ms(), 'LIMIT', 0, ARGV[1])
+local expired = {}
+for _, rid in ipairs(due) do
+  local code = decide(rid, 'expired', ARGV[3], '', '', 'timeout', ARGV[2])
+  if code == 1 then expired[#expired + 1] = rid else redis.call('ZREM', KEYS[1], rid) end
+end
+return expired
+`;

@@ -1,0 +1,100 @@
+import type Redis from 'ioredis';
+import { Decision, DecideResult, HitlRequest, HitlSignal, HitlStatus, SIGNAL_FOR_STATUS } from '../../contract/hitl.types';
+import { isoNow } from '../../common/time';
+import { redisCall } from '../../redis/redis-errors';
+import { NAMES, SCRIPT_PREFIXES } from '../../redis/redis-names';
+import { defineScript, ScriptFn } from '../../redis/redis-script';
+import { DECIDE, EXPIRE_DUE } from './hitl.lua';
+import { DecisionScope, HitlStore, RequestPage } from './hitl-store.port';
+import { decodeCursor, encodeCursor, pairsToObject, requestFromFields } from './request-fields.codec';
+
+/** Requests in hashes, deadlines and inboxes in sorted sets, signals in lists; every change one script. */
+export class RedisHitlStore extends HitlStore {
+  private readonly decideScript: ScriptFn;
+  private readonly expireScript: ScriptFn;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly ttlSeconds: number,
+  ) {
+    super();
+    this.decideScript = defineScript(redis, 'auraDecide', 1, DECIDE);
+    this.expireScript = defineScript(redis, 'auraExpireDue', 1, EXPIRE_DUE);
+  }
+
+  async getRequest(requestId: string): Promise<HitlRequest | null> {
+    const fields = await redisCall(() => this.redis.hgetall(NAMES.request(requestId)));
+    return fields.status ? requestFromFields(fields) : null;
+  }
+
+  async decide(requestId: string, d: Decision, scope: DecisionScope = {}): Promise<DecideResult> {
+    const [code, pairs] = (await this.decideScript(
+      [NAMES.request(requestId)],
+      [requestId, scope.tenantId ?? '', scope.sessionId ?? '', d.status, d.decidedAt, d.decidedBy ?? '', d.reason ?? '', SIGNAL_FOR_STATUS[d.status], this.ttlSeconds, SCRIPT_PREFIXES],
+    )) as [number, string[]?];
+    if (code === 0) return { outcome: 'not_found' };
+    const request = requestFromFields(pairsToObject(pairs ?? []));
+    return { outcome: code === 1 ? 'decided' : 'conflict', request };
+  }
+
+  async expireDue(limit: number): Promise<HitlRequest[]> {
+    const ids = (await this.expireScript([NAMES.deadlines], [limit, this.ttlSeconds, isoNow(), SCRIPT_PREFIXES])) as string[];
+    const found = await Promise.all(ids.map((id) => this.getRequest(id)));
+    return found.filter((r): r is HitlRequest => r !== null);
+  }
+
+  async signals(sessionId: string): Promise<HitlSignal[]> {
+    const items = await redisCall(() => this.redis.lrange(NAMES.signals(sessionId), 0, -1));
+    return items.map((s) => JSON.parse(s) as HitlSignal);
+  }
+
+  async listRequests(q: { tenantId: string; status: HitlStatus; limit: number; cursor?: string; userId?: string }): Promise<RequestPage> {
+    const key = NAMES.index(q.tenantId, q.status);
+    const matches = (r: HitlRequest | null): r is HitlRequest => r !== null && (!q.userId || r.userId === q.userId);
+    let after = q.cursor ? decodeCursor(q.cursor) : null;
+    const items: HitlRequest[] = [];
+    let lastTaken: { id: string; score: number } | undefined;
+    // Stale entries (and, when narrowed to a user, other users' entries) are skipped: read on until the page is full.
+    for (let round = 0; round < 20; round++) {
+      const batch = await this.indexPage(key, after, q.limit + 1);
+      const requests = await this.readMany(key, batch, q.status);
+      for (let i = 0; i < batch.length; i++) {
+        if (!matches(requests[i])) continue;
+        if (items.length === q.limit) return { items, nextCursor: encodeCursor(lastTaken!.score, lastTaken!.id) };
+        items.push(requests[i]!);
+        lastTaken = batch[i];
+      }
+      if (batch.length < q.limit + 1) break;
+      const end = batch[batch.length - 1];
+      after = { score: end.score, requestId: end.id };
+    }
+    return { items };
+  }
+
+  /** Ids after the cursor, newest first; entries sharing the cursor's millisecond are skipped up to and including it. */
+  private async indexPage(key: string, after: { score: number; requestId: string } | null, count: number): Promise<{ id: string; score: number }[]> {
+    const raw = await redisCall(() => this.redis.zrevrangebyscore(key, after ? String(after.score) : '+inf', '-inf', 'WITHSCORES', 'LIMIT', 0, count + 64));
+    const ids: { id: string; score: number }[] = [];
+    for (let i = 0; i + 1 < raw.length && ids.length < count; i += 2) {
+      const score = Number(raw[i + 1]);
+      if (after && score === after.score && raw[i] >= after.requestId) continue;
+      ids.push({ id: raw[i], score });
+    }
+    return ids;
+  }
+
+  /** The requests behind index entries; an entry whose request is gone (TTL) is dropped from the index. */
+  private async readMany(key: string, page: { id: string }[], status: HitlStatus): Promise<(HitlRequest | null)[]> {
+    const pipeline = this.redis.pipeline();
+    page.forEach(({ id }) => pipeline.hgetall(NAMES.request(id)));
+    const results = (await redisCall(() => pipeline.exec())) ?? [];
+    const gone: string[] = [];
+    const out = results.map(([, fields], i) => {
+      const f = fields as Record<string, string> | null;
+      if (!f || !f.status) gone.push(page[i].id);
+      return f && f.status === status ? requestFromFields(f) : null;
+    });
+    if (gone.length) await redisCall(() => this.redis.zrem(key, ...gone));
+    return out;
+  }
+}

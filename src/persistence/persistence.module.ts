@@ -1,0 +1,44 @@
+import { Global, Module } from '@nestjs/common';
+import { MemoryTicketStore } from '../auth/persistence/memory-ticket.store';
+import { RedisTicketStore } from '../auth/persistence/redis-ticket.store';
+import { TicketStore } from '../auth/persistence/ticket-store.port';
+import { AppConfig } from '../config/app-config';
+import { HitlStore } from '../hitl/persistence/hitl-store.port';
+import { MemoryHitlStore } from '../hitl/persistence/memory-hitl.store';
+import { RedisHitlStore } from '../hitl/persistence/redis-hitl.store';
+import { RunLookup } from '../hitl/persistence/run-lookup.port';
+import { Bus } from '../redis/bus';
+import { RedisConnections } from '../redis/redis-connections';
+import { MemoryRunStore } from '../runs/persistence/memory-run.store';
+import { RedisRunStore } from '../runs/persistence/redis-run.store';
+import { RunStore } from '../runs/persistence/run-store.port';
+
+/**
+ * The one place that chooses the persistence adapters: Redis when REDIS_URL is set, else the
+ * in-process stores (one instance). Features depend on their ports only.
+ */
+@Global()
+@Module({
+  providers: [
+    {
+      provide: HitlStore,
+      inject: [AppConfig, RedisConnections, Bus],
+      useFactory: (config: AppConfig, redis: RedisConnections | null, bus: Bus) =>
+        redis ? new RedisHitlStore(redis.command, config.runs.ttlSeconds) : new MemoryHitlStore(bus, config.runs.ttlSeconds),
+    },
+    {
+      provide: RunStore,
+      inject: [AppConfig, RedisConnections, Bus, HitlStore],
+      useFactory: (config: AppConfig, redis: RedisConnections | null, bus: Bus, hitl: HitlStore) =>
+        redis ? new RedisRunStore(redis.command, bus, config.runs.ttlSeconds) : new MemoryRunStore(bus, hitl as MemoryHitlStore, config.runs.ttlSeconds),
+    },
+    { provide: RunLookup, useExisting: RunStore },
+    {
+      provide: TicketStore,
+      inject: [RedisConnections],
+      useFactory: (redis: RedisConnections | null) => (redis ? new RedisTicketStore(redis.command) : new MemoryTicketStore()),
+    },
+  ],
+  exports: [HitlStore, RunStore, RunLookup, TicketStore],
+})
+export class PersistenceModule {}

@@ -1,0 +1,37 @@
+/**
+ * Every Redis key and channel name of the service (README "Redis keys"), and nowhere else. Each id
+ * in them was validated against ID_PATTERN first. The Lua scripts get these names as KEYS, or the
+ * prefixes below as their last argument for the keys they derive from stored data.
+ */
+export const NAMES = {
+  run: (sessionId: string) => `aura:run:${sessionId}`,
+  events: (sessionId: string) => `aura:run:${sessionId}:events`,
+  eventsChannel: (sessionId: string) => `aura:events:${sessionId}`,
+  request: (requestId: string) => `aura:hitl:request:${requestId}`,
+  signals: (sessionId: string) => `aura:hitl:signals:${sessionId}`,
+  deadlines: 'aura:hitl:deadlines',
+  index: (tenantId: string, status: string) => `aura:hitl:index:${tenantId}:${status}`,
+  instances: 'aura:instances',
+  instanceRuns: (instanceId: string) => `aura:instance:${instanceId}:runs`,
+  ticket: (ticket: string) => `aura:ticket:${ticket}`,
+  hitlChannel: (sessionId: string) => `hitl:channel:${sessionId}`,
+  hitlChannelPattern: 'hitl:channel:*',
+  broadcastChannel: 'dwp:events:all',
+} as const;
+
+/** The prefixes a script appends an id to, for the keys it derives from what it reads. */
+export const SCRIPT_PREFIXES = JSON.stringify({
+  run: 'aura:run:',
+  request: 'aura:hitl:request:',
+  signals: 'aura:hitl:signals:',
+  index: 'aura:hitl:index:',
+  instanceRuns: 'aura:instance:',
+  eventsChannel: 'aura:events:',
+  hitlChannel: 'hitl:channel:',
+  broadcast: 'dwp:events:all',
+  deadlines: 'aura:hitl:deadlines',
+});
+
+/** The session id of a hitl:channel:{sessionId} channel, or null for any other name. */
+export const sessionOfHitlChannel = (channel: string): string | null =>
+  channel.startsWith('hitl:channel:') ? channel.slice('hitl:channel:'.length) : null;

@@ -1,0 +1,123 @@
+import { serializeEvent } from '../../contract/events';
+import { decodeLiveEvent, encodeLiveEvent } from '../../contract/live-event.codec';
+import { AuraEvent, LoggedEvent, RunRecord, isTerminal } from '../../contract/run.types';
+import type { MemoryHitlStore } from '../../hitl/persistence/memory-hitl.store';
+import type { Bus } from '../../redis/bus';
+import { NAMES } from '../../redis/redis-names';
+import { AppendResult, CancelInput, CancelResult, EVENT_LOG_MAX, RunFollower, RunStore, StepWrite } from './run-store.port';
+
+/**
+ * The in-process run store (no REDIS_URL: one instance owns every run, so leases are moot). Each
+ * method runs to completion without awaiting, as atomic as the Lua scripts it mirrors, and shares
+ * the in-process HITL store for the requests a pause creates and a cancel decides.
+ */
+export class MemoryRunStore extends RunStore {
+  private readonly runs = new Map<string, RunRecord>();
+  private readonly logs = new Map<string, LoggedEvent[]>();
+
+  constructor(
+    private readonly bus: Bus,
+    private readonly hitl: MemoryHitlStore,
+    private readonly ttlSeconds: number,
+  ) {
+    super();
+  }
+
+  async createRun(run: RunRecord): Promise<{ created: boolean; run: RunRecord }> {
+    this.forgetOld();
+    const existing = this.runs.get(run.sessionId);
+    if (existing) return { created: false, run: structuredClone(existing) };
+    this.runs.set(run.sessionId, structuredClone(run));
+    return { created: true, run };
+  }
+
+  async getRun(sessionId: string): Promise<RunRecord | null> {
+    const run = this.runs.get(sessionId);
+    return run ? structuredClone(run) : null;
+  }
+
+  async append(s: StepWrite): Promise<AppendResult> {
+    const run = this.runs.get(s.sessionId);
+    if (!run) return { ok: false, reason: 'gone' };
+    if (isTerminal(run.status)) return { ok: false, reason: 'ended', status: run.status };
+    if (run.owner !== s.owner) return { ok: false, reason: 'not_owner' };
+    if (run.cursor !== s.expectCursor || run.seq !== s.expectSeq) return { ok: false, reason: 'stale' };
+    if (s.expectDecided && this.hitl.statusOf(s.expectDecided.requestId) !== s.expectDecided.status) return { ok: false, reason: 'stale' };
+    if (s.request) this.hitl.insertPending(s.request);
+    const seq = this.appendEvents(run, s.events, s.broadcasts);
+    Object.assign(run, { cursor: s.nextCursor, seq, status: s.status, requestId: s.request?.requestId ?? null, approvedRequestId: s.approvedRequestId });
+    if (s.state !== undefined) run.state = structuredClone(s.state);
+    return { ok: true, seq };
+  }
+
+  async cancel(c: CancelInput): Promise<CancelResult> {
+    const run = this.runs.get(c.sessionId);
+    if (!run || run.tenantId !== c.tenantId) return { outcome: 'not_found' };
+    if (isTerminal(run.status)) return { outcome: 'ended', status: run.status };
+    if (run.status !== c.expectStatus || run.requestId !== c.expectRequestId) return { outcome: 'retry' };
+    if (c.expectRequestId) {
+      const status = this.hitl.statusOf(c.expectRequestId);
+      if (status !== c.expectRequestStatus) return { outcome: 'retry' };
+      if (status === 'pending') this.hitl.decideNow(c.expectRequestId, { status: 'cancelled', decidedAt: c.now, decidedBy: c.decidedBy });
+    }
+    const seq = this.appendEvents(run, c.events, c.broadcasts);
+    Object.assign(run, { seq, status: 'cancelled', requestId: null, approvedRequestId: null });
+    return { outcome: 'cancelled', seq };
+  }
+
+  async readEvents(sessionId: string, afterSeq: number, limit: number): Promise<LoggedEvent[]> {
+    const log = this.logs.get(sessionId) ?? [];
+    return log.filter((e) => e.seq > afterSeq).slice(0, limit);
+  }
+
+  async follow(sessionId: string, follower: RunFollower): Promise<() => void> {
+    return this.bus.subscribe(NAMES.eventsChannel(sessionId), (message) => {
+      const event = decodeLiveEvent(message);
+      if (event) follower.onEvent(event);
+    });
+  }
+
+  async heartbeat(): Promise<number> {
+    return Date.now();
+  }
+
+  async claim(sessionId: string, instanceId: string): Promise<boolean> {
+    const run = this.runs.get(sessionId);
+    return !!run && !isTerminal(run.status) && run.owner === instanceId;
+  }
+
+  async orphans(): Promise<{ sessionId: string; instanceId: string }[]> {
+    return [];
+  }
+
+  async releaseLease(): Promise<void> {
+    // Nothing to hand over without a shared store.
+  }
+
+  private appendEvents(run: RunRecord, events: AuraEvent[], broadcasts: string[]): number {
+    const log = this.logs.get(run.sessionId) ?? [];
+    this.logs.set(run.sessionId, log);
+    let seq = run.seq;
+    events.forEach((event, i) => {
+      seq += 1;
+      const logged: LoggedEvent = { seq, type: event.type, json: serializeEvent(event) };
+      log.push(logged);
+      void this.bus.publish(NAMES.eventsChannel(run.sessionId), encodeLiveEvent(logged));
+      if (broadcasts[i]) void this.bus.publish(NAMES.broadcastChannel, broadcasts[i]);
+    });
+    if (log.length > EVENT_LOG_MAX) log.splice(0, log.length - EVENT_LOG_MAX);
+    return seq;
+  }
+
+  /** Finished runs leave once their TTL has passed, as their Redis keys would. */
+  private forgetOld(): void {
+    const cutoff = Date.now() - this.ttlSeconds * 1000;
+    for (const [sid, run] of this.runs) {
+      if (isTerminal(run.status) && Date.parse(run.createdAt) < cutoff) {
+        this.runs.delete(sid);
+        this.logs.delete(sid);
+        this.hitl.forgetSession(sid);
+      }
+    }
+  }
+}

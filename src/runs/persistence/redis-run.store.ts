@@ -1,0 +1,141 @@
+import type Redis from 'ioredis';
+import { serializeEvent } from '../../contract/events';
+import { decodeLiveEvent } from '../../contract/live-event.codec';
+import { LoggedEvent, RunRecord, RunStatus } from '../../contract/run.types';
+import { pairsToObject, requestToFields } from '../../hitl/persistence/request-fields.codec';
+import type { Bus } from '../../redis/bus';
+import { redisCall } from '../../redis/redis-errors';
+import { NAMES, SCRIPT_PREFIXES } from '../../redis/redis-names';
+import { defineScript, ScriptFn } from '../../redis/redis-script';
+import { runFromFields, runToFields } from './run-fields.codec';
+import { AppendResult, CancelInput, CancelResult, EVENT_LOG_MAX, RunFollower, RunStore, StepWrite } from './run-store.port';
+import { APPEND, CANCEL, CLAIM, CREATE_RUN, HEARTBEAT, ORPHANS } from './runs.lua';
+
+const eventPairs = (events: StepWrite['events']): string => JSON.stringify(events.map((e) => [e.type, serializeEvent(e)]));
+
+/** Runs in hashes, logs in streams, leases in a sorted set; every change one script; live events over the shared bus. */
+export class RedisRunStore extends RunStore {
+  private readonly scripts: Record<'createRun' | 'append' | 'cancel' | 'heartbeat' | 'claim' | 'orphans', ScriptFn>;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly bus: Bus,
+    private readonly ttlSeconds: number,
+  ) {
+    super();
+    this.scripts = {
+      createRun: defineScript(redis, 'auraCreateRun', 1, CREATE_RUN),
+      append: defineScript(redis, 'auraAppend', 2, APPEND),
+      cancel: defineScript(redis, 'auraCancel', 2, CANCEL),
+      heartbeat: defineScript(redis, 'auraHeartbeat', 1, HEARTBEAT),
+      claim: defineScript(redis, 'auraClaim', 2, CLAIM),
+      orphans: defineScript(redis, 'auraOrphans', 1, ORPHANS),
+    };
+  }
+
+  async createRun(run: RunRecord): Promise<{ created: boolean; run: RunRecord }> {
+    const res = (await this.scripts.createRun([NAMES.run(run.sessionId)], [run.sessionId, JSON.stringify(runToFields(run)), this.ttlSeconds, SCRIPT_PREFIXES])) as [number, string[]?];
+    return res[0] === 0 ? { created: true, run } : { created: false, run: runFromFields(pairsToObject(res[1] ?? [])) };
+  }
+
+  async getRun(sessionId: string): Promise<RunRecord | null> {
+    const fields = await redisCall(() => this.redis.hgetall(NAMES.run(sessionId)));
+    return fields.status ? runFromFields(fields) : null;
+  }
+
+  async append(s: StepWrite): Promise<AppendResult> {
+    const req = s.request;
+    const [tag, value] = (await this.scripts.append(
+      [NAMES.run(s.sessionId), NAMES.events(s.sessionId)],
+      [
+        s.sessionId,
+        s.owner,
+        String(s.expectCursor),
+        String(s.expectSeq),
+        String(s.nextCursor),
+        s.status,
+        eventPairs(s.events),
+        JSON.stringify(s.broadcasts),
+        EVENT_LOG_MAX,
+        this.ttlSeconds,
+        req ? JSON.stringify(requestToFields(req)) : '',
+        req ? String(Date.parse(req.expiresAt)) : '0',
+        s.state === undefined ? '' : JSON.stringify(s.state),
+        s.approvedRequestId ?? '',
+        s.expectDecided?.requestId ?? '',
+        s.expectDecided?.status ?? '',
+        SCRIPT_PREFIXES,
+      ],
+    )) as [string, string | number | undefined];
+    if (tag === 'ok') return { ok: true, seq: Number(value) };
+    if (tag === 'ended') return { ok: false, reason: 'ended', status: value as RunStatus };
+    return { ok: false, reason: tag as 'gone' | 'not_owner' | 'stale' };
+  }
+
+  async cancel(c: CancelInput): Promise<CancelResult> {
+    const [tag, value] = (await this.scripts.cancel(
+      [NAMES.run(c.sessionId), NAMES.events(c.sessionId)],
+      [
+        c.sessionId,
+        c.tenantId,
+        c.expectStatus,
+        c.expectRequestId ?? '',
+        c.expectRequestStatus ?? '',
+        c.decidedBy,
+        c.now,
+        eventPairs(c.events),
+        JSON.stringify(c.broadcasts),
+        EVENT_LOG_MAX,
+        this.ttlSeconds,
+        SCRIPT_PREFIXES,
+      ],
+    )) as [string, string | number | undefined];
+    if (tag === 'cancelled') return { outcome: 'cancelled', seq: Number(value) };
+    if (tag === 'ended') return { outcome: 'ended', status: value as RunStatus };
+    return { outcome: tag as 'not_found' | 'retry' };
+  }
+
+  async readEvents(sessionId: string, afterSeq: number, limit: number): Promise<LoggedEvent[]> {
+    const entries = await redisCall(() => this.redis.xrange(NAMES.events(sessionId), `${afterSeq + 1}-0`, '+', 'COUNT', limit));
+    return entries.map(([id, fields]) => {
+      const f = pairsToObject(fields);
+      return { seq: parseInt(id, 10), type: f.t, json: f.e };
+    });
+  }
+
+  async follow(sessionId: string, follower: RunFollower): Promise<() => void> {
+    const stopResync = this.bus.onResubscribed(() => follower.onResync());
+    try {
+      const unsubscribe = await this.bus.subscribe(NAMES.eventsChannel(sessionId), (message) => {
+        const event = decodeLiveEvent(message);
+        if (event) follower.onEvent(event);
+      });
+      return () => {
+        stopResync();
+        unsubscribe();
+      };
+    } catch (err) {
+      stopResync();
+      throw err;
+    }
+  }
+
+  async heartbeat(instanceId: string, leaseMs: number): Promise<number> {
+    return Number(await this.scripts.heartbeat([NAMES.instances], [instanceId, leaseMs, SCRIPT_PREFIXES]));
+  }
+
+  async claim(sessionId: string, instanceId: string, fromInstance = ''): Promise<boolean> {
+    return Number(await this.scripts.claim([NAMES.run(sessionId), NAMES.instances], [sessionId, instanceId, fromInstance, SCRIPT_PREFIXES])) === 1;
+  }
+
+  async orphans(limit: number): Promise<{ sessionId: string; instanceId: string }[]> {
+    const flat = (await this.scripts.orphans([NAMES.instances], [limit, SCRIPT_PREFIXES])) as string[];
+    const out: { sessionId: string; instanceId: string }[] = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) out.push({ sessionId: flat[i], instanceId: flat[i + 1] });
+    return out;
+  }
+
+  async releaseLease(instanceId: string): Promise<void> {
+    await redisCall(() => this.redis.zadd(NAMES.instances, 0, instanceId));
+  }
+}

@@ -1,0 +1,80 @@
+import type { DecisionStatus, HitlRequest } from '../../contract/hitl.types';
+import type { AuraEvent, LoggedEvent, RunRecord, RunStatus } from '../../contract/run.types';
+
+/** How many events a run's log keeps. */
+export const EVENT_LOG_MAX = 10000;
+
+/** One step of a run, written atomically: its events, the agent's state, the run's position and status. */
+export interface StepWrite {
+  sessionId: string;
+  /** Only the run's owner may write, and only from the position it read: no step is written twice. */
+  owner: string;
+  expectCursor: number;
+  expectSeq: number;
+  nextCursor: number;
+  status: RunStatus;
+  events: AuraEvent[];
+  /** `dwp:events:all` envelopes, one per event, or none when broadcasting is off. */
+  broadcasts: string[];
+  /** The agent's new state; undefined leaves the stored state as it is. */
+  state?: unknown;
+  /** The approval this step writes the decision of (the agent's next step runs the tool), or null. */
+  approvedRequestId: string | null;
+  /** Pausing: the request the run now waits on, created in the same atomic step. */
+  request?: HitlRequest;
+  /** Resuming: the decision must be stored, exactly so, or nothing is written (a forged signal decides nothing). */
+  expectDecided?: { requestId: string; status: DecisionStatus };
+}
+
+export type AppendResult =
+  | { ok: true; seq: number }
+  | { ok: false; reason: 'gone' | 'not_owner' | 'stale' }
+  | { ok: false; reason: 'ended'; status: RunStatus };
+
+export interface CancelInput {
+  sessionId: string;
+  tenantId: string;
+  decidedBy: string;
+  now: string;
+  /** The state the caller read: the store refuses (`retry`) if the run moved on meanwhile. */
+  expectStatus: RunStatus;
+  expectRequestId: string | null;
+  /** pending (it becomes cancelled) or approved (decided, not yet resumed); null without a request. */
+  expectRequestStatus: 'pending' | 'approved' | null;
+  /** The decision event (when there is a request) and done {cancelled}, with their broadcasts ('' = none). */
+  events: AuraEvent[];
+  broadcasts: string[];
+}
+
+export type CancelResult = { outcome: 'cancelled'; seq: number } | { outcome: 'not_found' } | { outcome: 'ended'; status: RunStatus } | { outcome: 'retry' };
+
+/** Hears a run's log grow: each event as it is written, and `resync` when events may have been missed (a reconnect). */
+export interface RunFollower {
+  onEvent(event: LoggedEvent): void;
+  onResync(): void;
+}
+
+/**
+ * Runs, their event logs and the leases of the instances that drive them. Every change is atomic
+ * (one Lua script in Redis) and publishes its events in the same step.
+ */
+export abstract class RunStore {
+  /** Creates the run unless the session already has one; answers the run that exists either way. */
+  abstract createRun(run: RunRecord): Promise<{ created: boolean; run: RunRecord }>;
+  abstract getRun(sessionId: string): Promise<RunRecord | null>;
+  abstract append(step: StepWrite): Promise<AppendResult>;
+  abstract cancel(input: CancelInput): Promise<CancelResult>;
+  /** Events with seq > afterSeq, oldest first, at most `limit`. */
+  abstract readEvents(sessionId: string, afterSeq: number, limit: number): Promise<LoggedEvent[]>;
+  /** Follows the session's log live; resolves once following, with the function that stops it. */
+  abstract follow(sessionId: string, follower: RunFollower): Promise<() => void>;
+
+  /** Keeps this instance's lease alive for `leaseMs` by the store's clock; answers that clock (ms). */
+  abstract heartbeat(instanceId: string, leaseMs: number): Promise<number>;
+  /** Takes a run over if its owner's lease has lapsed by the store's clock (or it is already ours). */
+  abstract claim(sessionId: string, instanceId: string, fromInstance?: string): Promise<boolean>;
+  /** Runs whose owners' leases have lapsed, with the owner they are listed under. */
+  abstract orphans(limit: number): Promise<{ sessionId: string; instanceId: string }[]>;
+  /** Gives up this instance's lease at once, so others take its runs over without waiting. */
+  abstract releaseLease(instanceId: string): Promise<void>;
+}

@@ -1,0 +1,137 @@
+import { HITL_LUA_LIB } from '../../hitl/persistence/hitl.lua';
+
+/**
+ * The atomic steps of runs in Redis. Each is one script, so an append, a cancel or a takeover is
+ * all-or-nothing and two instances never interleave inside one. Fixed keys come as KEYS; the last
+ * argument is the key prefixes (SCRIPT_PREFIXES) for the keys derived from stored data.
+ */
+const RUNS_LUA_LIB = `${HITL_LUA_LIB}
+local TERMINAL = {completed=true, rejected=true, expired=true, cancelled=true, failed=true}
+
+-- Appends [type, json] events after seq, publishes each live as '<seq> <type> <json>' (and the broadcast).
+local function append_events(sid, ekey, seq, events, broadcasts, maxlen, ttl)
+  for i, e in ipairs(events) do
+    seq = seq + 1
+    redis.call('XADD', ekey, 'MAXLEN', '~', maxlen, seq .. '-0', 't', e[1], 'e', e[2])
+    redis.call('PUBLISH', P.eventsChannel .. sid, seq .. ' ' .. e[1] .. ' ' .. e[2])
+    local b = broadcasts[i]
+    if b and b ~= '' then redis.call('PUBLISH', P.broadcast, b) end
+  end
+  redis.call('EXPIRE', ekey, ttl)
+  return seq
+end
+
+local function release_if_terminal(sid, owner, status)
+  if TERMINAL[status] then redis.call('SREM', P.instanceRuns .. owner .. ':runs', sid) end
+end
+`;
+
+/** KEYS: run. ARGV: sid, fieldsJson, ttl, prefixes. Returns {0} when created, or {1, fields} of the run that exists. */
+export const CREATE_RUN = `${RUNS_LUA_LIB}
+if redis.call('EXISTS', KEYS[1]) == 1 then return {1, redis.call('HGETALL', KEYS[1])} end
+local fields = cjson.decode(ARGV[2])
+for k, v in pairs(fields) do redis.call('HSET', KEYS[1], k, tostring(v)) end
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+redis.call('SADD', P.instanceRuns .. fields.owner .. ':runs', ARGV[1])
+return {0}
+`;
+
+/**
+ * KEYS: run, events. ARGV: sid, owner, expectCursor, expectSeq, nextCursor, status, eventsJson,
+ * broadcastsJson, maxlen, ttl, requestJson ('' = none), deadlineMs, stateJson ('' = unchanged),
+ * approvedRequestId, expectDecidedId ('' = none), expectDecidedStatus, prefixes.
+ * Position and seq must both be what the writer read: a script re-sent after a lost reply refuses.
+ * Returns {'ok', seq} | {'gone'} | {'ended', status} | {'not_owner'} | {'stale'}.
+ */
+export const APPEND = `${RUNS_LUA_LIB}
+local r = redis.call('HMGET', KEYS[1], 'status', 'owner', 'cursor', 'seq')
+if not r[1] then return {'gone'} end
+if TERMINAL[r[1]] then return {'ended', r[1]} end
+if r[2] ~= ARGV[2] then return {'not_owner'} end
+if r[3] ~= ARGV[3] or r[4] ~= ARGV[4] then return {'stale'} end
+if ARGV[15] ~= '' and redis.call('HGET', P.request .. ARGV[15], 'status') ~= ARGV[16] then return {'stale'} end
+local requestId = ''
+if ARGV[11] ~= '' then
+  local req = cjson.decode(ARGV[11])
+  requestId = req.requestId
+  insert_request(req, ARGV[12], ARGV[10])
+end
+local seq = append_events(ARGV[1], KEYS[2], tonumber(r[4]), cjson.decode(ARGV[7]), cjson.decode(ARGV[8]), ARGV[9], ARGV[10])
+redis.call('HSET', KEYS[1], 'cursor', ARGV[5], 'seq', seq, 'status', ARGV[6], 'requestId', requestId, 'approvedRequestId', ARGV[14])
+if ARGV[13] ~= '' then redis.call('HSET', KEYS[1], 'state', ARGV[13]) end
+redis.call('EXPIRE', KEYS[1], ARGV[10])
+release_if_terminal(ARGV[1], r[2], ARGV[6])
+return {'ok', seq}
+`;
+
+/**
+ * KEYS: run, events. ARGV: sid, tenantId, expectStatus, expectRequestId, expectRequestStatus,
+ * decidedBy, now, eventsJson, broadcastsJson, maxlen, ttl, prefixes.
+ * The request must still have the status the caller read: pending (it becomes cancelled) or
+ * approved but not yet resumed (the approval is logged before the cancel).
+ * Returns {'cancelled', seq} | {'not_found'} | {'ended', status} | {'retry'}.
+ */
+export const CANCEL = `${RUNS_LUA_LIB}
+local r = redis.call('HMGET', KEYS[1], 'status', 'owner', 'seq', 'tenantId', 'requestId')
+if not r[1] or r[4] ~= ARGV[2] then return {'not_found'} end
+if TERMINAL[r[1]] then return {'ended', r[1]} end
+if r[1] ~= ARGV[3] or (r[5] or '') ~= ARGV[4] then return {'retry'} end
+if ARGV[4] ~= '' then
+  local current = redis.call('HGET', P.request .. ARGV[4], 'status')
+  if current ~= ARGV[5] then return {'retry'} end
+  if current == 'pending' then decide(ARGV[4], 'cancelled', ARGV[7], ARGV[6], '', 'cancellation', ARGV[11]) end
+end
+local seq = append_events(ARGV[1], KEYS[2], tonumber(r[3]), cjson.decode(ARGV[8]), cjson.decode(ARGV[9]), ARGV[10], ARGV[11])
+redis.call('HSET', KEYS[1], 'seq', seq, 'status', 'cancelled', 'requestId', '', 'approvedRequestId', '')
+redis.call('EXPIRE', KEYS[1], ARGV[11])
+release_if_terminal(ARGV[1], r[2], 'cancelled')
+return {'cancelled', seq}
+`;
+
+/** KEYS: instances. ARGV: instanceId, leaseMs, prefixes. The lease runs on Redis's clock; returns that clock (ms). */
+export const HEARTBEAT = `${RUNS_LUA_LIB}
+local now = redis_now_ms()
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+return now
+`;
+
+/**
+ * KEYS: run, instances. ARGV: sid, me, fromInstance ('' = unknown), prefixes. Takes the run over
+ * when its owner's lease has lapsed by Redis's clock; returns 1 when it is ours. A run that is gone
+ * or finished leaves fromInstance's set.
+ */
+export const CLAIM = `${RUNS_LUA_LIB}
+local r = redis.call('HMGET', KEYS[1], 'status', 'owner')
+if not r[1] or TERMINAL[r[1]] then
+  local from = r[2] or ARGV[3]
+  if from and from ~= '' then redis.call('SREM', P.instanceRuns .. from .. ':runs', ARGV[1]) end
+  return 0
+end
+if r[2] == ARGV[2] then return 1 end
+local lease = redis.call('ZSCORE', KEYS[2], r[2])
+if lease and tonumber(lease) > redis_now_ms() then return 0 end
+redis.call('HSET', KEYS[1], 'owner', ARGV[2])
+redis.call('SREM', P.instanceRuns .. r[2] .. ':runs', ARGV[1])
+redis.call('SADD', P.instanceRuns .. ARGV[2] .. ':runs', ARGV[1])
+return 1
+`;
+
+/**
+ * KEYS: instances. ARGV: limit, prefixes. Returns [sessionId, instanceId, …] of runs whose owners'
+ * leases lapsed by Redis's clock; a lapsed instance with no runs left is forgotten.
+ */
+export const ORPHANS = `${RUNS_LUA_LIB}
+local dead = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', redis_now_ms(), 'LIMIT', 0, 20)
+local out = {}
+local limit = tonumber(ARGV[1])
+for _, inst in ipairs(dead) do
+  local runs = redis.call('SRANDMEMBER', P.instanceRuns .. inst .. ':runs', limit - #out / 2)
+  if #runs == 0 then redis.call('ZREM', KEYS[1], inst) end
+  for _, sid in ipairs(runs) do
+    out[#out + 1] = sid
+    out[#out + 1] = inst
+  end
+  if #out / 2 >= limit then break end
+end
+return out
+`;

@@ -1,0 +1,237 @@
+import { BeforeApplicationShutdown, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { StoreUnavailableError } from '../common/store-errors';
+import { isoNow } from '../common/time';
+import { AppConfig } from '../config/app-config';
+import { broadcastEnvelope, doneEvent, hitlDecisionEvent, hitlRequestEvent, runErrorEvent } from '../contract/events';
+import type { DecisionStatus, HitlRequest } from '../contract/hitl.types';
+import { DoneStatus, RunRecord, isTerminal } from '../contract/run.types';
+import { HitlSignalService } from '../hitl/hitl-signal.service';
+import { HitlStore } from '../hitl/persistence/hitl-store.port';
+import { MetricsService } from '../metrics/metrics.service';
+import { InstanceId } from '../redis/instance-id';
+import { Agent, AgentFailure, AgentStep } from './agent/agent.port';
+import { RunStore, StepWrite } from './persistence/run-store.port';
+import { StoreClock } from './store-clock';
+
+/** A step as the driver builds it; the store write adds who writes and from where. */
+type Step = Omit<StepWrite, 'sessionId' | 'owner' | 'expectCursor' | 'expectSeq' | 'broadcasts'>;
+
+/** A paused run's decision; `stored` is false for a request that is gone, which ends the run as expired. */
+interface Resume {
+  request: HitlRequest;
+  stored: boolean;
+}
+
+/**
+ * Drives the runs this instance owns: asks the agent for each step and writes it atomically
+ * (events + state + position) before the next, pauses on approvals, resumes on decisions.
+ * Ownership and takeover are the LeaseKeeper's; watching a run is the StreamService's.
+ */
+@Injectable()
+export class RunDriver implements OnModuleInit, BeforeApplicationShutdown {
+  private readonly logger = new Logger(RunDriver.name);
+  /** Sessions of the runs this instance drives, stepping or paused. */
+  private readonly driving = new Set<string>();
+  /** Paused runs by the request they wait on: one map entry each, no promise, frame or timer. */
+  private readonly paused = new Map<string, RunRecord>();
+  private readonly aborter = new AbortController();
+  private stopping = false;
+
+  constructor(
+    private readonly runs: RunStore,
+    private readonly requests: HitlStore,
+    private readonly agent: Agent,
+    private readonly signals: HitlSignalService,
+    private readonly clock: StoreClock,
+    private readonly config: AppConfig,
+    private readonly instance: InstanceId,
+    private readonly metrics: MetricsService,
+  ) {}
+
+  onModuleInit(): void {
+    this.signals.onSignal((signal, request) => {
+      if (!this.paused.has(signal.requestId)) return;
+      if (request && request.status !== 'pending') this.resume(signal.requestId, request);
+      else void this.check(signal.requestId);
+    });
+    // Signals published while the subscriber was reconnecting are gone: re-read what we wait on.
+    this.signals.onResync(() => this.paused.forEach((_, requestId) => void this.check(requestId)));
+    this.metrics.pausedRunsSource = () => this.paused.size;
+  }
+
+  beforeApplicationShutdown(): void {
+    this.stopping = true;
+    this.aborter.abort();
+    this.paused.clear();
+  }
+
+  isDriving(sessionId: string): boolean {
+    return this.driving.has(sessionId);
+  }
+
+  /** Drives the run from its last written step, unless this instance already does. */
+  start(run: RunRecord): void {
+    if (this.driving.has(run.sessionId) || this.stopping) return;
+    this.driving.add(run.sessionId);
+    void this.drive(run);
+  }
+
+  private async drive(run: RunRecord, decided?: Resume): Promise<void> {
+    let waiting = false;
+    try {
+      waiting = await this.loop(run, decided);
+    } catch (err) {
+      if (this.stopping) return;
+      this.logger.error(`Run ${run.sessionId} failed: ${err instanceof Error ? err.stack : String(err)}`);
+      await this.fail(run.sessionId, err).catch((e) => this.logger.error(`Run ${run.sessionId} could not be marked failed: ${String(e)}`));
+    } finally {
+      if (!waiting) this.driving.delete(run.sessionId);
+    }
+  }
+
+  /** Steps the run until it ends, or pauses (returns true: it waits in `paused`, `driving` keeps it). */
+  private async loop(initial: RunRecord, decided?: Resume): Promise<boolean> {
+    let run = initial;
+    let decision = decided;
+    while (!this.stopping && !isTerminal(run.status)) {
+      let step: Step;
+      let decidedAtMs = 0;
+      if (run.status === 'paused' && run.requestId) {
+        if (!decision) {
+          this.paused.set(run.requestId, run);
+          // Listening first, then reading: a decision stored before we listened is not lost.
+          void this.check(run.requestId);
+          return true;
+        }
+        step = this.afterDecision(run, decision);
+        decidedAtMs = Date.parse(decision.request.decidedAt ?? '') || Date.now();
+        decision = undefined;
+      } else {
+        step = this.toWrite(run, await this.askAgent(run));
+        if (this.stopping) return false;
+      }
+      const next = await this.write(run, step);
+      if (!next) return false;
+      if (decidedAtMs) this.metrics.decisionToResume.observe(Math.max(0, Date.now() - decidedAtMs) / 1000);
+      run = next;
+    }
+    return false;
+  }
+
+  private async askAgent(run: RunRecord): Promise<AgentStep> {
+    const approved = run.approvedRequestId ? ((await this.requests.getRequest(run.approvedRequestId)) ?? undefined) : undefined;
+    return this.agent.step({
+      run: { sessionId: run.sessionId, tenantId: run.tenantId, userId: run.userId, prompt: run.prompt, metadata: run.metadata },
+      state: run.state,
+      approved,
+      streamText: () => undefined,
+      signal: this.aborter.signal,
+    });
+  }
+
+  private toWrite(run: RunRecord, step: AgentStep): Step {
+    const base = { nextCursor: run.cursor + 1, state: step.state, approvedRequestId: null };
+    if (step.kind === 'continue') return { ...base, events: step.events, status: 'running' };
+    if (step.kind === 'finish') return { ...base, events: [...step.events, doneEvent(step.status)], status: step.status };
+    const now = this.clock.now();
+    const request: HitlRequest = {
+      requestId: `req-${randomUUID()}`,
+      sessionId: run.sessionId,
+      tenantId: run.tenantId,
+      userId: run.userId,
+      toolName: step.toolName,
+      params: step.params,
+      message: step.message,
+      status: 'pending',
+      createdAt: isoNow(now),
+      expiresAt: isoNow(now + this.config.hitl.timeoutSeconds * 1000),
+    };
+    return { ...base, events: [...step.events, hitlRequestEvent(request)], status: 'paused', request };
+  }
+
+  /** The decision event (and done unless approved); the store writes it only if the decision is stored exactly so. */
+  private afterDecision(run: RunRecord, { request, stored }: Resume): Step {
+    const expectDecided = stored ? { requestId: request.requestId, status: request.status as DecisionStatus } : undefined;
+    const events = [hitlDecisionEvent(request)];
+    if (request.status === 'approved') return { events, nextCursor: run.cursor + 1, status: 'running', approvedRequestId: request.requestId, expectDecided };
+    const status = request.status as DoneStatus;
+    return { events: [...events, doneEvent(status)], nextCursor: run.cursor + 1, status, approvedRequestId: null, expectDecided };
+  }
+
+  /**
+   * Writes one step. Retries while the store is unreachable; when the write was refused because the
+   * state moved (our own earlier write whose reply was lost, a cancel, a takeover), re-reads the
+   * run and goes on from what is stored, or stops if it is no longer ours to drive.
+   */
+  private async write(run: RunRecord, step: Step): Promise<RunRecord | null> {
+    const now = isoNow();
+    const write: StepWrite = {
+      sessionId: run.sessionId,
+      owner: this.instance.value,
+      expectCursor: run.cursor,
+      expectSeq: run.seq,
+      broadcasts: this.config.runs.eventsBroadcast ? step.events.map((e) => broadcastEnvelope(run, e, now)) : [],
+      ...step,
+    };
+    for (let attempt = 0; !this.stopping; attempt++) {
+      let result;
+      try {
+        result = await this.runs.append(write);
+      } catch (err) {
+        if (!(err instanceof StoreUnavailableError)) throw err;
+        this.logger.warn(`Run ${run.sessionId}: write failed (${err.message}), retrying`);
+        await sleep(Math.min(100 * 2 ** attempt, 2000));
+        continue;
+      }
+      if (result.ok) {
+        this.metrics.eventsPublished.inc(step.events.length);
+        const state = step.state === undefined ? run.state : step.state;
+        return { ...run, cursor: step.nextCursor, seq: result.seq, status: step.status, requestId: step.request?.requestId ?? null, approvedRequestId: step.approvedRequestId, state };
+      }
+      if (result.reason !== 'stale') return null;
+      const stored = await this.runs.getRun(run.sessionId);
+      return stored && stored.owner === this.instance.value && !isTerminal(stored.status) ? stored : null;
+    }
+    return null;
+  }
+
+  /** Ends a run whose agent failed: run_error, then done {failed}. */
+  private async fail(sessionId: string, err: unknown): Promise<void> {
+    const run = await this.runs.getRun(sessionId);
+    if (!run || isTerminal(run.status) || run.owner !== this.instance.value) return;
+    const error = err instanceof AgentFailure ? runErrorEvent(err.code, err.message) : runErrorEvent('agent_failed', 'The agent failed; the run was stopped.');
+    await this.write(run, { events: [error, doneEvent('failed')], nextCursor: run.cursor + 1, status: 'failed', approvedRequestId: null });
+  }
+
+  /** Resumes the run paused on the request; a request that is gone counts as expired. */
+  private resume(requestId: string, request: HitlRequest | 'gone'): void {
+    const run = this.paused.get(requestId);
+    if (!run || this.stopping) return;
+    this.paused.delete(requestId);
+    if (request !== 'gone') return void this.drive(run, { request, stored: true });
+    const now = isoNow();
+    const gone: HitlRequest = { requestId, sessionId: run.sessionId, tenantId: run.tenantId, userId: run.userId, toolName: '', params: {}, message: '', status: 'expired', createdAt: now, expiresAt: now, decidedAt: now };
+    void this.drive(run, { request: gone, stored: false });
+  }
+
+  /** Reads the request and resumes its run if it was decided; retries while the store is unreachable. */
+  private async check(requestId: string, attempt = 0): Promise<void> {
+    try {
+      const req = await this.requests.getRequest(requestId);
+      if (!req) {
+        // Gone (its TTL passed, or the store lost it): the run must still end rather than wait forever.
+        this.logger.error(`Request ${requestId} is gone; its run ends as expired`);
+        this.resume(requestId, 'gone');
+        return;
+      }
+      if (req.status !== 'pending') this.resume(requestId, req);
+    } catch (err) {
+      if (this.stopping || !this.paused.has(requestId)) return;
+      if (attempt === 0) this.logger.warn(`Reading request ${requestId} failed (${String(err)}); retrying`);
+      await sleep(Math.min(100 * 2 ** attempt, 1000));
+      await this.check(requestId, attempt + 1);
+    }
+  }
+}

@@ -1,0 +1,101 @@
+import { Injectable, NotFoundException } from '@nestjs/common';
+import type { AuthUser } from '../auth/auth-user';
+import { isoNow } from '../common/time';
+import { AppConfig } from '../config/app-config';
+import { broadcastEnvelope, doneEvent, hitlDecisionEvent } from '../contract/events';
+import { AuraEvent, RunRecord, isTerminal } from '../contract/run.types';
+import { HitlService } from '../hitl/hitl.service';
+import { HitlStore } from '../hitl/persistence/hitl-store.port';
+import { MetricsService } from '../metrics/metrics.service';
+import { InstanceId } from '../redis/instance-id';
+import { LeaseKeeper } from './lease-keeper.service';
+import { RunStore } from './persistence/run-store.port';
+import { RunDriver } from './run-driver.service';
+
+export type CancelOutcome = 'cancelled' | 'not_found' | 'ended';
+
+/** Starting, finding and cancelling runs: the rules a caller meets, whichever instance drives the run. */
+@Injectable()
+export class RunsService {
+  constructor(
+    private readonly runs: RunStore,
+    private readonly requests: HitlStore,
+    private readonly hitl: HitlService,
+    private readonly driver: RunDriver,
+    private readonly leases: LeaseKeeper,
+    private readonly config: AppConfig,
+    private readonly instance: InstanceId,
+    private readonly metrics: MetricsService,
+  ) {}
+
+  /** Starts the session's run, or answers the run it already has (another tenant's is 404). */
+  async open(sessionId: string, user: AuthUser, prompt: string, metadata: Record<string, unknown> = {}): Promise<{ run: RunRecord; created: boolean }> {
+    const fresh: RunRecord = {
+      sessionId,
+      tenantId: user.tenantId,
+      userId: user.sub,
+      prompt,
+      metadata,
+      status: 'running',
+      cursor: 0,
+      seq: 0,
+      requestId: null,
+      approvedRequestId: null,
+      state: undefined,
+      owner: this.instance.value,
+      createdAt: isoNow(),
+    };
+    const { created, run } = await this.runs.createRun(fresh);
+    if (run.tenantId !== user.tenantId) throw new NotFoundException(`Session ${sessionId} not found`);
+    if (created) {
+      this.metrics.runsStarted.inc();
+      this.driver.start(run);
+    } else if (!isTerminal(run.status) && !this.driver.isDriving(sessionId)) {
+      // A reconnect is a chance to adopt a run whose instance is gone, or to restart one of ours
+      // that lost its driver (its creation's reply was lost, say).
+      void this.leases.takeOver(sessionId);
+    }
+    return { run, created };
+  }
+
+  find(sessionId: string): Promise<RunRecord | null> {
+    return this.runs.getRun(sessionId);
+  }
+
+  /** Cancels a run: its pending request becomes cancelled and the log ends with done {cancelled}. */
+  async cancel(sessionId: string, user: AuthUser): Promise<CancelOutcome> {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const run = await this.runs.getRun(sessionId);
+      if (!run || run.tenantId !== user.tenantId) return 'not_found';
+      if (isTerminal(run.status)) return 'ended';
+      let requestStatus: 'pending' | 'approved' | null = null;
+      const events: AuraEvent[] = [];
+      if (run.requestId) {
+        const req = await this.requests.getRequest(run.requestId);
+        // Rejected or expired but not yet written by the run (or gone, which the run ends as expired):
+        // the run has ended in all but the log.
+        if (!req || (req.status !== 'pending' && req.status !== 'approved')) return 'ended';
+        requestStatus = req.status;
+        // An approval that came first is logged as it was, then the cancel.
+        events.push(hitlDecisionEvent(req.status === 'approved' ? req : { requestId: req.requestId, sessionId, status: 'cancelled' }));
+      }
+      events.push(doneEvent('cancelled'));
+      const now = isoNow();
+      const result = await this.runs.cancel({
+        sessionId,
+        tenantId: user.tenantId,
+        decidedBy: user.sub,
+        now,
+        expectStatus: run.status,
+        expectRequestId: run.requestId,
+        expectRequestStatus: requestStatus,
+        events,
+        broadcasts: events.map((e) => (this.config.runs.eventsBroadcast ? broadcastEnvelope(run, e, now) : '')),
+      });
+      if (result.outcome === 'retry') continue;
+      if (result.outcome === 'cancelled' && requestStatus === 'pending') this.hitl.countCancelled();
+      return result.outcome;
+    }
+    throw new Error(`Run ${sessionId} kept changing while being cancelled`);
+  }
+}
