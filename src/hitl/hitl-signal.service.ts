@@ -68,7 +68,7 @@ export class HitlSignalService implements OnModuleInit {
       const decision = { status: STATUS_FOR_SIGNAL[signal.type], decidedAt: isoNow(), decidedBy: signal.decidedBy ?? 'external', reason: signal.reason };
       const result = await this.hitl.decide(signal.requestId, decision, { sessionId });
       if (result.outcome === 'not_found') {
-        this.logger.warn(`Ignored a ${signal.type} signal on hitl:channel:${sessionId}: no request ${signal.requestId} in this session`);
+        this.logger.warn(`Ignored a ${signal.type} signal on ${NAMES.hitlChannel(sessionId)}: no request ${signal.requestId} in this session`);
         return;
       }
       request = result.request;
@@ -79,7 +79,7 @@ export class HitlSignalService implements OnModuleInit {
 
   private parse(message: string, sessionId: string): ParsedSignal | null {
     const ignore = (why: string) => {
-      this.logger.warn(`Ignored a message on hitl:channel:${sessionId}: ${why} (${quote(message)})`);
+      this.logger.warn(`Ignored a message on ${NAMES.hitlChannel(sessionId)}: ${why} (${quote(message)})`);
       return null;
     };
     let body: unknown;
@@ -108,17 +108,17 @@ export class HitlSignalService implements OnModuleInit {
   /** Another system's bare approval/rejection decides the session's pending request, exactly once. */
   private async decideBare(type: SignalType, sessionId: string, decidedBy?: string, reason?: string): Promise<void> {
     if (type !== 'approval' && type !== 'rejection') {
-      this.logger.warn(`Ignored a bare ${type} signal on hitl:channel:${sessionId}: only approval and rejection decide`);
+      this.logger.warn(`Ignored a bare ${type} signal on ${NAMES.hitlChannel(sessionId)}: only approval and rejection decide`);
       return;
     }
     const run = await this.runs.getRun(sessionId);
     if (!run?.requestId) {
-      this.logger.warn(`Ignored a bare ${type} signal on hitl:channel:${sessionId}: no pending request`);
+      this.logger.warn(`Ignored a bare ${type} signal on ${NAMES.hitlChannel(sessionId)}: no pending request`);
       return;
     }
     const status = STATUS_FOR_SIGNAL[type];
     const result = await this.hitl.decide(run.requestId, { status, decidedAt: isoNow(), decidedBy: decidedBy ?? 'external', reason }, { sessionId });
-    if (result.outcome === 'decided') this.logger.log(`Request ${run.requestId} ${status} by a bare signal on hitl:channel:${sessionId}`);
+    if (result.outcome === 'decided') this.logger.log(`Request ${run.requestId} ${status} by a bare signal on ${NAMES.hitlChannel(sessionId)}`);
   }
 }
 

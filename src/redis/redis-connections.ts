@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import Redis, { RedisOptions } from 'ioredis';
 import { redisCall } from './redis-errors';
+import { NAMES } from './redis-names';
 
 /** Reconnect with a capped backoff so a Redis failover is ridden out, never given up on. */
 const retryStrategy = (times: number): number => Math.min(50 * 2 ** Math.min(times, 5), 1000);
@@ -17,9 +18,9 @@ export class RedisConnections {
   private reconnectListeners: (() => void)[] = [];
 
   constructor(url: string, instanceId: string) {
-    const base: RedisOptions = { retryStrategy, connectionName: `aura:${instanceId}`, lazyConnect: true };
+    const base: RedisOptions = { retryStrategy, connectionName: NAMES.connection(instanceId, 'command'), lazyConnect: true };
     this.command = new Redis(url, { ...base, enableOfflineQueue: false, maxRetriesPerRequest: 1 });
-    this.subscriber = new Redis(url, { ...base, connectionName: `aura:${instanceId}:sub` });
+    this.subscriber = new Redis(url, { ...base, connectionName: NAMES.connection(instanceId, 'subscriber') });
     for (const [name, client] of [['command', this.command], ['subscriber', this.subscriber]] as const) {
       client.on('error', (err: Error) => this.logger.warn(`${name} connection: ${err.message}`));
       client.on('reconnecting', () => this.reconnectListeners.forEach((l) => l()));

@@ -17,6 +17,8 @@ export const NAMES = {
   hitlChannel: (sessionId: string) => `hitl:channel:${sessionId}`,
   hitlChannelPattern: 'hitl:channel:*',
   broadcastChannel: 'dwp:events:all',
+  /** CLIENT SETNAME of this process's two connections. */
+  connection: (instanceId: string, role: 'command' | 'subscriber') => (role === 'command' ? `aura:${instanceId}` : `aura:${instanceId}:sub`),
 } as const;
 
 /** The prefixes a script appends an id to, for the keys it derives from what it reads. */

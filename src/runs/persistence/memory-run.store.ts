@@ -7,13 +7,16 @@ import { NAMES } from '../../redis/redis-names';
 import { AppendResult, CancelInput, CancelResult, EVENT_LOG_MAX, RunFollower, RunStore, StepWrite } from './run-store.port';
 
 /**
- * The in-process run store (no REDIS_URL: one instance owns every run, so leases are moot). Each
+ * The in-process run store (no REDIS_URL: one instance). Leases work as in Redis, so the contract
+ * suite holds for both, though a lone instance only ever finds its own. Each
  * method runs to completion without awaiting, as atomic as the Lua scripts it mirrors, and shares
  * the in-process HITL store for the requests a pause creates and a cancel decides.
  */
 export class MemoryRunStore extends RunStore {
   private readonly runs = new Map<string, RunRecord>();
   private readonly logs = new Map<string, LoggedEvent[]>();
+  /** Lease deadline (ms) by instance. */
+  private readonly leases = new Map<string, number>();
 
   constructor(
     private readonly bus: Bus,
@@ -77,21 +80,34 @@ export class MemoryRunStore extends RunStore {
     });
   }
 
-  async heartbeat(): Promise<number> {
-    return Date.now();
+  async heartbeat(instanceId: string, leaseMs: number): Promise<number> {
+    const now = Date.now();
+    this.leases.set(instanceId, now + leaseMs);
+    return now;
   }
 
   async claim(sessionId: string, instanceId: string): Promise<boolean> {
     const run = this.runs.get(sessionId);
-    return !!run && !isTerminal(run.status) && run.owner === instanceId;
+    if (!run || isTerminal(run.status)) return false;
+    if (run.owner === instanceId) return true;
+    if ((this.leases.get(run.owner) ?? 0) > Date.now()) return false;
+    run.owner = instanceId;
+    return true;
   }
 
-  async orphans(): Promise<{ sessionId: string; instanceId: string }[]> {
-    return [];
+  async orphans(limit: number): Promise<{ sessionId: string; instanceId: string }[]> {
+    const now = Date.now();
+    const out: { sessionId: string; instanceId: string }[] = [];
+    for (const run of this.runs.values()) {
+      if (out.length >= limit) break;
+      const lease = this.leases.get(run.owner);
+      if (!isTerminal(run.status) && lease !== undefined && lease <= now) out.push({ sessionId: run.sessionId, instanceId: run.owner });
+    }
+    return out;
   }
 
-  async releaseLease(): Promise<void> {
-    // Nothing to hand over without a shared store.
+  async releaseLease(instanceId: string): Promise<void> {
+    this.leases.set(instanceId, 0);
   }
 
   private appendEvents(run: RunRecord, events: AuraEvent[], broadcasts: string[]): number {
