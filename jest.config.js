@@ -1,4 +1,4 @@
-/** Unit specs beside the code; e2e tests boot the real app over HTTP against a real Redis (see test/support/redis.ts). */
+/** Unit specs beside the code; e2e tests boot the real app over HTTP against a real Redis (test/support/global-setup.ts finds or starts one). */
 const common = {
   preset: 'ts-jest',
   testEnvironment: 'node',

@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
+import { AgentsModule } from './agents/agents.module';
 import { AuthModule } from './auth/auth.module';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
 import { loggerOptions } from './common/logger-options';
@@ -30,6 +31,7 @@ export class AppModule {
         PersistenceModule,
         AuthModule,
         HitlModule,
+        AgentsModule,
         RunsModule,
         StreamModule,
         ConsoleModule,

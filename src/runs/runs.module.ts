@@ -1,7 +1,5 @@
 import { Module } from '@nestjs/common';
-import { DemoAgent } from '../agents/demo/demo-agent';
 import { HitlModule } from '../hitl/hitl.module';
-import { Agent } from './agent/agent.port';
 import { LeaseKeeper } from './lease-keeper.service';
 import { RunDriver } from './run-driver.service';
 import { RunsController } from './runs.controller';
@@ -11,7 +9,7 @@ import { StoreClock } from './store-clock';
 @Module({
   imports: [HitlModule],
   controllers: [RunsController],
-  providers: [RunsService, RunDriver, LeaseKeeper, StoreClock, { provide: Agent, useClass: DemoAgent }],
+  providers: [RunsService, RunDriver, LeaseKeeper, StoreClock],
   exports: [RunsService],
 })
 export class RunsModule {}
