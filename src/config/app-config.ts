@@ -1,3 +1,6 @@
+export type AgentKind = 'demo' | 'openai' | 'worker';
+export type RunAccess = 'tenant' | 'owner';
+
 /** The validated configuration, grouped by concern. Built once at start-up by loadAppConfig(); injected everywhere else. */
 export interface AppConfigValues {
   readonly http: { readonly port: number; readonly apiPrefix: string };
@@ -13,8 +16,26 @@ export interface AppConfigValues {
     readonly leaseMs: number;
     readonly ttlSeconds: number;
     readonly eventsBroadcast: boolean;
-    readonly demoStepDelayMs: number;
+    /** Longest wait before streamed text (deltas) is written. */
+    readonly streamFlushMs: number;
   };
+  readonly agent: {
+    readonly kind: AgentKind;
+    readonly demoStepDelayMs: number;
+    /** The OpenAI-compatible endpoint of AGENT=openai. */
+    readonly llm: { readonly baseUrl: string; readonly model: string; readonly apiKey: string | null; readonly timeoutMs: number };
+    /** Tools that need a human's approval before they run. */
+    readonly hitlTools: readonly string[];
+  };
+  readonly access: {
+    /** Role needed to decide (and to see the whole tenant's inbox and runs); null = any user of the tenant. */
+    readonly approverRole: string | null;
+    /** May the user who started a run decide its requests (false = four-eyes rule). */
+    readonly selfApproval: boolean;
+    /** Who may watch, read the signals of and cancel a run: any user of its tenant, or its owner and approvers. */
+    readonly runAccess: RunAccess;
+  };
+  readonly limits: { readonly activeRunsPerUser: number; readonly activeRunsPerTenant: number };
   readonly hitl: { readonly timeoutSeconds: number };
   readonly sse: { readonly heartbeatSeconds: number; readonly retryMs: number };
   readonly log: { readonly level: string; readonly pretty: boolean };

@@ -18,6 +18,18 @@ export const ENV_DEFAULTS = {
   RUN_TTL_SECONDS: '86400',
   SHUTDOWN_GRACE_MS: '10000',
   SSE_RETRY_MS: '1000',
+  AGENT: 'demo',
+  LLM_BASE_URL: '',
+  LLM_MODEL: '',
+  LLM_API_KEY: '',
+  LLM_TIMEOUT_MS: '60000',
+  HITL_TOOLS: 'send_email',
+  STREAM_FLUSH_MS: '50',
+  HITL_APPROVER_ROLE: '',
+  HITL_SELF_APPROVAL: 'true',
+  RUN_ACCESS: 'tenant',
+  MAX_ACTIVE_RUNS_PER_USER: '50',
+  MAX_ACTIVE_RUNS_PER_TENANT: '5000',
 } as const;
 
 export type EnvName = keyof typeof ENV_DEFAULTS;
@@ -49,4 +61,16 @@ export class EnvSchema {
   @Transform(toInt) @IsInt() @Min(60) RUN_TTL_SECONDS!: number;
   @Transform(toInt) @IsInt() @Min(0) @Max(120000) SHUTDOWN_GRACE_MS!: number;
   @Transform(toInt) @IsInt() @Min(0) @Max(600000) SSE_RETRY_MS!: number;
+  @IsIn(['demo', 'openai', 'worker'], { message: 'AGENT must be demo, openai or worker' }) AGENT!: string;
+  @IsString() @Matches(/^$|^https?:\/\/\S+$/, { message: 'LLM_BASE_URL must be an http(s) URL' }) LLM_BASE_URL!: string;
+  @IsString() @Matches(/^\S*$/, { message: 'LLM_MODEL must be a model name without spaces' }) LLM_MODEL!: string;
+  @IsString() LLM_API_KEY!: string;
+  @Transform(toInt) @IsInt() @Min(100) @Max(600000) LLM_TIMEOUT_MS!: number;
+  @IsString() @Matches(/^([A-Za-z0-9_-]+(\s*,\s*[A-Za-z0-9_-]+)*)?$/, { message: 'HITL_TOOLS must be tool names separated by commas' }) HITL_TOOLS!: string;
+  @Transform(toInt) @IsInt() @Min(1) @Max(5000) STREAM_FLUSH_MS!: number;
+  @IsString() @Matches(/^[A-Za-z0-9:._-]{0,128}$/, { message: 'HITL_APPROVER_ROLE must be a role name' }) HITL_APPROVER_ROLE!: string;
+  @Transform(toBool) @IsBoolean({ message: 'HITL_SELF_APPROVAL must be true or false' }) HITL_SELF_APPROVAL!: boolean;
+  @IsIn(['tenant', 'owner'], { message: 'RUN_ACCESS must be tenant or owner' }) RUN_ACCESS!: string;
+  @Transform(toInt) @IsInt() @Min(1) @Max(1000000) MAX_ACTIVE_RUNS_PER_USER!: number;
+  @Transform(toInt) @IsInt() @Min(1) @Max(10000000) MAX_ACTIVE_RUNS_PER_TENANT!: number;
 }

@@ -10,7 +10,10 @@ describe('loadAppConfig', () => {
       redis: { url: null },
       hitl: { timeoutSeconds: 300 },
       sse: { heartbeatSeconds: 15 },
-      runs: { eventsBroadcast: true, demoStepDelayMs: 300 },
+      runs: { eventsBroadcast: true, streamFlushMs: 50 },
+      agent: { kind: 'demo', demoStepDelayMs: 300, hitlTools: ['send_email'] },
+      access: { approverRole: null, selfApproval: true, runAccess: 'tenant' },
+      limits: { activeRunsPerUser: 50, activeRunsPerTenant: 5000 },
       log: { level: 'info' },
       demo: false,
     });
@@ -33,7 +36,8 @@ describe('loadAppConfig', () => {
       redis: { url: 'redis://r:6379/2' },
       hitl: { timeoutSeconds: 5 },
       sse: { heartbeatSeconds: 2 },
-      runs: { eventsBroadcast: false, demoStepDelayMs: 0 },
+      runs: { eventsBroadcast: false },
+      agent: { demoStepDelayMs: 0 },
       log: { level: 'debug' },
     });
   });
@@ -60,8 +64,45 @@ describe('loadAppConfig', () => {
     ['REDIS_URL', 'http://x'],
     ['API_PREFIX', '/api'],
     ['DEMO_STEP_DELAY_MS', 'x'],
+    ['AGENT', 'robot'],
+    ['RUN_ACCESS', 'everyone'],
+    ['MAX_ACTIVE_RUNS_PER_USER', '0'],
+    ['MAX_ACTIVE_RUNS_PER_TENANT', 'many'],
+    ['HITL_SELF_APPROVAL', 'perhaps'],
+    ['STREAM_FLUSH_MS', '0'],
+    ['LLM_TIMEOUT_MS', 'fast'],
+    ['HITL_TOOLS', 'send email'],
   ])('rejects %s=%s with a one-line reason naming it', (name, value) => {
     expect(() => loadAppConfig({ ...base, [name]: value })).toThrow(new RegExp(`^Invalid configuration: .*${name}=`));
+  });
+});
+
+describe('loadAppConfig v1.2 variables', () => {
+  it('reads the agent, access and limit variables', () => {
+    const c = loadAppConfig({
+      JWT_SECRET: 'x',
+      AGENT: 'openai',
+      LLM_BASE_URL: 'http://127.0.0.1:11434/v1',
+      LLM_MODEL: 'llama3.1',
+      LLM_API_KEY: 'k',
+      LLM_TIMEOUT_MS: '5000',
+      HITL_TOOLS: 'send_email, delete_file',
+      STREAM_FLUSH_MS: '20',
+      HITL_APPROVER_ROLE: 'approver',
+      HITL_SELF_APPROVAL: 'false',
+      RUN_ACCESS: 'owner',
+      MAX_ACTIVE_RUNS_PER_USER: '3',
+      MAX_ACTIVE_RUNS_PER_TENANT: '7',
+    });
+    expect(c.agent).toEqual({ kind: 'openai', demoStepDelayMs: 300, llm: { baseUrl: 'http://127.0.0.1:11434/v1', model: 'llama3.1', apiKey: 'k', timeoutMs: 5000 }, hitlTools: ['send_email', 'delete_file'] });
+    expect(c.runs.streamFlushMs).toBe(20);
+    expect(c.access).toEqual({ approverRole: 'approver', selfApproval: false, runAccess: 'owner' });
+    expect(c.limits).toEqual({ activeRunsPerUser: 3, activeRunsPerTenant: 7 });
+  });
+
+  it('refuses AGENT=openai without an endpoint and a model, without echoing the URL', () => {
+    expect(() => loadAppConfig({ JWT_SECRET: 'x', AGENT: 'openai', LLM_MODEL: 'm' })).toThrow(/AGENT=openai needs LLM_BASE_URL/);
+    expect(() => loadAppConfig({ JWT_SECRET: 'x', LLM_BASE_URL: 'ftp://u:pw@h' })).toThrow(/^Invalid configuration: LLM_BASE_URL=\(hidden\)/);
   });
 });
 

@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
-import { AppConfig } from './app-config';
+import { AgentKind, AppConfig, RunAccess } from './app-config';
 import { ENV_DEFAULTS, ENV_NAMES, EnvSchema } from './env.schema';
 
 export class ConfigError extends Error {}
 
-const SECRET_NAMES = ['JWT_SECRET', 'REDIS_URL'];
+const SECRET_NAMES = ['JWT_SECRET', 'REDIS_URL', 'LLM_API_KEY', 'LLM_BASE_URL'];
 
 /**
  * Reads and validates the environment once. Throws ConfigError with a one-line reason;
@@ -33,6 +33,10 @@ export function loadAppConfig(env: NodeJS.ProcessEnv): AppConfig {
     );
   }
 
+  if (parsed.AGENT === 'openai' && (!parsed.LLM_BASE_URL || !parsed.LLM_MODEL)) {
+    throw new ConfigError('Invalid configuration: AGENT=openai needs LLM_BASE_URL (an OpenAI-compatible endpoint, e.g. http://127.0.0.1:11434/v1) and LLM_MODEL');
+  }
+
   let secret = parsed.JWT_SECRET;
   let generated = false;
   if (!secret) {
@@ -47,12 +51,15 @@ export function loadAppConfig(env: NodeJS.ProcessEnv): AppConfig {
     http: { port: parsed.PORT, apiPrefix: parsed.API_PREFIX },
     auth: { jwtSecret: secret, secretGenerated: generated },
     redis: { url: parsed.REDIS_URL || null },
-    runs: {
-      leaseMs: parsed.RUN_LEASE_MS,
-      ttlSeconds: parsed.RUN_TTL_SECONDS,
-      eventsBroadcast: parsed.EVENTS_BROADCAST,
+    runs: { leaseMs: parsed.RUN_LEASE_MS, ttlSeconds: parsed.RUN_TTL_SECONDS, eventsBroadcast: parsed.EVENTS_BROADCAST, streamFlushMs: parsed.STREAM_FLUSH_MS },
+    agent: {
+      kind: parsed.AGENT as AgentKind,
       demoStepDelayMs: parsed.DEMO_STEP_DELAY_MS,
+      llm: { baseUrl: parsed.LLM_BASE_URL, model: parsed.LLM_MODEL, apiKey: parsed.LLM_API_KEY || null, timeoutMs: parsed.LLM_TIMEOUT_MS },
+      hitlTools: parsed.HITL_TOOLS.split(',').map((t) => t.trim()).filter(Boolean),
     },
+    access: { approverRole: parsed.HITL_APPROVER_ROLE || null, selfApproval: parsed.HITL_SELF_APPROVAL, runAccess: parsed.RUN_ACCESS as RunAccess },
+    limits: { activeRunsPerUser: parsed.MAX_ACTIVE_RUNS_PER_USER, activeRunsPerTenant: parsed.MAX_ACTIVE_RUNS_PER_TENANT },
     hitl: { timeoutSeconds: parsed.HITL_TIMEOUT_SECONDS },
     sse: { heartbeatSeconds: parsed.SSE_HEARTBEAT_SECONDS, retryMs: parsed.SSE_RETRY_MS },
     log: { level: parsed.LOG_LEVEL, pretty: parsed.NODE_ENV === 'development' },

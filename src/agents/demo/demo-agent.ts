@@ -37,7 +37,7 @@ export class DemoAgent extends Agent {
   }
 
   async step(ctx: AgentContext): Promise<AgentStep> {
-    if (this.config.runs.demoStepDelayMs > 0) await sleep(this.config.runs.demoStepDelayMs, undefined, { signal: ctx.signal });
+    if (this.config.agent.demoStepDelayMs > 0) await sleep(this.config.agent.demoStepDelayMs, undefined, { signal: ctx.signal });
     const position = typeof ctx.state === 'number' ? ctx.state : 0;
     const line = SCRIPT[position];
     const state = position + 1;
