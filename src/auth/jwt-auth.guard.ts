@@ -3,7 +3,7 @@ import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import type { Request } from 'express';
 import { ALLOWS_TICKET, IS_PUBLIC } from './public.decorator';
-import { StreamTicketService } from './stream-ticket.service';
+import { StreamTicketService, TicketedRequest } from './stream-ticket.service';
 
 /** 401 for every route not marked public; decided before the tenant guard's 400/403. */
 @Injectable()
@@ -18,11 +18,13 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
   override async canActivate(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
-    const req = context.switchToHttp().getRequest<Request & { user?: unknown; viaTicket?: boolean }>();
+    const req = context.switchToHttp().getRequest<TicketedRequest & { user?: unknown; viaTicket?: boolean }>();
     const ticket = req.query?.ticket;
     if (ticket !== undefined && this.reflector.getAllAndOverride<boolean>(ALLOWS_TICKET, targets)) {
-      req.user = await this.tickets.redeem(ticket, req.query?.sessionId);
+      req.user = await this.tickets.check(ticket, req.query?.sessionId);
       req.viaTicket = true;
+      // A HEAD, or a GET that fails validation, leaves the ticket unused: the route uses it up.
+      req.streamTicket = ticket as string;
       return true;
     }
     return (await super.canActivate(context)) as boolean;

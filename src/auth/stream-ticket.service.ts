@@ -1,10 +1,14 @@
 import { Injectable, UnauthorizedException } from '@nestjs/common';
+import type { Request } from 'express';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { isValidId } from '../contract/ids';
 import type { AuthUser } from './auth-user';
 import { TicketStore } from './persistence/ticket-store.port';
 
 export const TICKET_TTL_SECONDS = 60;
+
+/** A request the guard let in with a ticket: the ticket is used up by the route once it has validated everything else. */
+export type TicketedRequest = Request & { streamTicket?: string };
 
 interface TicketPayload {
   sub: string;
@@ -28,15 +32,20 @@ export class StreamTicketService {
     return { ticket, sessionId: session, expiresAt: new Date(Date.now() + TICKET_TTL_SECONDS * 1000).toISOString() };
   }
 
-  /** The caller a ticket stands for; 401 for a used, expired, unknown or other-session ticket. */
-  async redeem(ticket: unknown, sessionId: unknown): Promise<AuthUser> {
+  /** The caller a ticket stands for, without using it up; 401 for a used, expired, unknown or other-session ticket. */
+  async check(ticket: unknown, sessionId: unknown): Promise<AuthUser> {
     const invalid = () => new UnauthorizedException('Invalid or expired stream ticket');
     if (typeof ticket !== 'string' || !/^[a-f0-9]{64}$/.test(ticket)) throw invalid();
-    const raw = await this.store.consume(ticket);
+    const raw = await this.store.peek(ticket);
     if (!raw) throw invalid();
     const payload = JSON.parse(raw) as TicketPayload;
     if (sessionId !== undefined && sessionId !== payload.sessionId) throw invalid();
     if (!isValidId(payload.sessionId)) throw invalid();
     return { sub: payload.sub, tenantId: payload.tenantId, sessionId: payload.sessionId };
+  }
+
+  /** Uses the ticket up, atomically: of any number of requests holding it, exactly one gets true. */
+  async consume(ticket: string): Promise<boolean> {
+    return (await this.store.consume(ticket)) !== null;
   }
 }

@@ -12,6 +12,8 @@ export const NAMES = {
   deadlines: 'aura:hitl:deadlines',
   index: (tenantId: string, status: string) => `aura:hitl:index:${tenantId}:${status}`,
   instances: 'aura:instances',
+  /** Set once per data set: its change tells every instance the store lost its data. */
+  epoch: 'aura:epoch',
   instanceRuns: (instanceId: string) => `aura:instance:${instanceId}:runs`,
   ticket: (ticket: string) => `aura:ticket:${ticket}`,
   hitlChannel: (sessionId: string) => `hitl:channel:${sessionId}`,

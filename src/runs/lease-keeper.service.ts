@@ -8,6 +8,7 @@ import { InstanceId } from '../redis/instance-id';
 import { RunStore } from './persistence/run-store.port';
 import { RunDriver } from './run-driver.service';
 import { StoreClock } from './store-clock';
+import { StoreLoss } from './store-loss';
 
 const ORPHAN_SWEEP_MS = 1000;
 const ORPHAN_BATCH = 100;
@@ -21,6 +22,7 @@ const ORPHAN_BATCH = 100;
 export class LeaseKeeper implements OnModuleInit, BeforeApplicationShutdown {
   private readonly logger = new Logger(LeaseKeeper.name);
   private readonly stops: (() => void)[] = [];
+  private epoch?: string;
   private stopping = false;
 
   constructor(
@@ -28,12 +30,15 @@ export class LeaseKeeper implements OnModuleInit, BeforeApplicationShutdown {
     private readonly driver: RunDriver,
     private readonly signals: HitlSignalService,
     private readonly clock: StoreClock,
+    private readonly loss: StoreLoss,
     private readonly config: AppConfig,
     private readonly instance: InstanceId,
     private readonly metrics: MetricsService,
   ) {}
 
   async onModuleInit(): Promise<void> {
+    // Runs paused on a request the store no longer has end rather than wait for ever.
+    this.loss.onLost(() => this.driver.recheckPaused());
     this.signals.onSignal((signal) => {
       if (!this.driver.isDriving(signal.sessionId)) void this.takeOver(signal.sessionId);
     });
@@ -66,8 +71,13 @@ export class LeaseKeeper implements OnModuleInit, BeforeApplicationShutdown {
 
   private async heartbeat(): Promise<void> {
     const sent = Date.now();
-    const storeNow = await this.runs.heartbeat(this.instance.value, this.config.runs.leaseMs);
-    this.clock.observe(storeNow, (sent + Date.now()) / 2);
+    const { nowMs, epoch } = await this.runs.heartbeat(this.instance.value, this.config.runs.leaseMs);
+    this.clock.observe(nowMs, (sent + Date.now()) / 2);
+    if (this.epoch !== undefined && epoch !== this.epoch) {
+      this.logger.error('The store lost its data (flushed, or failed over without persistence): open streams of lost runs end with run_lost');
+      this.loss.report();
+    }
+    this.epoch = epoch;
   }
 
   private async adoptOrphans(): Promise<void> {

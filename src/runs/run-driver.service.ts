@@ -57,7 +57,7 @@ export class RunDriver implements OnModuleInit, BeforeApplicationShutdown {
       else void this.check(signal.requestId);
     });
     // Signals published while the subscriber was reconnecting are gone: re-read what we wait on.
-    this.signals.onResync(() => this.paused.forEach((_, requestId) => void this.check(requestId)));
+    this.signals.onResync(() => this.recheckPaused());
     this.metrics.pausedRunsSource = () => this.paused.size;
   }
 
@@ -65,6 +65,11 @@ export class RunDriver implements OnModuleInit, BeforeApplicationShutdown {
     this.stopping = true;
     this.aborter.abort();
     this.paused.clear();
+  }
+
+  /** Re-reads every request a paused run waits on: decided ones resume, gone ones end (a lost store). */
+  recheckPaused(): void {
+    this.paused.forEach((_, requestId) => void this.check(requestId));
   }
 
   isDriving(sessionId: string): boolean {

@@ -5,11 +5,12 @@ import { RunDriver } from './run-driver.service';
 import { RunsController } from './runs.controller';
 import { RunsService } from './runs.service';
 import { StoreClock } from './store-clock';
+import { StoreLoss } from './store-loss';
 
 @Module({
   imports: [HitlModule],
   controllers: [RunsController],
-  providers: [RunsService, RunDriver, LeaseKeeper, StoreClock],
-  exports: [RunsService],
+  providers: [RunsService, RunDriver, LeaseKeeper, StoreClock, StoreLoss],
+  exports: [RunsService, StoreLoss],
 })
 export class RunsModule {}

@@ -1,13 +1,14 @@
-import { BadRequestException, Body, Controller, Headers, HttpCode, MessageEvent, NotFoundException, Post, Query, Res, ServiceUnavailableException, Sse } from '@nestjs/common';
-import { ApiBody, ApiCreatedResponse, ApiHeader, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { BadRequestException, Body, Controller, Head, Headers, HttpCode, MessageEvent, NotFoundException, Post, Query, Req, Res, ServiceUnavailableException, Sse, UnauthorizedException } from '@nestjs/common';
+import { ApiBody, ApiCreatedResponse, ApiHeader, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { randomUUID } from 'node:crypto';
-import { Observable } from 'rxjs';
+import { EMPTY, Observable } from 'rxjs';
 import type { AuthUser } from '../auth/auth-user';
 import { CurrentUser } from '../auth/current-user.decorator';
 import { AllowsStreamTicket } from '../auth/public.decorator';
-import { StreamTicketService } from '../auth/stream-ticket.service';
+import { StreamTicketService, TicketedRequest } from '../auth/stream-ticket.service';
 import { ApiAuthed } from '../common/swagger';
+import { isTerminal } from '../contract/run.types';
 import { DrainState } from '../health/drain-state';
 import { RunsService } from '../runs/runs.service';
 import { CreateStreamTicketDto, StreamTicketDto } from './dto/stream-ticket.dto';
@@ -33,6 +34,15 @@ export class StreamController {
     private readonly drain: DrainState,
   ) {}
 
+  /** Registered before the GET route, so Express does not answer HEAD with it: a HEAD never starts a run. */
+  @Head('test/stream')
+  @AllowsStreamTicket()
+  @ApiOperation({ summary: 'The stream route’s headers; starts nothing and does not use up a ticket' })
+  head(@Res({ passthrough: true }) res: Response): void {
+    res.setHeader('Content-Type', 'text/event-stream');
+    res.setHeader('Cache-Control', 'no-cache');
+  }
+
   @Sse('test/stream')
   @AllowsStreamTicket()
   @ApiOperation({ summary: 'Watch an agent run (SSE); starts the run unless the session already has one', description: SSE_DESCRIPTION })
@@ -41,11 +51,13 @@ export class StreamController {
     description: 'text/event-stream; each `data` is {"type","data"} with `data` as below, by event type',
     content: { 'text/event-stream': { schema: { type: 'object', properties: SSE_EVENT_SCHEMAS as unknown as Record<string, object> } } },
   })
-  @ApiNotFoundResponse({ description: 'The session belongs to another tenant' })
+  @ApiNoContentResponse({ description: 'The run has ended and Last-Event-ID is at or after its done: nothing more will come (an EventSource stops reconnecting)' })
+  @ApiNotFoundResponse({ description: 'The session belongs to another tenant, or a Last-Event-ID names a session with no run' })
   async stream(
     @CurrentUser() user: AuthUser,
     @Query() query: StreamQuery,
     @Headers('last-event-id') lastEventId: string | undefined,
+    @Req() req: TicketedRequest,
     @Res({ passthrough: true }) res: Response,
   ): Promise<Observable<MessageEvent>> {
     if (this.drain.draining) throw new ServiceUnavailableException('This instance is shutting down; reconnect');
@@ -54,10 +66,18 @@ export class StreamController {
     }
     const sessionId = user.sessionId ?? query.sessionId ?? randomUUID();
     const afterSeq = parseLastEventId(lastEventId ?? query.lastEventId);
-    // Resuming a session that has no run yet would start one only to answer 400.
-    if (afterSeq > 0 && !(await this.runs.find(sessionId))) throw new NotFoundException(`Session ${sessionId} not found`);
-    const { run } = await this.runs.open(sessionId, user, query.prompt ?? '');
-    if (afterSeq > run.seq) throw new BadRequestException(`Last-Event-ID ${afterSeq} is ahead of the run (last event ${run.seq})`);
+    const existing = await this.runs.find(sessionId);
+    if (existing && existing.tenantId !== user.tenantId) throw new NotFoundException(`Session ${sessionId} not found`);
+    // Resuming a session that has no run would start one only to answer 400.
+    if (afterSeq > 0 && !existing) throw new NotFoundException(`Session ${sessionId} not found`);
+    if (existing && afterSeq > existing.seq) throw new BadRequestException(`Last-Event-ID ${afterSeq} is ahead of the run (last event ${existing.seq})`);
+    if (existing && isTerminal(existing.status) && afterSeq >= existing.seq) {
+      res.status(204).end();
+      return EMPTY;
+    }
+    // Everything that could refuse the request has passed: only now is a ticket used up.
+    if (req.streamTicket && !(await this.tickets.consume(req.streamTicket))) throw new UnauthorizedException('Invalid or expired stream ticket');
+    await this.runs.open(sessionId, user, query.prompt ?? '');
     res.setHeader('X-Session-ID', sessionId);
     return this.streams.watch(sessionId, afterSeq);
   }

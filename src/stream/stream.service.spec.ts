@@ -8,6 +8,7 @@ import { MemoryHitlStore } from '../hitl/persistence/memory-hitl.store';
 import { MemoryBus } from '../redis/memory-bus';
 import { NAMES } from '../redis/redis-names';
 import { MemoryRunStore } from '../runs/persistence/memory-run.store';
+import { StoreLoss } from '../runs/store-loss';
 import { StreamService } from './stream.service';
 
 /** A bus whose publishes go nowhere: tests play the channel by hand with deliver(). */
@@ -22,6 +23,7 @@ describe('StreamService', () => {
   let bus: MemoryBus;
   let store: MemoryRunStore;
   let service: StreamService;
+  let loss: StoreLoss;
   const run: RunRecord = { sessionId: 's1', tenantId: 't', userId: 'u', prompt: '', metadata: {}, status: 'running', cursor: 0, seq: 0, requestId: null, approvedRequestId: null, state: undefined, owner: 'me', createdAt: new Date().toISOString() };
   const tick = () => new Promise((r) => setTimeout(r, 5));
 
@@ -43,7 +45,8 @@ describe('StreamService', () => {
   beforeEach(async () => {
     bus = new MemoryBus();
     store = memoryStore(bus);
-    service = new StreamService(store, config, new MetricsService());
+    loss = new StoreLoss();
+    service = new StreamService(store, loss, config, new MetricsService());
     service.onModuleInit();
     await store.createRun(run);
   });
@@ -66,7 +69,7 @@ describe('StreamService', () => {
     // The store publishes nowhere: this test plays the channel by hand, losing event 2.
     bus = new QuietBus();
     store = memoryStore(bus);
-    service = new StreamService(store, config, new MetricsService());
+    service = new StreamService(store, loss, config, new MetricsService());
     await store.createRun(run);
     await append(1);
     const w = collect(0);
@@ -116,6 +119,32 @@ describe('StreamService', () => {
     expect(w.done()).toBe(true);
   });
 
+  it('ends a stream whose run the store lost with run_error {run_lost} and done {failed}, ids after the last sent', async () => {
+    await append(2);
+    const w = collect(0);
+    await tick();
+    const other = memoryStore(bus);
+    const stream = new StreamService(other, loss, config, new MetricsService());
+    stream.onModuleInit();
+    const lostWatch = stream.watch('s1', 0).subscribe();
+    loss.report();
+    await tick();
+    // s1 still exists in `store`: its stream goes on; the other service's store never had it.
+    expect(w.done()).toBe(false);
+    expect(lostWatch.closed).toBe(true);
+    w.sub.unsubscribe();
+    const got: MessageEvent[] = [];
+    const again = stream.watch('s1', 5).subscribe((m) => got.push(m));
+    loss.report();
+    await tick();
+    expect(got.slice(1)).toEqual([
+      { id: '6', type: 'run_error', data: '{"type":"run_error","data":{"code":"run_lost","message":"The run’s stored state was lost; it cannot continue."}}' },
+      { id: '7', type: 'done', data: '{"type":"done","data":{"status":"failed"}}' },
+    ]);
+    expect(again.closed).toBe(true);
+    await stream.beforeApplicationShutdown();
+  });
+
   it('on shutdown sends retry with the last id and completes without done', async () => {
     await append(2);
     const w = collect(0);
@@ -133,7 +162,7 @@ describe('StreamService heartbeats', () => {
     jest.useFakeTimers({ doNotFake: ['queueMicrotask', 'nextTick', 'setImmediate'] });
     const config = loadAppConfig({ JWT_SECRET: 'x', SSE_HEARTBEAT_SECONDS: '1' });
     const bus = new MemoryBus();
-    const service = new StreamService(memoryStore(bus), config, new MetricsService());
+    const service = new StreamService(memoryStore(bus), new StoreLoss(), config, new MetricsService());
     service.onModuleInit();
     const pings: number[] = [];
     const subs = Array.from({ length: 20 }, (_, i) =>

@@ -2,8 +2,10 @@ import { BeforeApplicationShutdown, Injectable, Logger, MessageEvent, OnModuleIn
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Observable, Subscriber } from 'rxjs';
 import { AppConfig } from '../config/app-config';
+import { doneEvent, runErrorEvent, serializeEvent } from '../contract/events';
 import type { LoggedEvent } from '../contract/run.types';
 import { MetricsService } from '../metrics/metrics.service';
+import { StoreLoss } from '../runs/store-loss';
 import { RunStore } from '../runs/persistence/run-store.port';
 
 const PAGE = 500;
@@ -49,6 +51,7 @@ export class StreamService implements OnModuleInit, BeforeApplicationShutdown {
 
   constructor(
     private readonly runs: RunStore,
+    private readonly loss: StoreLoss,
     private readonly config: AppConfig,
     private readonly metrics: MetricsService,
   ) {}
@@ -62,6 +65,7 @@ export class StreamService implements OnModuleInit, BeforeApplicationShutdown {
       for (const w of this.slices[tick++ % count]) w.subscriber.next({ comment: 'ping' } as MessageEvent);
     }, HEARTBEAT_TICK_MS);
     this.heartbeat.unref();
+    this.loss.onLost(() => void this.endLostRuns().catch((err) => this.logger.warn(`Checking for lost runs failed: ${String(err)}`)));
   }
 
   /** Sends every open stream `retry:` and closes it without `done`: clients reconnect elsewhere with Last-Event-ID. */
@@ -174,6 +178,19 @@ export class StreamService implements OnModuleInit, BeforeApplicationShutdown {
     w.lastSeq = event.seq;
     w.subscriber.next({ id: String(event.seq), type: event.type, data: event.json });
     if (event.type === 'done') this.detach(w, false);
+  }
+
+  /** Ends the streams whose run the store no longer has: run_error {run_lost}, done {failed}, not stored, ids after the last sent. */
+  private async endLostRuns(): Promise<void> {
+    const sessions = [...new Set([...this.watchers].map((w) => w.sessionId))];
+    const alive = new Set<string>();
+    for (let i = 0; i < sessions.length; i += PAGE) (await this.runs.existing(sessions.slice(i, i + PAGE))).forEach((s) => alive.add(s));
+    for (const w of [...this.watchers]) {
+      if (alive.has(w.sessionId)) continue;
+      const lost = [runErrorEvent('run_lost', 'The run’s stored state was lost; it cannot continue.'), doneEvent('failed')];
+      lost.forEach((e, i) => w.subscriber.next({ id: String(w.lastSeq + i + 1), type: e.type, data: serializeEvent(e) }));
+      this.detach(w, false);
+    }
   }
 
   /** Ends one response: after `done`, or with `retry:` (and the last id again) when the client should come back. */

@@ -9,6 +9,11 @@ export class MemoryTicketStore extends TicketStore {
     this.tickets.set(ticket, { payload, expiresAtMs: now + ttlSeconds * 1000 });
   }
 
+  async peek(ticket: string): Promise<string | null> {
+    const entry = this.tickets.get(ticket);
+    return entry && entry.expiresAtMs > Date.now() ? entry.payload : null;
+  }
+
   async consume(ticket: string): Promise<string | null> {
     const entry = this.tickets.get(ticket);
     this.tickets.delete(ticket);

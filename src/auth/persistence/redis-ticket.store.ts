@@ -12,6 +12,10 @@ export class RedisTicketStore extends TicketStore {
     await redisCall(() => this.redis.set(NAMES.ticket(ticket), payload, 'EX', ttlSeconds));
   }
 
+  peek(ticket: string): Promise<string | null> {
+    return redisCall(() => this.redis.get(NAMES.ticket(ticket)));
+  }
+
   consume(ticket: string): Promise<string | null> {
     return redisCall(() => this.redis.getdel(NAMES.ticket(ticket)));
   }

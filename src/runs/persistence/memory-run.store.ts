@@ -80,10 +80,15 @@ export class MemoryRunStore extends RunStore {
     });
   }
 
-  async heartbeat(instanceId: string, leaseMs: number): Promise<number> {
+  async heartbeat(instanceId: string, leaseMs: number): Promise<{ nowMs: number; epoch: string }> {
     const now = Date.now();
     this.leases.set(instanceId, now + leaseMs);
-    return now;
+    // The process is the store: its data is never lost behind its back.
+    return { nowMs: now, epoch: 'in-process' };
+  }
+
+  async existing(sessionIds: string[]): Promise<Set<string>> {
+    return new Set(sessionIds.filter((sid) => this.runs.has(sid)));
   }
 
   async claim(sessionId: string, instanceId: string): Promise<boolean> {

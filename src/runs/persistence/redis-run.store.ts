@@ -1,4 +1,5 @@
 import type Redis from 'ioredis';
+import { randomUUID } from 'node:crypto';
 import { serializeEvent } from '../../contract/events';
 import { decodeLiveEvent } from '../../contract/live-event.codec';
 import { LoggedEvent, RunRecord, RunStatus } from '../../contract/run.types';
@@ -27,7 +28,7 @@ export class RedisRunStore extends RunStore {
       createRun: defineScript(redis, 'auraCreateRun', 1, CREATE_RUN),
       append: defineScript(redis, 'auraAppend', 2, APPEND),
       cancel: defineScript(redis, 'auraCancel', 2, CANCEL),
-      heartbeat: defineScript(redis, 'auraHeartbeat', 1, HEARTBEAT),
+      heartbeat: defineScript(redis, 'auraHeartbeat', 2, HEARTBEAT),
       claim: defineScript(redis, 'auraClaim', 2, CLAIM),
       orphans: defineScript(redis, 'auraOrphans', 1, ORPHANS),
     };
@@ -120,8 +121,16 @@ export class RedisRunStore extends RunStore {
     }
   }
 
-  async heartbeat(instanceId: string, leaseMs: number): Promise<number> {
-    return Number(await this.scripts.heartbeat([NAMES.instances], [instanceId, leaseMs, SCRIPT_PREFIXES]));
+  async heartbeat(instanceId: string, leaseMs: number): Promise<{ nowMs: number; epoch: string }> {
+    const [now, epoch] = (await this.scripts.heartbeat([NAMES.instances, NAMES.epoch], [instanceId, leaseMs, randomUUID(), SCRIPT_PREFIXES])) as [number, string];
+    return { nowMs: Number(now), epoch };
+  }
+
+  async existing(sessionIds: string[]): Promise<Set<string>> {
+    const pipeline = this.redis.pipeline();
+    sessionIds.forEach((sid) => pipeline.exists(NAMES.run(sid)));
+    const results = (await redisCall(() => pipeline.exec())) ?? [];
+    return new Set(sessionIds.filter((_, i) => results[i]?.[1] === 1));
   }
 
   async claim(sessionId: string, instanceId: string, fromInstance = ''): Promise<boolean> {

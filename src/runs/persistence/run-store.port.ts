@@ -69,8 +69,13 @@ export abstract class RunStore {
   /** Follows the session's log live; resolves once following, with the function that stops it. */
   abstract follow(sessionId: string, follower: RunFollower): Promise<() => void>;
 
-  /** Keeps this instance's lease alive for `leaseMs` by the store's clock; answers that clock (ms). */
-  abstract heartbeat(instanceId: string, leaseMs: number): Promise<number>;
+  /**
+   * Keeps this instance's lease alive for `leaseMs` by the store's clock; answers that clock (ms)
+   * and the store's epoch, which changes only when the store lost its data.
+   */
+  abstract heartbeat(instanceId: string, leaseMs: number): Promise<{ nowMs: number; epoch: string }>;
+  /** Which of these sessions still have a run. */
+  abstract existing(sessionIds: string[]): Promise<Set<string>>;
   /** Takes a run over if its owner's lease has lapsed by the store's clock (or it is already ours). */
   abstract claim(sessionId: string, instanceId: string, fromInstance?: string): Promise<boolean>;
   /** Runs whose owners' leases have lapsed, with the owner they are listed under. */

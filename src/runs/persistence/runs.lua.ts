@@ -88,11 +88,20 @@ release_if_terminal(ARGV[1], r[2], 'cancelled')
 return {'cancelled', seq}
 `;
 
-/** KEYS: instances. ARGV: instanceId, leaseMs, prefixes. The lease runs on Redis's clock; returns that clock (ms). */
+/**
+ * KEYS: instances, epoch. ARGV: instanceId, leaseMs, newEpoch, prefixes. The lease runs on Redis's
+ * clock. Returns {clock (ms), epoch}: the epoch marker is set once per data set, so an instance
+ * that sees it change knows the store lost its data (flushed, or failed over without persistence).
+ */
 export const HEARTBEAT = `${RUNS_LUA_LIB}
 local now = redis_now_ms()
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
-return now
+local epoch = redis.call('GET', KEYS[2])
+if not epoch then
+  epoch = ARGV[3]
+  redis.call('SET', KEYS[2], epoch)
+end
+return {now, epoch}
 `;
 
 /**
