@@ -1,6 +1,7 @@
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
+import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { setupSwagger } from './common/swagger-setup';
@@ -11,6 +12,9 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), { bufferLogs: true });
   app.useLogger(app.get(Logger));
   app.disable('x-powered-by');
+  // nosniff, no-referrer and the other defaults on every response; the console adds its own CSP,
+  // and Swagger UI (inline bootstrap) would not load under a global one.
+  app.use(helmet({ contentSecurityPolicy: false, referrerPolicy: { policy: 'no-referrer' }, strictTransportSecurity: false }));
   app.set('etag', false);
   app.useBodyParser('json', { limit: '64kb' });
   if (config.http.apiPrefix) {

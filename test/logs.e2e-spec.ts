@@ -1,3 +1,4 @@
+import Redis from 'ioredis';
 import { testRedisUrl, uniqueId } from './support/app';
 import { ServiceProcess, waitFor } from './support/process';
 import { authHeaders, token } from './support/tokens';
@@ -45,6 +46,44 @@ describe('Structured logs', () => {
     await waitFor(() => lines().filter((l) => l.req?.url?.includes('ticket=')).length >= 2, 3000, 'the stream log lines');
     expect(lines().filter((l) => l.req?.url?.includes('ticket=')).every((l) => l.req?.url?.includes('ticket=[Redacted]'))).toBe(true);
     expect(svc.output).not.toContain(ticket);
+  });
+
+  it('never writes a prompt, a percent-encoded ticket or an access_token, in any form', async () => {
+    const prompt = `private-prompt-${uniqueId('p')}`;
+    const ctrl = new AbortController();
+    const opened = await fetch(`${svc.url}/aura/test/stream?sessionId=${uniqueId('logp')}&prompt=${prompt}`, { headers: authHeaders(), signal: ctrl.signal });
+    expect(opened.status).toBe(200);
+    ctrl.abort();
+    const issued = await fetch(`${svc.url}/aura/stream-tickets`, { method: 'POST', headers: { ...authHeaders(), 'Content-Type': 'application/json' }, body: '{}' });
+    const { ticket } = (await issued.json()) as { ticket: string };
+    const viaEncoded = new AbortController();
+    expect((await fetch(`${svc.url}/aura/test/stream?%74icket=${ticket}`, { signal: viaEncoded.signal })).status).toBe(200);
+    viaEncoded.abort();
+    const jwt = token('mallory', 'acme');
+    await fetch(`${svc.url}/aura/hitl/requests?access_token=${jwt}&x-request=1`, { headers: { 'X-Request-ID': 'with-access-token' } });
+    await waitFor(() => lines().some((l) => l.req?.id === 'with-access-token'), 3000, 'the access_token line');
+    expect(lines().find((l) => l.req?.id === 'with-access-token')!.req?.url).toBe('/aura/hitl/requests?access_token=[Redacted]&x-request=1');
+    for (const secret of [prompt, ticket, jwt, jwt.split('.')[1]]) expect(svc.output).not.toContain(secret);
+  });
+
+  it('quotes at most 200 characters of a junk message on a HITL channel', async () => {
+    const redis = new Redis(testRedisUrl());
+    try {
+      const junk = 'J'.repeat(5 * 1024 * 1024);
+      await redis.publish(`hitl:channel:${uniqueId('junk')}`, junk);
+      await waitFor(() => svc.output.includes('(5242880 chars)'), 5000, 'the junk warning');
+      const line = svc.output.split('\n').find((l) => l.includes('(5242880 chars)'))!;
+      expect(line.length).toBeLessThan(1024);
+    } finally {
+      redis.disconnect();
+    }
+  });
+
+  it('every response carries nosniff and no-referrer', async () => {
+    for (const path of ['/health/live', '/aura/hitl/requests', '/docs-json']) {
+      const res = await fetch(`${svc.url}${path}`);
+      expect([path, res.headers.get('x-content-type-options'), res.headers.get('referrer-policy')]).toEqual([path, 'nosniff', 'no-referrer']);
+    }
   });
 
   it('does not log probes and scrapes', async () => {
