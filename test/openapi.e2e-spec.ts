@@ -57,7 +57,7 @@ describe('OpenAPI document (/docs-json)', () => {
 
   it('documents each SSE event type’s data', () => {
     const content = (doc.paths['/aura/test/stream'].get.responses['200'] as { content: Record<string, { schema: { properties: Record<string, unknown> } }> }).content;
-    expect(Object.keys(content['text/event-stream'].schema.properties).sort()).toEqual(['content', 'done', 'error', 'hitl', 'plan_step', 'thought', 'tool_execution']);
+    expect(Object.keys(content['text/event-stream'].schema.properties).sort()).toEqual(['content', 'done', 'hitl', 'plan_step', 'run_error', 'thought', 'tool_execution']);
   });
 
   it('serves the Swagger UI at /docs', async () => {

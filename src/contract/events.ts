@@ -31,6 +31,16 @@ export const doneEvent = (status: DoneStatus): AuraEvent => ({ type: 'done', dat
 
 export const runErrorEvent = (code: string, message: string): AuraEvent => ({ type: 'run_error', data: { code, message } });
 
+/** A chunk of streamed text: sent only to streams that asked for deltas. */
+export const contentDelta = (messageId: string, content: string): AuraEvent => ({ type: 'content', data: { content, messageId, delta: true } });
+
+/**
+ * How an event is filed in the log and on the live channel: its type, or `delta` for a chunk of
+ * streamed text, so a stream can skip deltas without parsing them (the SSE event name stays `content`).
+ */
+export const logKind = (event: AuraEvent): string => (event.type === 'content' && event.data.delta === true ? DELTA_KIND : event.type);
+export const DELTA_KIND = 'delta';
+
 /** The JSON of an event in the log and on the wire: always exactly `{"type","data"}`. */
 export const serializeEvent = (event: AuraEvent): string => JSON.stringify({ type: event.type, data: event.data });
 

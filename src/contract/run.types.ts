@@ -11,7 +11,7 @@ export interface AuraEvent {
   data: Record<string, unknown>;
 }
 
-/** An event as the run's log holds it: its seq (the SSE id), its type and its JSON `{"type","data"}`. */
+/** An event as the run's log holds it: its seq (the SSE id), its kind (the type, or `delta`) and its JSON `{"type","data"}`. */
 export interface LoggedEvent {
   seq: number;
   type: string;

@@ -1,22 +1,21 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { StoreUnavailableError } from '../common/store-errors';
 import { isoNow } from '../common/time';
 import { AppConfig } from '../config/app-config';
-import { broadcastEnvelope, doneEvent, hitlDecisionEvent, hitlRequestEvent, runErrorEvent } from '../contract/events';
+import { doneEvent, hitlDecisionEvent, hitlRequestEvent, runErrorEvent } from '../contract/events';
 import type { DecisionStatus, HitlRequest } from '../contract/hitl.types';
-import { DoneStatus, RunRecord, isTerminal } from '../contract/run.types';
+import { AuraEvent, DoneStatus, RunRecord, isTerminal } from '../contract/run.types';
 import { HitlSignalService } from '../hitl/hitl-signal.service';
 import { HitlStore } from '../hitl/persistence/hitl-store.port';
 import { MetricsService } from '../metrics/metrics.service';
 import { InstanceId } from '../redis/instance-id';
 import { Agent, AgentFailure, AgentStep } from './agent/agent.port';
-import { RunStore, StepWrite } from './persistence/run-store.port';
+import { RunStore } from './persistence/run-store.port';
+import { Step, StepWriter } from './step-writer.service';
+import { DeltaBatcher } from './delta-batcher';
 import { StoreClock } from './store-clock';
 
-/** A step as the driver builds it; the store write adds who writes and from where. */
-type Step = Omit<StepWrite, 'sessionId' | 'owner' | 'expectCursor' | 'expectSeq' | 'broadcasts'>;
 
 /** A paused run's decision; `stored` is false for a request that is gone, which ends the run as expired. */
 interface Resume {
@@ -41,6 +40,7 @@ export class RunDriver implements OnModuleInit, BeforeApplicationShutdown {
 
   constructor(
     private readonly runs: RunStore,
+    private readonly writer: StepWriter,
     private readonly requests: HitlStore,
     private readonly agent: Agent,
     private readonly signals: HitlSignalService,
@@ -114,10 +114,12 @@ export class RunDriver implements OnModuleInit, BeforeApplicationShutdown {
         decidedAtMs = Date.parse(decision.request.decidedAt ?? '') || Date.now();
         decision = undefined;
       } else {
-        step = this.toWrite(run, await this.askAgent(run));
-        if (this.stopping) return false;
+        const asked = await this.askAgent(run);
+        if (!asked || this.stopping) return false;
+        run = asked.run;
+        step = this.toWrite(run, asked.step, asked.deltas);
       }
-      const next = await this.write(run, step);
+      const next = await this.writer.write(run, step);
       if (!next) return false;
       if (decidedAtMs) this.metrics.decisionToResume.observe(Math.max(0, Date.now() - decidedAtMs) / 1000);
       run = next;
@@ -125,21 +127,41 @@ export class RunDriver implements OnModuleInit, BeforeApplicationShutdown {
     return false;
   }
 
-  private async askAgent(run: RunRecord): Promise<AgentStep> {
+  /**
+   * One step of the agent. Text it streams meanwhile is written in batches (the run's seq moves
+   * on, its position does not); null when the run stopped being ours during the step.
+   */
+  private async askAgent(run: RunRecord): Promise<{ step: AgentStep; run: RunRecord; deltas: AuraEvent[] } | null> {
     const approved = run.approvedRequestId ? ((await this.requests.getRequest(run.approvedRequestId)) ?? undefined) : undefined;
-    return this.agent.step({
-      run: { sessionId: run.sessionId, tenantId: run.tenantId, userId: run.userId, prompt: run.prompt, metadata: run.metadata },
-      state: run.state,
-      approved,
-      streamText: () => undefined,
-      signal: this.aborter.signal,
+    const lost = new AbortController();
+    let current = run;
+    const batcher = new DeltaBatcher(this.config.runs.streamFlushMs, async (events) => {
+      const next = await this.writer.write(current, { events, nextCursor: current.cursor, status: 'running', approvedRequestId: current.approvedRequestId });
+      if (next) current = next;
+      else lost.abort();
     });
+    try {
+      const step = await this.agent.step({
+        run: { sessionId: run.sessionId, tenantId: run.tenantId, userId: run.userId, prompt: run.prompt, metadata: run.metadata },
+        state: run.state,
+        approved,
+        streamText: (messageId, chunk) => batcher.push(messageId, chunk),
+        signal: AbortSignal.any([this.aborter.signal, lost.signal]),
+      });
+      const deltas = await batcher.finish();
+      return lost.signal.aborted ? null : { step, run: current, deltas };
+    } catch (err) {
+      await batcher.finish();
+      if (lost.signal.aborted || this.stopping) return null;
+      throw err;
+    }
   }
 
-  private toWrite(run: RunRecord, step: AgentStep): Step {
+  private toWrite(run: RunRecord, step: AgentStep, deltas: AuraEvent[]): Step {
     const base = { nextCursor: run.cursor + 1, state: step.state, approvedRequestId: null };
-    if (step.kind === 'continue') return { ...base, events: step.events, status: 'running' };
-    if (step.kind === 'finish') return { ...base, events: [...step.events, doneEvent(step.status)], status: step.status };
+    const events = [...deltas, ...step.events];
+    if (step.kind === 'continue') return { ...base, events, status: 'running' };
+    if (step.kind === 'finish') return { ...base, events: [...events, doneEvent(step.status)], status: step.status };
     const now = this.clock.now();
     const request: HitlRequest = {
       requestId: `req-${randomUUID()}`,
@@ -153,7 +175,7 @@ export class RunDriver implements OnModuleInit, BeforeApplicationShutdown {
       createdAt: isoNow(now),
       expiresAt: isoNow(now + this.config.hitl.timeoutSeconds * 1000),
     };
-    return { ...base, events: [...step.events, hitlRequestEvent(request)], status: 'paused', request };
+    return { ...base, events: [...events, hitlRequestEvent(request)], status: 'paused', request };
   }
 
   /** The decision event (and done unless approved); the store writes it only if the decision is stored exactly so. */
@@ -165,49 +187,12 @@ export class RunDriver implements OnModuleInit, BeforeApplicationShutdown {
     return { events: [...events, doneEvent(status)], nextCursor: run.cursor + 1, status, approvedRequestId: null, expectDecided };
   }
 
-  /**
-   * Writes one step. Retries while the store is unreachable; when the write was refused because the
-   * state moved (our own earlier write whose reply was lost, a cancel, a takeover), re-reads the
-   * run and goes on from what is stored, or stops if it is no longer ours to drive.
-   */
-  private async write(run: RunRecord, step: Step): Promise<RunRecord | null> {
-    const now = isoNow();
-    const write: StepWrite = {
-      sessionId: run.sessionId,
-      owner: this.instance.value,
-      expectCursor: run.cursor,
-      expectSeq: run.seq,
-      broadcasts: this.config.runs.eventsBroadcast ? step.events.map((e) => broadcastEnvelope(run, e, now)) : [],
-      ...step,
-    };
-    for (let attempt = 0; !this.stopping; attempt++) {
-      let result;
-      try {
-        result = await this.runs.append(write);
-      } catch (err) {
-        if (!(err instanceof StoreUnavailableError)) throw err;
-        this.logger.warn(`Run ${run.sessionId}: write failed (${err.message}), retrying`);
-        await sleep(Math.min(100 * 2 ** attempt, 2000));
-        continue;
-      }
-      if (result.ok) {
-        this.metrics.eventsPublished.inc(step.events.length);
-        const state = step.state === undefined ? run.state : step.state;
-        return { ...run, cursor: step.nextCursor, seq: result.seq, status: step.status, requestId: step.request?.requestId ?? null, approvedRequestId: step.approvedRequestId, state };
-      }
-      if (result.reason !== 'stale') return null;
-      const stored = await this.runs.getRun(run.sessionId);
-      return stored && stored.owner === this.instance.value && !isTerminal(stored.status) ? stored : null;
-    }
-    return null;
-  }
-
   /** Ends a run whose agent failed: run_error, then done {failed}. */
   private async fail(sessionId: string, err: unknown): Promise<void> {
     const run = await this.runs.getRun(sessionId);
     if (!run || isTerminal(run.status) || run.owner !== this.instance.value) return;
     const error = err instanceof AgentFailure ? runErrorEvent(err.code, err.message) : runErrorEvent('agent_failed', 'The agent failed; the run was stopped.');
-    await this.write(run, { events: [error, doneEvent('failed')], nextCursor: run.cursor + 1, status: 'failed', approvedRequestId: null });
+    await this.writer.write(run, { events: [error, doneEvent('failed')], nextCursor: run.cursor + 1, status: 'failed', approvedRequestId: null });
   }
 
   /** Resumes the run paused on the request; a request that is gone counts as expired. */

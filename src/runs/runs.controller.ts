@@ -1,9 +1,11 @@
-import { ConflictException, Controller, HttpCode, NotFoundException, Param, Post } from '@nestjs/common';
-import { ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { Body, ConflictException, Controller, HttpCode, NotFoundException, Param, Post } from '@nestjs/common';
+import { ApiConflictResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { randomUUID } from 'node:crypto';
 import type { AuthUser } from '../auth/auth-user';
 import { CurrentUser } from '../auth/current-user.decorator';
 import { ID_PATTERN_SOURCE, IdPipe } from '../common/id.pipe';
 import { ApiAuthed } from '../common/swagger';
+import { RunStartedDto, StartRunDto } from './dto/start-run.dto';
 import { RunsService } from './runs.service';
 
 class CancelledRunDto {
@@ -16,6 +18,18 @@ class CancelledRunDto {
 @Controller('aura/runs')
 export class RunsController {
   constructor(private readonly runs: RunsService) {}
+
+  @Post()
+  @HttpCode(201)
+  @ApiOperation({ summary: 'Start a run with its prompt in the body; watch it with GET /aura/test/stream?sessionId=…' })
+  @ApiCreatedResponse({ type: RunStartedDto })
+  @ApiConflictResponse({ type: RunStartedDto, description: 'The session already has a run: the body is that run’s {sessionId, status}' })
+  async start(@CurrentUser() user: AuthUser, @Body() body: StartRunDto): Promise<RunStartedDto> {
+    const sessionId = body.sessionId ?? randomUUID();
+    const { run, created } = await this.runs.open(sessionId, user, body.prompt, body.metadata ?? {});
+    if (!created) throw new ConflictException({ sessionId, status: run.status });
+    return { sessionId, status: run.status };
+  }
 
   @Post(':sessionId/cancel')
   @HttpCode(200)

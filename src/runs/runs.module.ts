@@ -4,13 +4,14 @@ import { LeaseKeeper } from './lease-keeper.service';
 import { RunDriver } from './run-driver.service';
 import { RunsController } from './runs.controller';
 import { RunsService } from './runs.service';
+import { StepWriter } from './step-writer.service';
 import { StoreClock } from './store-clock';
 import { StoreLoss } from './store-loss';
 
 @Module({
   imports: [HitlModule],
   controllers: [RunsController],
-  providers: [RunsService, RunDriver, LeaseKeeper, StoreClock, StoreLoss],
+  providers: [RunsService, RunDriver, StepWriter, LeaseKeeper, StoreClock, StoreLoss],
   exports: [RunsService, StoreLoss],
 })
 export class RunsModule {}

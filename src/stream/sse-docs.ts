@@ -8,7 +8,10 @@ export const SSE_DESCRIPTION = `Server-sent events of one agent run. Every event
 \`seq\` counts from 1 within the session. Comments \`: connected\` (at once) and \`: ping\` (every SSE_HEARTBEAT_SECONDS) keep
 gateways from cutting a run that waits for a human. The run ends with exactly one \`done\`, then the response closes.
 Reconnect with the same \`sessionId\` and \`Last-Event-ID\` to continue without gap or duplicate.
-On shutdown an instance sends \`retry: <ms>\` and closes without \`done\`: reconnect.`;
+On shutdown an instance sends \`retry: <ms>\` and closes without \`done\`: reconnect.
+A finished run opened with a Last-Event-ID at or after its \`done\` answers 204 (an EventSource stops reconnecting).
+A run that fails ends with \`run_error\` {code, message} then \`done\` {status: failed}; \`run_lost\` means its stored state disappeared.
+With \`deltas=true\`, streamed text arrives as \`content\` events with \`delta: true\` (other streams skip their ids).`;
 
 const str = { type: 'string' } as const;
 export const SSE_EVENT_SCHEMAS = {
@@ -60,7 +63,15 @@ export const SSE_EVENT_SCHEMAS = {
       },
     ],
   },
-  content: { type: 'object', required: ['content'], properties: { content: str } },
-  error: { type: 'object', required: ['code', 'message'], properties: { code: str, message: str } },
+  content: {
+    type: 'object',
+    required: ['content'],
+    properties: {
+      content: str,
+      messageId: str,
+      delta: { type: 'boolean', enum: [true], description: 'A chunk of streamed text (only to streams opened with deltas=true); the complete message follows as one thought or content without delta, same messageId' },
+    },
+  },
+  run_error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string', example: 'agent_failed' }, message: str } },
   done: { type: 'object', required: ['status'], properties: { status: { type: 'string', enum: ['completed', 'rejected', 'expired', 'cancelled', 'failed'] } } },
 } as const;

@@ -108,6 +108,28 @@ describe('StreamService', () => {
     w.sub.unsubscribe();
   });
 
+  it('sends deltas only to streams that asked for them; the others skip their ids', async () => {
+    const plain = collect(0);
+    const got: MessageEvent[] = [];
+    const withDeltas = service.watch('s1', 0, true).subscribe((m) => got.push(m));
+    await tick();
+    const current = (await store.getRun('s1'))!;
+    await store.append({
+      sessionId: 's1', owner: 'me', expectCursor: current.cursor, expectSeq: current.seq, nextCursor: current.cursor + 1, status: 'running', broadcasts: [], approvedRequestId: null,
+      events: [
+        { type: 'content', data: { content: 'Hel', messageId: 'm1', delta: true } },
+        { type: 'content', data: { content: 'lo', messageId: 'm1', delta: true } },
+        { type: 'content', data: { content: 'Hello', messageId: 'm1' } },
+      ],
+    });
+    await tick();
+    expect(plain.got.filter((m) => m.id).map((m) => [m.id, m.type, m.data])).toEqual([['3', 'content', '{"type":"content","data":{"content":"Hello","messageId":"m1"}}']]);
+    expect(got.filter((m) => m.id).map((m) => [m.id, m.type])).toEqual([['1', 'content'], ['2', 'content'], ['3', 'content']]);
+    expect(JSON.parse(String(got[1].data))).toEqual({ type: 'content', data: { content: 'Hel', messageId: 'm1', delta: true } });
+    plain.sub.unsubscribe();
+    withDeltas.unsubscribe();
+  });
+
   it('completes after done, and ignores junk on the channel', async () => {
     const w = collect(0);
     await tick();

@@ -2,7 +2,7 @@ import { BeforeApplicationShutdown, Injectable, Logger, MessageEvent, OnModuleIn
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Observable, Subscriber } from 'rxjs';
 import { AppConfig } from '../config/app-config';
-import { doneEvent, runErrorEvent, serializeEvent } from '../contract/events';
+import { DELTA_KIND, doneEvent, runErrorEvent, serializeEvent } from '../contract/events';
 import type { LoggedEvent } from '../contract/run.types';
 import { MetricsService } from '../metrics/metrics.service';
 import { StoreLoss } from '../runs/store-loss';
@@ -26,6 +26,8 @@ interface Watcher {
   slice: Set<Watcher>;
   /** When the log was last read, to bound re-reads a live message can cause. */
   lastReadMs: number;
+  /** Whether this stream asked for streamed text (deltas=true); others skip those ids. */
+  deltas: boolean;
   /** The seq of the last live event that asked for a re-read: if the log did not have it, it is not asked again. */
   gapSeq: number;
 }
@@ -77,10 +79,10 @@ export class StreamService implements OnModuleInit, BeforeApplicationShutdown {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 
-  watch(sessionId: string, afterSeq: number): Observable<MessageEvent> {
+  watch(sessionId: string, afterSeq: number, deltas = false): Observable<MessageEvent> {
     return new Observable<MessageEvent>((subscriber) => {
       const slice = this.slices[this.nextSlice++ % this.slices.length];
-      const w: Watcher = { sessionId, subscriber, lastSeq: afterSeq, pending: [], readAgain: false, closed: false, slice, lastReadMs: 0, gapSeq: 0 };
+      const w: Watcher = { sessionId, subscriber, lastSeq: afterSeq, pending: [], readAgain: false, closed: false, slice, lastReadMs: 0, gapSeq: 0, deltas };
       this.watchers.add(w);
       slice.add(w);
       // Sent at once so the headers are flushed before the first event.
@@ -176,6 +178,10 @@ export class StreamService implements OnModuleInit, BeforeApplicationShutdown {
   private send(w: Watcher, event: LoggedEvent): void {
     if (w.closed || event.seq <= w.lastSeq) return;
     w.lastSeq = event.seq;
+    if (event.type === DELTA_KIND) {
+      if (w.deltas) w.subscriber.next({ id: String(event.seq), type: 'content', data: event.json });
+      return;
+    }
     w.subscriber.next({ id: String(event.seq), type: event.type, data: event.json });
     if (event.type === 'done') this.detach(w, false);
   }

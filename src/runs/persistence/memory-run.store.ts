@@ -1,4 +1,4 @@
-import { serializeEvent } from '../../contract/events';
+import { logKind, serializeEvent } from '../../contract/events';
 import { decodeLiveEvent, encodeLiveEvent } from '../../contract/live-event.codec';
 import { AuraEvent, LoggedEvent, RunRecord, isTerminal } from '../../contract/run.types';
 import type { MemoryHitlStore } from '../../hitl/persistence/memory-hitl.store';
@@ -121,7 +121,7 @@ export class MemoryRunStore extends RunStore {
     let seq = run.seq;
     events.forEach((event, i) => {
       seq += 1;
-      const logged: LoggedEvent = { seq, type: event.type, json: serializeEvent(event) };
+      const logged: LoggedEvent = { seq, type: logKind(event), json: serializeEvent(event) };
       log.push(logged);
       void this.bus.publish(NAMES.eventsChannel(run.sessionId), encodeLiveEvent(logged));
       if (broadcasts[i]) void this.bus.publish(NAMES.broadcastChannel, broadcasts[i]);

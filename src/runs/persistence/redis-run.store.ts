@@ -1,6 +1,6 @@
 import type Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
-import { serializeEvent } from '../../contract/events';
+import { logKind, serializeEvent } from '../../contract/events';
 import { decodeLiveEvent } from '../../contract/live-event.codec';
 import { LoggedEvent, RunRecord, RunStatus } from '../../contract/run.types';
 import { pairsToObject, requestToFields } from '../../hitl/persistence/request-fields.codec';
@@ -12,7 +12,7 @@ import { runFromFields, runToFields } from './run-fields.codec';
 import { AppendResult, CancelInput, CancelResult, EVENT_LOG_MAX, RunFollower, RunStore, StepWrite } from './run-store.port';
 import { APPEND, CANCEL, CLAIM, CREATE_RUN, HEARTBEAT, ORPHANS } from './runs.lua';
 
-const eventPairs = (events: StepWrite['events']): string => JSON.stringify(events.map((e) => [e.type, serializeEvent(e)]));
+const eventPairs = (events: StepWrite['events']): string => JSON.stringify(events.map((e) => [logKind(e), serializeEvent(e)]));
 
 /** Runs in hashes, logs in streams, leases in a sorted set; every change one script; live events over the shared bus. */
 export class RedisRunStore extends RunStore {

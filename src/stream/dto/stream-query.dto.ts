@@ -1,5 +1,5 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { ID_PATTERN } from '../../contract/ids';
 
 export class StreamQuery {
@@ -18,6 +18,11 @@ export class StreamQuery {
   @IsOptional()
   @Matches(/^\d{1,15}$/, { message: 'lastEventId must be an event id (a non-negative integer)' })
   lastEventId?: string;
+
+  @ApiPropertyOptional({ description: 'true: also receive streamed text as it is produced (content events with delta: true)', enum: ['true', 'false'], type: String })
+  @IsOptional()
+  @IsIn(['true', 'false'], { message: 'deltas must be true or false' })
+  deltas?: 'true' | 'false';
 
   @ApiPropertyOptional({ description: 'A stream ticket from POST /aura/stream-tickets, in place of the Authorization and X-Tenant-ID headers' })
   @IsOptional()

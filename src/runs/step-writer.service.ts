@@ -1,0 +1,69 @@
+import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { StoreUnavailableError } from '../common/store-errors';
+import { isoNow } from '../common/time';
+import { AppConfig } from '../config/app-config';
+import { broadcastEnvelope } from '../contract/events';
+import { RunRecord, isTerminal } from '../contract/run.types';
+import { MetricsService } from '../metrics/metrics.service';
+import { InstanceId } from '../redis/instance-id';
+import { RunStore, StepWrite } from './persistence/run-store.port';
+
+/** A step as the driver builds it; the writer adds who writes and from where. */
+export type Step = Omit<StepWrite, 'sessionId' | 'owner' | 'expectCursor' | 'expectSeq' | 'broadcasts'>;
+
+/** Writes a run's steps as this instance, from the position it read, riding out store outages. */
+@Injectable()
+export class StepWriter implements BeforeApplicationShutdown {
+  private readonly logger = new Logger(StepWriter.name);
+  private stopping = false;
+
+  constructor(
+    private readonly runs: RunStore,
+    private readonly config: AppConfig,
+    private readonly instance: InstanceId,
+    private readonly metrics: MetricsService,
+  ) {}
+
+  beforeApplicationShutdown(): void {
+    this.stopping = true;
+  }
+
+  /**
+   * Writes one step. Retries while the store is unreachable; when the write was refused because the
+   * state moved (our own earlier write whose reply was lost, a cancel, a takeover), re-reads the
+   * run and goes on from what is stored, or stops if it is no longer ours to drive.
+   */
+  async write(run: RunRecord, step: Step): Promise<RunRecord | null> {
+    const now = isoNow();
+    const write: StepWrite = {
+      sessionId: run.sessionId,
+      owner: this.instance.value,
+      expectCursor: run.cursor,
+      expectSeq: run.seq,
+      broadcasts: this.config.runs.eventsBroadcast ? step.events.map((e) => broadcastEnvelope(run, e, now)) : [],
+      ...step,
+    };
+    for (let attempt = 0; !this.stopping; attempt++) {
+      let result;
+      try {
+        result = await this.runs.append(write);
+      } catch (err) {
+        if (!(err instanceof StoreUnavailableError)) throw err;
+        this.logger.warn(`Run ${run.sessionId}: write failed (${err.message}), retrying`);
+        await sleep(Math.min(100 * 2 ** attempt, 2000));
+        continue;
+      }
+      if (result.ok) {
+        this.metrics.eventsPublished.inc(step.events.length);
+        const state = step.state === undefined ? run.state : step.state;
+        return { ...run, cursor: step.nextCursor, seq: result.seq, status: step.status, requestId: step.request?.requestId ?? null, approvedRequestId: step.approvedRequestId, state };
+      }
+      if (result.reason !== 'stale') return null;
+      const stored = await this.runs.getRun(run.sessionId);
+      return stored && stored.owner === this.instance.value && !isTerminal(stored.status) ? stored : null;
+    }
+    return null;
+  }
+
+}
