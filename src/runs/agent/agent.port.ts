@@ -1,0 +1,41 @@
+import type { HitlRequest } from '../../hitl/hitl.types';
+import type { AuraEvent } from '../run.types';
+
+export interface AgentRun {
+  sessionId: string;
+  tenantId: string;
+  userId: string;
+  prompt: string;
+  /** From POST /aura/runs (an object up to 8 KB); {} otherwise. */
+  metadata: Record<string, unknown>;
+}
+
+export interface AgentContext {
+  run: AgentRun;
+  /** The state the last written step returned (undefined before the first step). JSON-serialisable. */
+  state: unknown;
+  /** Set on the first step after a human approved the request this agent asked for. */
+  approved?: HitlRequest;
+  /** Streams text as it is produced; the engine batches chunks into `content` delta events. The step must still return the complete text as one `thought` or `content` event with the same `messageId`. */
+  streamText(messageId: string, chunk: string): void;
+  /** Aborted when the run is cancelled or the instance stops: stop work, the step will not be written. */
+  signal: AbortSignal;
+}
+
+export type AgentStep =
+  /** Events to write atomically with the new state; the engine then asks for the next step. */
+  | { kind: 'continue'; events: AuraEvent[]; state: unknown }
+  /** Writes `events` and the state, then a hitl request for the tool; the run pauses. On approval the next step gets `approved`; rejection, expiry and cancel end the run without another step. */
+  | { kind: 'approval'; events: AuraEvent[]; state: unknown; toolName: string; params: Record<string, unknown>; message: string }
+  /** Writes `events` and then done {status}. */
+  | { kind: 'finish'; events: AuraEvent[]; state: unknown; status: 'completed' | 'failed' };
+
+/** The agent behind a run. Each step is written atomically (events + state) before the next is asked for, so a run resumed on another instance continues from the stored state and never repeats a written step. */
+export abstract class Agent {
+  abstract step(ctx: AgentContext): Promise<AgentStep>;
+}
+
+/** An agent that cannot go on (its model failed after retries): the run ends with run_error {code, message} and done {failed}. */
+export class AgentFailure extends Error {
+  constructor(readonly code: string, message: string) { super(message); this.name = 'AgentFailure'; }
+}
