@@ -1,4 +1,5 @@
-import { Module, Type } from '@nestjs/common';
+import { DynamicModule, FactoryProvider, Module, ModuleMetadata, Type } from '@nestjs/common';
+import { OPENAI_AGENT_OPTIONS, OpenAiAgent, OpenAiAgentOptions } from './openai/openai-agent';
 import { SearchIncidentsTool } from './tools/search-incidents.tool';
 import { SendEmailTool } from './tools/send-email.tool';
 import { AGENT_TOOLS, AgentTool } from './tools/tool';
@@ -14,6 +15,25 @@ const TOOL_PROVIDERS = [
   ToolRegistry,
 ];
 
+export interface OpenAiAgentModuleOptions extends Pick<ModuleMetadata, 'imports'> {
+  useFactory: (...deps: never[]) => OpenAiAgentOptions | Promise<OpenAiAgentOptions>;
+  inject?: FactoryProvider['inject'];
+}
+
 /** The tools and their registry. Which Agent a run uses is the engine's choice, not this module's. */
 @Module({ providers: TOOL_PROVIDERS, exports: [...TOOLS, ToolRegistry] })
-export class AgentsModule {}
+export class AgentsModule {
+  /** Adds OpenAiAgent, with options the caller builds (from validated config: this module reads none). */
+  static withOpenAi(options: OpenAiAgentModuleOptions): DynamicModule {
+    return {
+      module: AgentsModule,
+      imports: options.imports ?? [],
+      providers: [
+        ...TOOL_PROVIDERS,
+        { provide: OPENAI_AGENT_OPTIONS, useFactory: options.useFactory, inject: options.inject ?? [] },
+        OpenAiAgent,
+      ],
+      exports: [...TOOLS, ToolRegistry, OpenAiAgent],
+    };
+  }
+}
