@@ -171,7 +171,8 @@ describe('OpenAiAgent against a scripted OpenAI-compatible endpoint', () => {
     const abortedAt = Date.now();
     controller.abort(new Error('run cancelled'));
     const outcome = await pending;
-    expect(Date.now() - abortedAt).toBeLessThan(200);
+    // Far below the 10 s timeout: the abort, not the timer, ended it (with room for a busy CI machine).
+    expect(Date.now() - abortedAt).toBeLessThan(500);
     expect(outcome).not.toBeInstanceOf(AgentFailure);
     expect((outcome as Error).message).toBe('run cancelled');
   });
