@@ -1,0 +1,46 @@
+import { Injectable } from '@nestjs/common';
+import { AgentTool, ToolContext, ToolInputError, ToolParametersSchema, requiredString } from './tool';
+
+export interface SentEmail {
+  messageId: string;
+  sessionId: string;
+  callId: string;
+  to: string;
+  subject: string;
+  body: string;
+}
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+/** Records mail instead of sending it: there is no mail server behind Aura yet. */
+@Injectable()
+export class SendEmailTool extends AgentTool {
+  readonly name = 'send_email';
+  readonly description = 'Send an email. A human must approve each email before it goes out.';
+  readonly parameters: ToolParametersSchema = {
+    type: 'object',
+    properties: {
+      to: { type: 'string', description: 'Recipient email address.' },
+      subject: { type: 'string' },
+      body: { type: 'string' },
+    },
+    required: ['to', 'subject', 'body'],
+    additionalProperties: false,
+  };
+
+  /** What was "sent", in order; tests read it. */
+  readonly outbox: SentEmail[] = [];
+
+  async run(params: Record<string, unknown>, ctx: ToolContext): Promise<{ messageId: string }> {
+    const to = requiredString(params, 'to');
+    if (!EMAIL.test(to)) throw new ToolInputError(`to must be an email address, got "${to}"`);
+    const subject = requiredString(params, 'subject');
+    const body = requiredString(params, 'body');
+    // A step re-run after a crash calls the tool again with the same callId: send once.
+    const already = this.outbox.find((m) => m.sessionId === ctx.run.sessionId && m.callId === ctx.callId);
+    if (already) return { messageId: already.messageId };
+    const messageId = `mail-${this.outbox.length + 1}`;
+    this.outbox.push({ messageId, sessionId: ctx.run.sessionId, callId: ctx.callId, to, subject, body });
+    return { messageId };
+  }
+}
