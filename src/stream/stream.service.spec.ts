@@ -45,7 +45,7 @@ describe('StreamService', () => {
     store = memoryStore(bus);
     service = new StreamService(store, config, new MetricsService());
     service.onModuleInit();
-    await store.createRun(run);
+    await store.createRun(run, config.limits);
   });
 
   afterEach(() => service.beforeApplicationShutdown());
@@ -67,7 +67,7 @@ describe('StreamService', () => {
     bus = new QuietBus();
     store = memoryStore(bus);
     service = new StreamService(store, config, new MetricsService());
-    await store.createRun(run);
+    await store.createRun(run, config.limits);
     await append(1);
     const w = collect(0);
     await tick();
