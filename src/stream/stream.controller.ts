@@ -1,5 +1,5 @@
 import { BadRequestException, Body, Controller, Headers, HttpCode, MessageEvent, NotFoundException, Post, Query, Res, ServiceUnavailableException, Sse } from '@nestjs/common';
-import { ApiBody, ApiCreatedResponse, ApiHeader, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiCreatedResponse, ApiHeader, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags, ApiTooManyRequestsResponse } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { Observable } from 'rxjs';
@@ -9,7 +9,7 @@ import { AllowsStreamTicket } from '../auth/public.decorator';
 import { StreamTicketService } from '../auth/stream-ticket.service';
 import { ApiAuthed } from '../common/swagger';
 import { DrainState } from '../health/drain-state';
-import { RunsService } from '../runs/runs.service';
+import { RUN_LIMIT_RETRY_AFTER_SECONDS, RunsService } from '../runs/runs.service';
 import { CreateStreamTicketDto, StreamTicketDto } from './dto/stream-ticket.dto';
 import { StreamQuery } from './dto/stream-query.dto';
 import { SSE_DESCRIPTION, SSE_EVENT_SCHEMAS } from './sse-docs';
@@ -42,6 +42,12 @@ export class StreamController {
     content: { 'text/event-stream': { schema: { type: 'object', properties: SSE_EVENT_SCHEMAS as unknown as Record<string, object> } } },
   })
   @ApiNotFoundResponse({ description: 'The session belongs to another tenant' })
+  @ApiTooManyRequestsResponse({
+    description:
+      'Starting a run would go beyond MAX_ACTIVE_RUNS_PER_USER or MAX_ACTIVE_RUNS_PER_TENANT unfinished runs (counted across all instances). ' +
+      'Attaching to a run the session already has is never refused; a slot frees as soon as a run ends (or is cancelled).',
+    headers: { 'Retry-After': { description: 'Seconds to wait before trying again', schema: { type: 'integer', example: RUN_LIMIT_RETRY_AFTER_SECONDS } } },
+  })
   async stream(
     @CurrentUser() user: AuthUser,
     @Query() query: StreamQuery,
