@@ -102,6 +102,9 @@ function targetDef(kind) {
     LOG_LEVEL: 'warn',
     EVENTS_BROADCAST: 'false',
     BENCH_PROBE_DIR: workDir,
+    // One user holds every paused run of the bench: it measures capacity, not the limits policy.
+    MAX_ACTIVE_RUNS_PER_USER: '1000000',
+    MAX_ACTIVE_RUNS_PER_TENANT: '1000000',
   };
   if (kind === 'service') {
     const script = path.resolve(ROOT, C.serviceCmd);

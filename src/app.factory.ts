@@ -4,6 +4,7 @@ import type { NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
+import { rejectDeepJson } from './common/json-depth.middleware';
 import { setupSwagger } from './common/swagger-setup';
 import { AppConfig } from './config/app-config';
 
@@ -16,7 +17,10 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
   // and Swagger UI (inline bootstrap) would not load under a global one.
   app.use(helmet({ contentSecurityPolicy: false, referrerPolicy: { policy: 'no-referrer' }, strictTransportSecurity: false }));
   app.set('etag', false);
+  // Over 64 KB is 413 (the parser's limit); deeper than 32 levels is 400, checked right after parsing,
+  // before anything walks the body recursively (the validation pipe overflowed the stack: a 500).
   app.useBodyParser('json', { limit: '64kb' });
+  app.use(rejectDeepJson());
   if (config.http.apiPrefix) {
     // The gateway's /api/aura/** is also answered here, next to /aura/**: the prefix is stripped before routing.
     const prefix = `/${config.http.apiPrefix}/`;

@@ -55,6 +55,12 @@ describe('OpenAPI document (/docs-json)', () => {
     expect(Object.keys(list)).toEqual(expect.arrayContaining(['200', '400', '401', '403']));
   });
 
+  it('documents the stream\'s 429 (limits) with its Retry-After header', () => {
+    const tooMany = doc.paths['/aura/test/stream'].get.responses['429'] as { description: string; headers: Record<string, { schema: { type: string } }> };
+    expect(tooMany.description).toMatch(/MAX_ACTIVE_RUNS_PER_USER/);
+    expect(tooMany.headers['Retry-After'].schema.type).toBe('integer');
+  });
+
   it('documents each SSE event type’s data', () => {
     const content = (doc.paths['/aura/test/stream'].get.responses['200'] as { content: Record<string, { schema: { properties: Record<string, unknown> } }> }).content;
     expect(Object.keys(content['text/event-stream'].schema.properties).sort()).toEqual(['content', 'done', 'hitl', 'plan_step', 'run_error', 'thought', 'tool_execution']);

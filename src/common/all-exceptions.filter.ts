@@ -2,6 +2,7 @@ import { ArgumentsHost, Catch, HttpException, HttpStatus, Logger } from '@nestjs
 import { BaseExceptionFilter } from '@nestjs/core';
 import type { Response } from 'express';
 import { StoreUnavailableError } from './store-errors';
+import { TooManyRequestsException } from './too-many-requests.exception';
 
 /**
  * Turns the errors that are not HttpExceptions into clear answers: a malformed body is 400, the
@@ -13,6 +14,10 @@ export class AllExceptionsFilter extends BaseExceptionFilter {
   private readonly logger = new Logger('Errors');
 
   override catch(exception: unknown, host: ArgumentsHost): void {
+    if (exception instanceof TooManyRequestsException && host.getType() === 'http') {
+      const res = host.switchToHttp().getResponse<Response>();
+      if (!res.headersSent) res.setHeader('Retry-After', String(exception.retryAfterSeconds));
+    }
     if (exception instanceof HttpException || host.getType() !== 'http') return super.catch(exception, host);
     const res = host.switchToHttp().getResponse<Response>();
     if (res.headersSent) {

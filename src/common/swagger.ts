@@ -10,7 +10,7 @@ export const ApiAuthed = () =>
     // One requirement naming both schemes: the token AND the tenant header (two entries would mean either).
     ApiSecurity({ [BEARER_SCHEME]: [], [TENANT_SCHEME]: [] }),
     ApiUnauthorizedResponse({ description: 'Missing, malformed, expired or wrongly signed token (decided before 400/403)' }),
-    ApiBadRequestResponse({ description: 'Missing X-Tenant-ID header, or an invalid id or body' }),
+    ApiBadRequestResponse({ description: 'Missing X-Tenant-ID header, or an invalid id or body (a JSON body may nest at most 32 levels)' }),
     ApiForbiddenResponse({ description: 'Tenant ID mismatch' }),
     ApiServiceUnavailableResponse({ description: 'Redis is unreachable; nothing was changed' }),
   );

@@ -42,6 +42,13 @@ export class MetricsService {
 
   readonly runsStarted = new Counter({ name: 'aura_runs_started_total', help: 'Runs started on this instance', registers: [this.registry] });
 
+  readonly runsRefused = new Counter({
+    name: 'aura_runs_refused_total',
+    help: 'New runs refused (429) because the user or the tenant had as many unfinished runs as allowed',
+    labelNames: ['limit'] as const,
+    registers: [this.registry],
+  });
+
   readonly runsTakenOver = new Counter({ name: 'aura_runs_taken_over_total', help: 'Runs taken over from an instance whose lease lapsed', registers: [this.registry] });
 
   constructor() {

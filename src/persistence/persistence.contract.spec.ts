@@ -9,13 +9,16 @@ import { HitlStore } from '../hitl/persistence/hitl-store.port';
 import { MemoryHitlStore } from '../hitl/persistence/memory-hitl.store';
 import { RedisHitlStore } from '../hitl/persistence/redis-hitl.store';
 import { MemoryBus } from '../redis/memory-bus';
+import { NAMES } from '../redis/redis-names';
 import { RedisBus } from '../redis/redis-bus';
 import { MemoryRunStore } from '../runs/persistence/memory-run.store';
 import { RedisRunStore } from '../runs/persistence/redis-run.store';
-import { RunStore, StepWrite } from '../runs/persistence/run-store.port';
+import { CancelInput, RunLimits, RunStore, StepWrite } from '../runs/persistence/run-store.port';
 
 interface Stores {
   runs: RunStore;
+  /** The Redis adapter's command connection, for tests that lose a key on purpose. */
+  redis?: Redis;
   hitl: HitlStore;
   tickets: TicketStore;
   close(): Promise<void>;
@@ -38,9 +41,14 @@ function redisStores(): Stores {
     runs: new RedisRunStore(command, new RedisBus(command, subscriber), TTL),
     hitl: new RedisHitlStore(command, TTL),
     tickets: new RedisTicketStore(command),
+    redis: command,
     close: async () => void (await Promise.all([command.quit(), subscriber.quit()])),
   };
 }
+
+/** High enough that only the limits tests meet them. */
+const NO_LIMITS: RunLimits = { activeRunsPerUser: 1_000_000, activeRunsPerTenant: 10_000_000 };
+const limits = (activeRunsPerUser: number, activeRunsPerTenant: number): RunLimits => ({ activeRunsPerUser, activeRunsPerTenant });
 
 const id = (p: string) => `${p}-${randomUUID().slice(0, 8)}`;
 
@@ -89,7 +97,7 @@ const step = (run: RunRecord, over: Partial<StepWrite> = {}): StepWrite => ({
 /** Creates a run and pauses it on a new request. */
 async function paused(s: Stores, expiresInMs?: number): Promise<{ run: RunRecord; req: HitlRequest }> {
   const run = newRun();
-  await s.runs.createRun(run);
+  await s.runs.createRun(run, NO_LIMITS);
   const req = request(run, expiresInMs);
   expect(await s.runs.append(step(run, { status: 'paused', request: req, events: [{ type: 'hitl', data: {} }] }))).toEqual({ ok: true, seq: 1 });
   return { run: (await s.runs.getRun(run.sessionId))!, req };
@@ -105,8 +113,8 @@ describe.each([
 
   it('creates a run once, and stores a step with its state atomically', async () => {
     const run = newRun();
-    expect((await s.runs.createRun(run)).created).toBe(true);
-    expect((await s.runs.createRun({ ...run, userId: 'other' })).run.userId).toBe('u1');
+    expect((await s.runs.createRun(run, NO_LIMITS)).created).toBe(true);
+    expect((await s.runs.createRun({ ...run, userId: 'other' }, NO_LIMITS)).run?.userId).toBe('u1');
     expect(await s.runs.append(step(run, { state: { turn: 1, messages: ['a'] } }))).toEqual({ ok: true, seq: 1 });
     const stored = await s.runs.getRun(run.sessionId);
     expect(stored).toMatchObject({ cursor: 1, seq: 1, state: { turn: 1, messages: ['a'] } });
@@ -115,7 +123,7 @@ describe.each([
 
   it('refuses an append that is stale, not the owner\'s, or after the end, and writes nothing', async () => {
     const run = newRun();
-    await s.runs.createRun(run);
+    await s.runs.createRun(run, NO_LIMITS);
     expect(await s.runs.append(step(run))).toEqual({ ok: true, seq: 1 });
     expect(await s.runs.append(step(run))).toEqual({ ok: false, reason: 'stale' });
     const now = (await s.runs.getRun(run.sessionId))!;
@@ -185,7 +193,7 @@ describe.each([
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) {
       const run = newRun('inst-a', tenantId);
-      await s.runs.createRun(run);
+      await s.runs.createRun(run, NO_LIMITS);
       const req = request(run, 60_000, 1_700_000_000_000 + i * 1000);
       await s.runs.append(step(run, { status: 'paused', request: req }));
       ids.unshift(req.requestId);
@@ -206,10 +214,74 @@ describe.each([
     expect(await s.tickets.consume(ticket)).toBeNull();
   });
 
+  it('refuses a new run beyond the per-user limit, still answers an existing run, and counts each user apart', async () => {
+    const tenantId = id('tenant');
+    const lim = limits(2, 100);
+    const [a, b, c] = [newRun('inst-a', tenantId), newRun('inst-b', tenantId), newRun('inst-a', tenantId)];
+    expect((await s.runs.createRun(a, lim)).created).toBe(true);
+    expect((await s.runs.createRun(b, lim)).created).toBe(true);
+    expect(await s.runs.createRun(c, lim)).toEqual({ created: false, limited: 'user' });
+    expect(await s.runs.getRun(c.sessionId)).toBeNull();
+    // Attaching is never refused, even at the limit.
+    expect(await s.runs.createRun(a, lim)).toMatchObject({ created: false, run: { sessionId: a.sessionId, userId: 'u1' } });
+    expect((await s.runs.createRun({ ...newRun('inst-a', tenantId), userId: 'u2' }, lim)).created).toBe(true);
+    expect((await s.runs.createRun(c, lim)).created).toBe(false);
+  });
+
+  it('refuses a new run beyond the per-tenant limit whoever asks, counts each tenant apart, and a cancel frees the slot at once', async () => {
+    const tenantId = id('tenant');
+    const lim = limits(10, 2);
+    const first = { ...newRun('inst-a', tenantId), userId: 'u1' };
+    expect((await s.runs.createRun(first, lim)).created).toBe(true);
+    expect((await s.runs.createRun({ ...newRun('inst-a', tenantId), userId: 'u2' }, lim)).created).toBe(true);
+    const third = { ...newRun('inst-a', tenantId), userId: 'u3' };
+    expect(await s.runs.createRun(third, lim)).toEqual({ created: false, limited: 'tenant' });
+    expect((await s.runs.createRun(newRun('inst-a', id('other-tenant')), lim)).created).toBe(true);
+    const cancel: CancelInput = {
+      sessionId: first.sessionId,
+      tenantId,
+      decidedBy: 'u1',
+      now: new Date().toISOString(),
+      expectStatus: 'running',
+      expectRequestId: null,
+      expectRequestStatus: null,
+      events: [{ type: 'done', data: { status: 'cancelled' } }],
+      broadcasts: [''],
+    };
+    expect(await s.runs.cancel(cancel)).toEqual({ outcome: 'cancelled', seq: 1 });
+    expect((await s.runs.createRun(third, lim)).created).toBe(true);
+    expect(await s.runs.createRun(newRun('inst-a', tenantId), lim)).toEqual({ created: false, limited: 'tenant' });
+  });
+
+  it('frees a slot when a run ends in any way the append writes', async () => {
+    const tenantId = id('tenant');
+    const lim = limits(1, 100);
+    let current = newRun('inst-a', tenantId);
+    expect((await s.runs.createRun(current, lim)).created).toBe(true);
+    for (const status of ['completed', 'rejected', 'expired', 'failed'] as const) {
+      const next = newRun('inst-a', tenantId);
+      expect(await s.runs.createRun(next, lim)).toEqual({ created: false, limited: 'user' });
+      // A step that does not end the run keeps the slot.
+      expect((await s.runs.append(step(current))).ok).toBe(true);
+      current = (await s.runs.getRun(current.sessionId))!;
+      expect(await s.runs.createRun(next, lim)).toEqual({ created: false, limited: 'user' });
+      expect((await s.runs.append(step(current, { status, events: [{ type: 'done', data: { status } }] }))).ok).toBe(true);
+      expect((await s.runs.createRun(next, lim)).created).toBe(true);
+      current = next;
+    }
+  });
+
+  it('admits exactly as many of many concurrent new runs as the limit', async () => {
+    const tenantId = id('tenant');
+    const results = await Promise.all(Array.from({ length: 10 }, () => s.runs.createRun(newRun('inst-a', tenantId), limits(3, 100))));
+    expect(results.filter((r) => r.created)).toHaveLength(3);
+    expect(results.filter((r) => r.limited === 'user')).toHaveLength(7);
+  });
+
   it('lets another instance claim a run only once its owner\'s lease has lapsed', async () => {
     const owner = id('inst');
     const run = newRun(owner);
-    await s.runs.createRun(run);
+    await s.runs.createRun(run, NO_LIMITS);
     await s.runs.heartbeat(owner, 300);
     expect(await s.runs.claim(run.sessionId, 'inst-b')).toBe(false);
     expect(await s.runs.claim(run.sessionId, owner)).toBe(true);
@@ -232,7 +304,7 @@ describe('Redis adapter deadlines follow Redis TIME, not the instance clock', ()
   it('an instance whose clock runs an hour ahead neither takes over early nor expires early', async () => {
     const owner = id('inst');
     const run = newRun(owner);
-    await s.runs.createRun(run);
+    await s.runs.createRun(run, NO_LIMITS);
     await s.runs.heartbeat(owner, 5000);
     const { req } = await paused(s, 60_000);
     const realNow = Date.now();
@@ -241,5 +313,49 @@ describe('Redis adapter deadlines follow Redis TIME, not the instance clock', ()
     expect(await s.runs.orphans(1000)).not.toContainEqual({ sessionId: run.sessionId, instanceId: owner });
     expect((await s.hitl.expireDue(1000)).map((r) => r.requestId)).not.toContain(req.requestId);
     expect((await s.hitl.getRequest(req.requestId))!.status).toBe('pending');
+  });
+});
+
+describe('Redis adapter limits: a run that is gone or ended without freeing its slot does not hold it', () => {
+  let s: Stores;
+  beforeEach(() => (s = redisStores()));
+  afterEach(() => s.close());
+
+  it('takes the run out of both sets in the very step that ends it (append or cancel), not only when pruning', async () => {
+    const tenantId = id('tenant');
+    const inSets = async (sid: string) => [
+      await s.redis!.zscore(NAMES.activeRuns(tenantId), sid),
+      await s.redis!.zscore(NAMES.activeUserRuns(tenantId, 'u1'), sid),
+    ];
+    const done = newRun('inst-a', tenantId);
+    const cancelled = newRun('inst-a', tenantId);
+    await s.runs.createRun(done, NO_LIMITS);
+    await s.runs.createRun(cancelled, NO_LIMITS);
+    expect((await inSets(done.sessionId)).every((score) => score !== null)).toBe(true);
+    await s.runs.append(step(done, { status: 'completed', events: [{ type: 'done', data: { status: 'completed' } }] }));
+    expect(await inSets(done.sessionId)).toEqual([null, null]);
+    expect((await inSets(cancelled.sessionId)).every((score) => score !== null)).toBe(true);
+    const cancel = { sessionId: cancelled.sessionId, tenantId, decidedBy: 'u1', now: new Date().toISOString(), expectStatus: 'running' as const, expectRequestId: null, expectRequestStatus: null, events: [], broadcasts: [] };
+    expect((await s.runs.cancel(cancel)).outcome).toBe('cancelled');
+    expect(await inSets(cancelled.sessionId)).toEqual([null, null]);
+  });
+
+  it('prunes, before refusing, the slots of runs whose key expired or was lost, or that ended elsewhere', async () => {
+    const tenantId = id('tenant');
+    // Both sets full together, so both are pruned.
+    const lim = limits(2, 2);
+    const [lost, ended, live] = [newRun('inst-a', tenantId), newRun('inst-a', tenantId), newRun('inst-a', tenantId)];
+    await s.runs.createRun(lost, lim);
+    await s.runs.createRun(ended, lim);
+    expect(await s.runs.createRun(live, lim)).toEqual({ created: false, limited: 'user' });
+    await s.redis!.del(NAMES.run(lost.sessionId));
+    expect((await s.runs.createRun(live, lim)).created).toBe(true);
+    // Ended without going through the scripts (as an older version might have left it).
+    await s.redis!.hset(NAMES.run(ended.sessionId), 'status', 'completed');
+    const next = newRun('inst-a', tenantId);
+    expect((await s.runs.createRun(next, lim)).created).toBe(true);
+    expect((await s.redis!.zrange(NAMES.activeUserRuns(tenantId, 'u1'), '0', '-1')).sort()).toEqual([live.sessionId, next.sessionId].sort());
+    expect((await s.redis!.zrange(NAMES.activeRuns(tenantId), '0', '-1')).sort()).toEqual([live.sessionId, next.sessionId].sort());
+    expect(await s.runs.createRun(newRun('inst-a', tenantId), lim)).toEqual({ created: false, limited: 'user' });
   });
 });

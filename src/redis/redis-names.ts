@@ -16,6 +16,10 @@ export const NAMES = {
   epoch: 'aura:epoch',
   instanceRuns: (instanceId: string) => `aura:instance:${instanceId}:runs`,
   ticket: (ticket: string) => `aura:ticket:${ticket}`,
+  /** Unfinished runs of a tenant, and of one user in it (sorted sets: sessionId by start ms), for the limits. */
+  activeRuns: (tenantId: string) => `aura:active:${tenantId}`,
+  /** The user id is a token's `sub` (any string, not an id): the tenant id before it has no ':', so the names never meet. */
+  activeUserRuns: (tenantId: string, userId: string) => `aura:active:${tenantId}:${userId}`,
   hitlChannel: (sessionId: string) => `hitl:channel:${sessionId}`,
   hitlChannelPattern: 'hitl:channel:*',
   broadcastChannel: 'dwp:events:all',
@@ -30,6 +34,7 @@ export const SCRIPT_PREFIXES = JSON.stringify({
   signals: 'aura:hitl:signals:',
   index: 'aura:hitl:index:',
   instanceRuns: 'aura:instance:',
+  active: 'aura:active:',
   eventsChannel: 'aura:events:',
   hitlChannel: 'hitl:channel:',
   broadcast: 'dwp:events:all',

@@ -1,6 +1,7 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
 import type { AuthUser } from '../auth/auth-user';
 import { isoNow } from '../common/time';
+import { TooManyRequestsException } from '../common/too-many-requests.exception';
 import { AppConfig } from '../config/app-config';
 import { broadcastEnvelope, doneEvent, hitlDecisionEvent } from '../contract/events';
 import { AuraEvent, RunRecord, isTerminal } from '../contract/run.types';
@@ -13,6 +14,15 @@ import { RunStore } from './persistence/run-store.port';
 import { RunDriver } from './run-driver.service';
 
 export type CancelOutcome = 'cancelled' | 'not_found' | 'ended';
+
+/**
+ * The Retry-After of a refused run (429). When a slot frees cannot be known: a running run ends in
+ * seconds, a paused one when a human decides (or at HITL_TIMEOUT_SECONDS), and the caller may cancel
+ * one at once. 10 s lets a client that waits for a run to end get in soon after, while one that
+ * keeps asking costs the create script (which prunes a full set, one read per member) at most once
+ * every 10 s.
+ */
+export const RUN_LIMIT_RETRY_AFTER_SECONDS = 10;
 
 /** Starting, finding and cancelling runs: the rules a caller meets, whichever instance drives the run. */
 @Injectable()
@@ -45,7 +55,16 @@ export class RunsService {
       owner: this.instance.value,
       createdAt: isoNow(),
     };
-    const { created, run } = await this.runs.createRun(fresh);
+    const result = await this.runs.createRun(fresh, this.config.limits);
+    if (result.limited) {
+      this.metrics.runsRefused.inc({ limit: result.limited });
+      const message =
+        result.limited === 'user'
+          ? `You already have ${this.config.limits.activeRunsPerUser} unfinished runs, the most allowed: wait for one to end, or cancel one`
+          : `Tenant ${user.tenantId} already has ${this.config.limits.activeRunsPerTenant} unfinished runs, the most allowed: wait for one to end`;
+      throw new TooManyRequestsException(message, RUN_LIMIT_RETRY_AFTER_SECONDS);
+    }
+    const { created, run } = result;
     if (run.tenantId !== user.tenantId) throw new NotFoundException(`Session ${sessionId} not found`);
     if (created) {
       this.metrics.runsStarted.inc();

@@ -1,5 +1,5 @@
 import { BadRequestException, Body, Controller, Head, Headers, HttpCode, MessageEvent, NotFoundException, Post, Query, Req, Res, ServiceUnavailableException, Sse, UnauthorizedException } from '@nestjs/common';
-import { ApiBody, ApiCreatedResponse, ApiHeader, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiCreatedResponse, ApiHeader, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags, ApiTooManyRequestsResponse } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { EMPTY, Observable } from 'rxjs';
@@ -10,7 +10,7 @@ import { StreamTicketService, TicketedRequest } from '../auth/stream-ticket.serv
 import { ApiAuthed } from '../common/swagger';
 import { isTerminal } from '../contract/run.types';
 import { DrainState } from '../health/drain-state';
-import { RunsService } from '../runs/runs.service';
+import { RUN_LIMIT_RETRY_AFTER_SECONDS, RunsService } from '../runs/runs.service';
 import { CreateStreamTicketDto, StreamTicketDto } from './dto/stream-ticket.dto';
 import { StreamQuery } from './dto/stream-query.dto';
 import { SSE_DESCRIPTION, SSE_EVENT_SCHEMAS } from './sse-docs';
@@ -53,6 +53,12 @@ export class StreamController {
   })
   @ApiNoContentResponse({ description: 'The run has ended and Last-Event-ID is at or after its done: nothing more will come (an EventSource stops reconnecting)' })
   @ApiNotFoundResponse({ description: 'The session belongs to another tenant, or a Last-Event-ID names a session with no run' })
+  @ApiTooManyRequestsResponse({
+    description:
+      'Starting a run would go beyond MAX_ACTIVE_RUNS_PER_USER or MAX_ACTIVE_RUNS_PER_TENANT unfinished runs (counted across all instances). ' +
+      'Attaching to a run the session already has is never refused; a slot frees as soon as a run ends (or is cancelled).',
+    headers: { 'Retry-After': { description: 'Seconds to wait before trying again', schema: { type: 'integer', example: RUN_LIMIT_RETRY_AFTER_SECONDS } } },
+  })
   async stream(
     @CurrentUser() user: AuthUser,
     @Query() query: StreamQuery,

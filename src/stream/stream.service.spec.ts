@@ -48,7 +48,7 @@ describe('StreamService', () => {
     loss = new StoreLoss();
     service = new StreamService(store, loss, config, new MetricsService());
     service.onModuleInit();
-    await store.createRun(run);
+    await store.createRun(run, config.limits);
   });
 
   afterEach(() => service.beforeApplicationShutdown());
@@ -70,7 +70,7 @@ describe('StreamService', () => {
     bus = new QuietBus();
     store = memoryStore(bus);
     service = new StreamService(store, loss, config, new MetricsService());
-    await store.createRun(run);
+    await store.createRun(run, config.limits);
     await append(1);
     const w = collect(0);
     await tick();

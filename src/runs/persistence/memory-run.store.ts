@@ -4,7 +4,10 @@ import { AuraEvent, LoggedEvent, RunRecord, isTerminal } from '../../contract/ru
 import type { MemoryHitlStore } from '../../hitl/persistence/memory-hitl.store';
 import type { Bus } from '../../redis/bus';
 import { NAMES } from '../../redis/redis-names';
-import { AppendResult, CancelInput, CancelResult, EVENT_LOG_MAX, RunFollower, RunStore, StepWrite } from './run-store.port';
+import { AppendResult, CancelInput, CancelResult, CreateRunResult, EVENT_LOG_MAX, RunFollower, RunLimits, RunStore, StepWrite } from './run-store.port';
+
+/** The key of a user's set: tenant ids have no NUL, so no two users' keys meet. */
+const userKey = (tenantId: string, userId: string) => `${tenantId}\u0000${userId}`;
 
 /**
  * The in-process run store (no REDIS_URL: one instance). Leases work as in Redis, so the contract
@@ -17,6 +20,8 @@ export class MemoryRunStore extends RunStore {
   private readonly logs = new Map<string, LoggedEvent[]>();
   /** Lease deadline (ms) by instance. */
   private readonly leases = new Map<string, number>();
+  /** Unfinished runs by tenant, and by tenant and user (userKey): the limits' counts, as the Redis sorted sets. */
+  private readonly active = new Map<string, Set<string>>();
 
   constructor(
     private readonly bus: Bus,
@@ -26,11 +31,21 @@ export class MemoryRunStore extends RunStore {
     super();
   }
 
-  async createRun(run: RunRecord): Promise<{ created: boolean; run: RunRecord }> {
+  async createRun(run: RunRecord, limits: RunLimits): Promise<CreateRunResult> {
     this.forgetOld();
     const existing = this.runs.get(run.sessionId);
     if (existing) return { created: false, run: structuredClone(existing) };
+    const user = this.activeSet(userKey(run.tenantId, run.userId));
+    const tenant = this.activeSet(run.tenantId);
+    for (const [set, limit, scope] of [[user, limits.activeRunsPerUser, 'user'], [tenant, limits.activeRunsPerTenant, 'tenant']] as const) {
+      if (set.size >= limit) {
+        this.prune(set);
+        if (set.size >= limit) return { created: false, limited: scope };
+      }
+    }
     this.runs.set(run.sessionId, structuredClone(run));
+    user.add(run.sessionId);
+    tenant.add(run.sessionId);
     return { created: true, run };
   }
 
@@ -50,6 +65,7 @@ export class MemoryRunStore extends RunStore {
     const seq = this.appendEvents(run, s.events, s.broadcasts);
     Object.assign(run, { cursor: s.nextCursor, seq, status: s.status, requestId: s.request?.requestId ?? null, approvedRequestId: s.approvedRequestId });
     if (s.state !== undefined) run.state = structuredClone(s.state);
+    this.releaseIfTerminal(run);
     return { ok: true, seq };
   }
 
@@ -65,6 +81,7 @@ export class MemoryRunStore extends RunStore {
     }
     const seq = this.appendEvents(run, c.events, c.broadcasts);
     Object.assign(run, { seq, status: 'cancelled', requestId: null, approvedRequestId: null });
+    this.releaseIfTerminal(run);
     return { outcome: 'cancelled', seq };
   }
 
@@ -128,6 +145,30 @@ export class MemoryRunStore extends RunStore {
     });
     if (log.length > EVENT_LOG_MAX) log.splice(0, log.length - EVENT_LOG_MAX);
     return seq;
+  }
+
+  private activeSet(key: string): Set<string> {
+    let set = this.active.get(key);
+    if (!set) this.active.set(key, (set = new Set()));
+    return set;
+  }
+
+  /** A run that ends frees its slots at once (as the append and cancel scripts do). */
+  private releaseIfTerminal(run: RunRecord): void {
+    if (!isTerminal(run.status)) return;
+    for (const key of [run.tenantId, userKey(run.tenantId, run.userId)]) {
+      const set = this.active.get(key);
+      set?.delete(run.sessionId);
+      if (set?.size === 0) this.active.delete(key);
+    }
+  }
+
+  /** Drops the slots of runs that are gone or ended (none should be: kept for parity with the Redis script). */
+  private prune(set: Set<string>): void {
+    for (const sid of set) {
+      const run = this.runs.get(sid);
+      if (!run || isTerminal(run.status)) set.delete(sid);
+    }
   }
 
   /** Finished runs leave once their TTL has passed, as their Redis keys would. */

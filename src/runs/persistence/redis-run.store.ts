@@ -9,7 +9,7 @@ import { redisCall } from '../../redis/redis-errors';
 import { NAMES, SCRIPT_PREFIXES } from '../../redis/redis-names';
 import { defineScript, ScriptFn } from '../../redis/redis-script';
 import { runFromFields, runToFields } from './run-fields.codec';
-import { AppendResult, CancelInput, CancelResult, EVENT_LOG_MAX, RunFollower, RunStore, StepWrite } from './run-store.port';
+import { AppendResult, CancelInput, CancelResult, CreateRunResult, EVENT_LOG_MAX, RunFollower, RunLimits, RunStore, StepWrite } from './run-store.port';
 import { APPEND, CANCEL, CLAIM, CREATE_RUN, HEARTBEAT, ORPHANS } from './runs.lua';
 
 const eventPairs = (events: StepWrite['events']): string => JSON.stringify(events.map((e) => [logKind(e), serializeEvent(e)]));
@@ -25,7 +25,7 @@ export class RedisRunStore extends RunStore {
   ) {
     super();
     this.scripts = {
-      createRun: defineScript(redis, 'auraCreateRun', 1, CREATE_RUN),
+      createRun: defineScript(redis, 'auraCreateRun', 3, CREATE_RUN),
       append: defineScript(redis, 'auraAppend', 2, APPEND),
       cancel: defineScript(redis, 'auraCancel', 2, CANCEL),
       heartbeat: defineScript(redis, 'auraHeartbeat', 2, HEARTBEAT),
@@ -34,9 +34,14 @@ export class RedisRunStore extends RunStore {
     };
   }
 
-  async createRun(run: RunRecord): Promise<{ created: boolean; run: RunRecord }> {
-    const res = (await this.scripts.createRun([NAMES.run(run.sessionId)], [run.sessionId, JSON.stringify(runToFields(run)), this.ttlSeconds, SCRIPT_PREFIXES])) as [number, string[]?];
-    return res[0] === 0 ? { created: true, run } : { created: false, run: runFromFields(pairsToObject(res[1] ?? [])) };
+  async createRun(run: RunRecord, limits: RunLimits): Promise<CreateRunResult> {
+    const res = (await this.scripts.createRun(
+      [NAMES.run(run.sessionId), NAMES.activeRuns(run.tenantId), NAMES.activeUserRuns(run.tenantId, run.userId)],
+      [run.sessionId, JSON.stringify(runToFields(run)), this.ttlSeconds, limits.activeRunsPerUser, limits.activeRunsPerTenant, SCRIPT_PREFIXES],
+    )) as [number, (string[] | string)?];
+    if (res[0] === 0) return { created: true, run };
+    if (res[0] === 2) return { created: false, limited: res[1] as 'user' | 'tenant' };
+    return { created: false, run: runFromFields(pairsToObject((res[1] as string[] | undefined) ?? [])) };
   }
 
   async getRun(sessionId: string): Promise<RunRecord | null> {

@@ -46,6 +46,22 @@ export interface CancelInput {
   broadcasts: string[];
 }
 
+/** How many unfinished runs a user, and a whole tenant, may have at once (counted across all instances). */
+export interface RunLimits {
+  readonly activeRunsPerUser: number;
+  readonly activeRunsPerTenant: number;
+}
+
+/**
+ * created: the run was started (it holds a slot until it ends). Not created: the session already has
+ * a run (answered whatever the limits: attaching is never refused), or starting one would go beyond
+ * a limit (`limited` names which; nothing was written).
+ */
+export type CreateRunResult =
+  | { created: true; run: RunRecord; limited?: undefined }
+  | { created: false; run: RunRecord; limited?: undefined }
+  | { created: false; run?: undefined; limited: 'user' | 'tenant' };
+
 export type CancelResult = { outcome: 'cancelled'; seq: number } | { outcome: 'not_found' } | { outcome: 'ended'; status: RunStatus } | { outcome: 'retry' };
 
 /** Hears a run's log grow: each event as it is written, and `resync` when events may have been missed (a reconnect). */
@@ -59,8 +75,13 @@ export interface RunFollower {
  * (one Lua script in Redis) and publishes its events in the same step.
  */
 export abstract class RunStore {
-  /** Creates the run unless the session already has one; answers the run that exists either way. */
-  abstract createRun(run: RunRecord): Promise<{ created: boolean; run: RunRecord }>;
+  /**
+   * Creates the run unless the session already has one (answered as it is), or unless its user or
+   * tenant already has as many unfinished runs as `limits` allow. Checked and counted in the same
+   * atomic step; a run frees its slot in the step that ends it (append, cancel). Slots of runs that
+   * are gone or ended are pruned before refusing, so a lost run never holds one for good.
+   */
+  abstract createRun(run: RunRecord, limits: RunLimits): Promise<CreateRunResult>;
   abstract getRun(sessionId: string): Promise<RunRecord | null>;
   abstract append(step: StepWrite): Promise<AppendResult>;
   abstract cancel(input: CancelInput): Promise<CancelResult>;

@@ -21,18 +21,46 @@ local function append_events(sid, ekey, seq, events, broadcasts, maxlen, ttl)
   return seq
 end
 
-local function release_if_terminal(sid, owner, status)
-  if TERMINAL[status] then redis.call('SREM', P.instanceRuns .. owner .. ':runs', sid) end
+-- A run that ends leaves its owner's set and frees its slots in the limits at once.
+local function release_if_terminal(sid, owner, status, tenant, user)
+  if not TERMINAL[status] then return end
+  redis.call('SREM', P.instanceRuns .. owner .. ':runs', sid)
+  if tenant then
+    redis.call('ZREM', P.active .. tenant, sid)
+    if user then redis.call('ZREM', P.active .. tenant .. ':' .. user, sid) end
+  end
 end
 `;
 
-/** KEYS: run. ARGV: sid, fieldsJson, ttl, prefixes. Returns {0} when created, or {1, fields} of the run that exists. */
+/**
+ * KEYS: run, tenant's active runs, user's active runs. ARGV: sid, fieldsJson, ttl, userLimit,
+ * tenantLimit, prefixes. Returns {0} when created, {1, fields} of the run that exists (whatever the
+ * limits), or {2, 'user'|'tenant'} when a limit is reached (nothing written). A full set is first
+ * pruned of runs that are gone (key expired or lost) or ended, so none holds a slot for good; that
+ * costs one HGET per member, only on the way to a refusal.
+ */
 export const CREATE_RUN = `${RUNS_LUA_LIB}
 if redis.call('EXISTS', KEYS[1]) == 1 then return {1, redis.call('HGETALL', KEYS[1])} end
+local function full(key, limit) return redis.call('ZCARD', key) >= limit end
+local function prune(key)
+  for _, sid in ipairs(redis.call('ZRANGE', key, 0, -1)) do
+    local status = redis.call('HGET', P.run .. sid, 'status')
+    if not status or TERMINAL[status] then redis.call('ZREM', key, sid) end
+  end
+end
+for _, c in ipairs({{KEYS[3], tonumber(ARGV[4]), 'user'}, {KEYS[2], tonumber(ARGV[5]), 'tenant'}}) do
+  if full(c[1], c[2]) then
+    prune(c[1])
+    if full(c[1], c[2]) then return {2, c[3]} end
+  end
+end
 local fields = cjson.decode(ARGV[2])
 for k, v in pairs(fields) do redis.call('HSET', KEYS[1], k, tostring(v)) end
 redis.call('EXPIRE', KEYS[1], ARGV[3])
 redis.call('SADD', P.instanceRuns .. fields.owner .. ':runs', ARGV[1])
+local now = redis_now_ms()
+redis.call('ZADD', KEYS[2], now, ARGV[1])
+redis.call('ZADD', KEYS[3], now, ARGV[1])
 return {0}
 `;
 
@@ -44,7 +72,7 @@ return {0}
  * Returns {'ok', seq} | {'gone'} | {'ended', status} | {'not_owner'} | {'stale'}.
  */
 export const APPEND = `${RUNS_LUA_LIB}
-local r = redis.call('HMGET', KEYS[1], 'status', 'owner', 'cursor', 'seq')
+local r = redis.call('HMGET', KEYS[1], 'status', 'owner', 'cursor', 'seq', 'tenantId', 'userId')
 if not r[1] then return {'gone'} end
 if TERMINAL[r[1]] then return {'ended', r[1]} end
 if r[2] ~= ARGV[2] then return {'not_owner'} end
@@ -60,7 +88,7 @@ local seq = append_events(ARGV[1], KEYS[2], tonumber(r[4]), cjson.decode(ARGV[7]
 redis.call('HSET', KEYS[1], 'cursor', ARGV[5], 'seq', seq, 'status', ARGV[6], 'requestId', requestId, 'approvedRequestId', ARGV[14])
 if ARGV[13] ~= '' then redis.call('HSET', KEYS[1], 'state', ARGV[13]) end
 redis.call('EXPIRE', KEYS[1], ARGV[10])
-release_if_terminal(ARGV[1], r[2], ARGV[6])
+release_if_terminal(ARGV[1], r[2], ARGV[6], r[5], r[6])
 return {'ok', seq}
 `;
 
@@ -72,7 +100,7 @@ return {'ok', seq}
  * Returns {'cancelled', seq} | {'not_found'} | {'ended', status} | {'retry'}.
  */
 export const CANCEL = `${RUNS_LUA_LIB}
-local r = redis.call('HMGET', KEYS[1], 'status', 'owner', 'seq', 'tenantId', 'requestId')
+local r = redis.call('HMGET', KEYS[1], 'status', 'owner', 'seq', 'tenantId', 'requestId', 'userId')
 if not r[1] or r[4] ~= ARGV[2] then return {'not_found'} end
 if TERMINAL[r[1]] then return {'ended', r[1]} end
 if r[1] ~= ARGV[3] or (r[5] or '') ~= ARGV[4] then return {'retry'} end
@@ -84,7 +112,7 @@ end
 local seq = append_events(ARGV[1], KEYS[2], tonumber(r[3]), cjson.decode(ARGV[8]), cjson.decode(ARGV[9]), ARGV[10], ARGV[11])
 redis.call('HSET', KEYS[1], 'seq', seq, 'status', 'cancelled', 'requestId', '', 'approvedRequestId', '')
 redis.call('EXPIRE', KEYS[1], ARGV[11])
-release_if_terminal(ARGV[1], r[2], 'cancelled')
+release_if_terminal(ARGV[1], r[2], 'cancelled', r[4], r[6])
 return {'cancelled', seq}
 `;
 
