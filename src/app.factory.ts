@@ -5,6 +5,7 @@ import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { setupSwagger } from './common/swagger-setup';
 import { AppConfig } from './config/app-config';
+import { workerBodyParser } from './worker/worker-body-parser';
 
 /** Builds the whole service (used by main.ts and by the e2e tests, so they test what ships). */
 export async function createApp(config: AppConfig): Promise<NestExpressApplication> {
@@ -12,6 +13,7 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
   app.useLogger(app.get(Logger));
   app.disable('x-powered-by');
   app.set('etag', false);
+  app.use(workerBodyParser(config.http.apiPrefix));
   app.useBodyParser('json', { limit: '64kb' });
   if (config.http.apiPrefix) {
     // The gateway's /api/aura/** is also answered here, next to /aura/**: the prefix is stripped before routing.

@@ -14,6 +14,15 @@ export const NAMES = {
   instances: 'aura:instances',
   instanceRuns: (instanceId: string) => `aura:instance:${instanceId}:runs`,
   ticket: (ticket: string) => `aura:ticket:${ticket}`,
+  /** AGENT=worker: sessions ready for a worker to claim (a list, oldest first). */
+  workerReady: 'aura:worker:ready',
+  /** AGENT=worker: a message per run made ready, so waiting claims on every instance wake up. */
+  workerWakeChannel: 'aura:worker:wake',
+  /**
+   * AGENT=worker: the owner of a run that waits in the ready queue. It is listed in aura:instances
+   * with a lease that never lapses, so no instance adopts a queued run; a worker claims it.
+   */
+  workerQueueOwner: 'aura-worker-queue',
   hitlChannel: (sessionId: string) => `hitl:channel:${sessionId}`,
   hitlChannelPattern: 'hitl:channel:*',
   broadcastChannel: 'dwp:events:all',

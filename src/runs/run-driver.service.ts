@@ -1,22 +1,20 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { StoreUnavailableError } from '../common/store-errors';
 import { isoNow } from '../common/time';
 import { AppConfig } from '../config/app-config';
-import { broadcastEnvelope, doneEvent, hitlDecisionEvent, hitlRequestEvent, runErrorEvent } from '../contract/events';
+import { broadcastEnvelope, doneEvent, hitlDecisionEvent, runErrorEvent } from '../contract/events';
 import type { DecisionStatus, HitlRequest } from '../contract/hitl.types';
 import { DoneStatus, RunRecord, isTerminal } from '../contract/run.types';
 import { HitlSignalService } from '../hitl/hitl-signal.service';
 import { HitlStore } from '../hitl/persistence/hitl-store.port';
 import { MetricsService } from '../metrics/metrics.service';
 import { InstanceId } from '../redis/instance-id';
-import { Agent, AgentFailure, AgentStep } from './agent/agent.port';
+import { Agent, AgentFailure, AgentStep, WritableStep } from './agent/agent.port';
 import { RunStore, StepWrite } from './persistence/run-store.port';
+import { planStep, Step } from './step-plan';
 import { StoreClock } from './store-clock';
 
-/** A step as the driver builds it; the store write adds who writes and from where. */
-type Step = Omit<StepWrite, 'sessionId' | 'owner' | 'expectCursor' | 'expectSeq' | 'broadcasts'>;
 
 /** A paused run's decision; `stored` is false for a request that is gone, which ends the run as expired. */
 interface Resume {
@@ -109,8 +107,11 @@ export class RunDriver implements OnModuleInit, BeforeApplicationShutdown {
         decidedAtMs = Date.parse(decision.request.decidedAt ?? '') || Date.now();
         decision = undefined;
       } else {
-        step = this.toWrite(run, await this.askAgent(run));
+        const next = await this.askAgent(run);
         if (this.stopping) return false;
+        // The hook for agents that live elsewhere: the agent already passed the run on (atomically, as its owner).
+        if (next.kind === 'handed_off') return false;
+        step = this.toWrite(run, next);
       }
       const next = await this.write(run, step);
       if (!next) return false;
@@ -131,24 +132,8 @@ export class RunDriver implements OnModuleInit, BeforeApplicationShutdown {
     });
   }
 
-  private toWrite(run: RunRecord, step: AgentStep): Step {
-    const base = { nextCursor: run.cursor + 1, state: step.state, approvedRequestId: null };
-    if (step.kind === 'continue') return { ...base, events: step.events, status: 'running' };
-    if (step.kind === 'finish') return { ...base, events: [...step.events, doneEvent(step.status)], status: step.status };
-    const now = this.clock.now();
-    const request: HitlRequest = {
-      requestId: `req-${randomUUID()}`,
-      sessionId: run.sessionId,
-      tenantId: run.tenantId,
-      userId: run.userId,
-      toolName: step.toolName,
-      params: step.params,
-      message: step.message,
-      status: 'pending',
-      createdAt: isoNow(now),
-      expiresAt: isoNow(now + this.config.hitl.timeoutSeconds * 1000),
-    };
-    return { ...base, events: [...step.events, hitlRequestEvent(request)], status: 'paused', request };
+  private toWrite(run: RunRecord, step: WritableStep): Step {
+    return planStep(run, step, this.clock.now(), this.config.hitl.timeoutSeconds);
   }
 
   /** The decision event (and done unless approved); the store writes it only if the decision is stored exactly so. */

@@ -10,6 +10,6 @@ import { StoreClock } from './store-clock';
   imports: [HitlModule],
   controllers: [RunsController],
   providers: [RunsService, RunDriver, LeaseKeeper, StoreClock],
-  exports: [RunsService],
+  exports: [RunsService, RunDriver, StoreClock],
 })
 export class RunsModule {}
