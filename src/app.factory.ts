@@ -7,6 +7,7 @@ import { AppModule } from './app.module';
 import { rejectDeepJson } from './common/json-depth.middleware';
 import { setupSwagger } from './common/swagger-setup';
 import { AppConfig } from './config/app-config';
+import { workerBodyParser } from './worker/worker-body-parser';
 
 /** Builds the whole service (used by main.ts and by the e2e tests, so they test what ships). */
 export async function createApp(config: AppConfig): Promise<NestExpressApplication> {
@@ -17,6 +18,8 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
   // and Swagger UI (inline bootstrap) would not load under a global one.
   app.use(helmet({ contentSecurityPolicy: false, referrerPolicy: { policy: 'no-referrer' }, strictTransportSecurity: false }));
   app.set('etag', false);
+  // Worker steps may carry up to 64 KB of events plus state: their routes parse first, with a larger limit.
+  app.use(workerBodyParser(config.http.apiPrefix));
   // Over 64 KB is 413 (the parser's limit); deeper than 32 levels is 400, checked right after parsing,
   // before anything walks the body recursively (the validation pipe overflowed the stack: a 500).
   app.useBodyParser('json', { limit: '64kb' });

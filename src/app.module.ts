@@ -16,6 +16,7 @@ import { PersistenceModule } from './persistence/persistence.module';
 import { RedisModule } from './redis/redis.module';
 import { RunsModule } from './runs/runs.module';
 import { StreamModule } from './stream/stream.module';
+import { WorkerModule } from './worker/worker.module';
 
 @Module({})
 export class AppModule {
@@ -34,6 +35,7 @@ export class AppModule {
         AgentsModule,
         RunsModule,
         StreamModule,
+        WorkerModule,
         ConsoleModule,
       ],
       providers: [

@@ -128,7 +128,8 @@ describe('Deltas are written in batches', () => {
     const words = Array.from({ length: 500 }, (_, i) => `w${i} `).join('');
     const server = await ScriptedLlmServer.start([{ text: words, tokensPerSecond: 1000 }]);
     const app = await startApp(llmEnv(server, { STREAM_FLUSH_MS: '50' }));
-    const monitor = await new Redis(testRedisUrl()).monitor();
+    const client = new Redis(testRedisUrl());
+    const monitor = await client.monitor();
     const sessionId = uniqueId('llm-batch');
     const appends: number[] = [];
     monitor.on('monitor', (_time: string, args: string[]) => {
@@ -147,6 +148,7 @@ describe('Deltas are written in batches', () => {
       expect(appends.length - 3).toBeLessThanOrEqual(Math.ceil(duration / 50) + 2);
     } finally {
       monitor.disconnect();
+      client.disconnect();
       await app.close();
       await server.close();
     }

@@ -43,9 +43,23 @@ describe('OpenAPI document (/docs-json)', () => {
       tenant: { type: 'apiKey', in: 'header', name: 'X-Tenant-ID' },
     });
     for (const [path, ops] of Object.entries(doc.paths)) {
-      if (!path.startsWith('/aura/')) continue;
+      if (!path.startsWith('/aura/') || path.startsWith('/aura/worker/')) continue;
       for (const op of Object.values(ops)) expect(op.security).toEqual([{ bearer: [], tenant: [] }]);
     }
+  });
+
+  it('puts the worker routes under their own tag and their own scheme (a worker token, no tenant header)', () => {
+    expect(doc.components.securitySchemes).toMatchObject({ worker: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: expect.stringMatching(/[Ww]orker token/) } });
+    const worker = Object.entries(doc.paths).filter(([path]) => path.startsWith('/aura/worker/'));
+    expect(worker.map(([path]) => path).sort()).toEqual(['/aura/worker/claim', '/aura/worker/runs/{sessionId}/lease', '/aura/worker/runs/{sessionId}/steps']);
+    for (const [, ops] of worker) {
+      for (const op of Object.values(ops) as { security?: unknown[]; tags?: string[] }[]) {
+        expect(op.security).toEqual([{ worker: [] }]);
+        expect(op.tags).toEqual(['worker']);
+      }
+    }
+    expect(Object.keys(doc.paths['/aura/worker/claim'].post.responses)).toEqual(expect.arrayContaining(['200', '204', '401', '403']));
+    expect(Object.keys(doc.paths['/aura/worker/runs/{sessionId}/steps'].post.responses)).toEqual(expect.arrayContaining(['200', '400', '403', '409']));
   });
 
   it('lists the status codes of the decision routes', () => {

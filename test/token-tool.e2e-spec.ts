@@ -21,6 +21,15 @@ describe('npm run token (dist/tools/token.js)', () => {
     await request(app.url).get('/aura/hitl/requests').set({ Authorization: `Bearer ${token}`, 'X-Tenant-ID': 'acme' }).expect(200);
   });
 
+  it('prints a worker token with --worker: scope aura:worker, no tenant, accepted on the worker routes only', async () => {
+    const token = execFileSync(process.execPath, [tool, '--worker'], { env: { PATH: process.env.PATH ?? '', JWT_SECRET: TEST_SECRET }, encoding: 'utf8' }).trim();
+    const claims = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString());
+    expect(claims).toMatchObject({ sub: 'worker', scope: 'aura:worker' });
+    expect(claims.tenant_id).toBeUndefined();
+    await request(app.url).post('/aura/worker/claim').set({ Authorization: `Bearer ${token}` }).send({}).expect(204);
+    await request(app.url).get('/aura/hitl/requests').set({ Authorization: `Bearer ${token}` }).expect(403);
+  });
+
   it('refuses without JWT_SECRET or with a bad ttl, in one line', () => {
     const none = spawnSync(process.execPath, [tool], { env: { PATH: process.env.PATH ?? '' }, encoding: 'utf8' });
     expect(none.status).toBe(1);

@@ -1,6 +1,10 @@
 import { Global, Module, Type } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
 import { AppConfig } from '../config/app-config';
+import { InstanceId } from '../redis/instance-id';
 import { Agent } from '../runs/agent/agent.port';
+import { RemoteAgent } from '../worker/remote-agent';
+import { WorkerStore } from '../worker/persistence/worker-store.port';
 import { DemoAgent } from './demo/demo-agent';
 import { OPENAI_AGENT_OPTIONS, OpenAiAgent, OpenAiAgentOptions } from './openai/openai-agent';
 import { SearchIncidentsTool } from './tools/search-incidents.tool';
@@ -33,9 +37,14 @@ const openAiOptions = (config: AppConfig): OpenAiAgentOptions => ({
     { provide: OPENAI_AGENT_OPTIONS, inject: [AppConfig], useFactory: openAiOptions },
     {
       provide: Agent,
-      inject: [AppConfig, DemoAgent, OPENAI_AGENT_OPTIONS, ToolRegistry],
-      useFactory: (config: AppConfig, demo: DemoAgent, options: OpenAiAgentOptions, tools: ToolRegistry): Agent =>
-        config.agent.kind === 'openai' ? new OpenAiAgent(options, tools) : demo,
+      inject: [AppConfig, DemoAgent, OPENAI_AGENT_OPTIONS, ToolRegistry, ModuleRef],
+      useFactory: (config: AppConfig, demo: DemoAgent, options: OpenAiAgentOptions, tools: ToolRegistry, refs: ModuleRef): Agent => {
+        if (config.agent.kind === 'openai') return new OpenAiAgent(options, tools);
+        // AGENT=worker: runs are handed to external workers (src/worker) instead of stepped here; only
+        // then are the worker store and the instance id needed.
+        if (config.agent.kind === 'worker') return new RemoteAgent(refs.get(WorkerStore, { strict: false }), refs.get(InstanceId, { strict: false }));
+        return demo;
+      },
     },
   ],
   exports: [Agent, ToolRegistry, ...TOOLS],

@@ -4,4 +4,6 @@ export interface AuthUser {
   tenantId: string;
   /** Set for a stream ticket: the only session it may open. */
   sessionId?: string;
+  /** A worker token (scope `aura:worker`): no tenant, only the worker routes. */
+  worker?: true;
 }

@@ -7,6 +7,7 @@ import { JwtAuthGuard } from './jwt-auth.guard';
 import { JwtStrategy } from './jwt.strategy';
 import { StreamTicketService } from './stream-ticket.service';
 import { TenantGuard } from './tenant.guard';
+import { WorkerGuard } from './worker.guard';
 
 @Module({
   imports: [
@@ -19,8 +20,9 @@ import { TenantGuard } from './tenant.guard';
   providers: [
     JwtStrategy,
     StreamTicketService,
-    // Global guards run in this order: 401 is decided before the tenant header's 400/403.
+    // Global guards run in this order: 401 is decided before the worker/user 403 and the tenant header's 400/403.
     { provide: APP_GUARD, useClass: JwtAuthGuard },
+    { provide: APP_GUARD, useClass: WorkerGuard },
     { provide: APP_GUARD, useClass: TenantGuard },
   ],
   exports: [StreamTicketService, JwtModule],

@@ -18,4 +18,12 @@ describe('claimsProblem', () => {
     ['iat a string', { ...good, iat: String(now) }],
     ['iat in the future', { ...good, iat: now + 3600 }],
   ])('refuses %s', (_, payload) => expect(claimsProblem(payload as Record<string, unknown>, now)).not.toBeNull());
+
+  it('accepts a worker token (scope aura:worker among others) without tenant_id, but not a user token without one', () => {
+    const worker = { sub: 'w1', scope: 'read aura:worker', iat: now, exp: now + 60 };
+    expect(claimsProblem(worker, now)).toBeNull();
+    expect(claimsProblem({ ...worker, scope: 'aura:workers' }, now)).not.toBeNull();
+    expect(claimsProblem({ ...worker, scope: ['aura:worker'] }, now)).not.toBeNull();
+    expect(claimsProblem({ ...worker, exp: undefined }, now)).not.toBeNull();
+  });
 });

@@ -9,11 +9,18 @@ import type { AuthUser } from './auth-user';
 /** Clock skew allowed for `iat` (an issuer whose clock runs slightly ahead). */
 const CLOCK_TOLERANCE_SECONDS = 30;
 
-/** Reasons a verified signature still does not make a valid token; null when the claims are good. */
+/** The scope that makes a token a worker's (AGENT=worker): it serves every tenant, on the worker routes only. */
+export const WORKER_SCOPE = 'aura:worker';
+
+/** True when the space-separated `scope` claim names the worker scope. */
+export const isWorkerToken = (payload: Record<string, unknown>): boolean =>
+  typeof payload.scope === 'string' && payload.scope.split(' ').includes(WORKER_SCOPE);
+
+/** Reasons a verified signature still does not make a valid token; null when the claims are good. A worker token has no tenant_id. */
 export function claimsProblem(payload: Record<string, unknown>, nowSeconds: number): string | null {
   const { sub, tenant_id, exp, iat } = payload;
   if (typeof sub !== 'string' || sub.length === 0 || sub.length > 256) return 'sub must be a non-empty string';
-  if (!isValidId(tenant_id)) return 'tenant_id must be an id string';
+  if (!isWorkerToken(payload) && !isValidId(tenant_id)) return 'tenant_id must be an id string';
   if (!Number.isInteger(exp)) return 'exp must be integer Unix seconds';
   if (!Number.isInteger(iat)) return 'iat must be integer Unix seconds';
   if ((iat as number) > nowSeconds + CLOCK_TOLERANCE_SECONDS) return 'iat is in the future';
@@ -38,6 +45,7 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
 
   validate(payload: Record<string, unknown>): AuthUser | false {
     if (claimsProblem(payload, Math.floor(Date.now() / 1000))) return false;
+    if (isWorkerToken(payload)) return { sub: payload.sub as string, tenantId: '', worker: true };
     return { sub: payload.sub as string, tenantId: payload.tenant_id as string };
   }
 }

@@ -7,3 +7,7 @@ export const Public = () => SetMetadata(IS_PUBLIC, true);
 export const ALLOWS_TICKET = 'aura:allowsTicket';
 /** Marks the stream route, which also accepts `?ticket=` in place of the two headers (browser EventSource). */
 export const AllowsStreamTicket = () => SetMetadata(ALLOWS_TICKET, true);
+
+export const IS_WORKER_ROUTE = 'aura:isWorkerRoute';
+/** Marks the worker API (AGENT=worker): a worker token only, and no X-Tenant-ID (a worker serves every tenant). */
+export const WorkerRoute = () => SetMetadata(IS_WORKER_ROUTE, true);

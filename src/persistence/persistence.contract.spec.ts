@@ -14,6 +14,9 @@ import { RedisBus } from '../redis/redis-bus';
 import { MemoryRunStore } from '../runs/persistence/memory-run.store';
 import { RedisRunStore } from '../runs/persistence/redis-run.store';
 import { CancelInput, RunLimits, RunStore, StepWrite } from '../runs/persistence/run-store.port';
+import { MemoryWorkerStore } from '../worker/persistence/memory-worker.store';
+import { RedisWorkerStore } from '../worker/persistence/redis-worker.store';
+import { WorkerStore } from '../worker/persistence/worker-store.port';
 
 interface Stores {
   runs: RunStore;
@@ -21,6 +24,7 @@ interface Stores {
   redis?: Redis;
   hitl: HitlStore;
   tickets: TicketStore;
+  workers: WorkerStore;
   close(): Promise<void>;
 }
 
@@ -29,7 +33,8 @@ const TTL = 3600;
 function memoryStores(): Stores {
   const bus = new MemoryBus();
   const hitl = new MemoryHitlStore(bus, TTL);
-  return { runs: new MemoryRunStore(bus, hitl, TTL), hitl, tickets: new MemoryTicketStore(), close: async () => undefined };
+  const runs = new MemoryRunStore(bus, hitl, TTL);
+  return { runs, hitl, tickets: new MemoryTicketStore(), workers: new MemoryWorkerStore(runs, hitl, bus), close: async () => undefined };
 }
 
 function redisStores(): Stores {
@@ -37,8 +42,12 @@ function redisStores(): Stores {
   if (!url) throw new Error('AURA_TEST_REDIS_URL is not set: run the tests through jest (test/support/global-setup.ts)');
   const command = new Redis(url);
   const subscriber = new Redis(url);
+  const bus = new RedisBus(command, subscriber);
+  // The ready queue is one list per database: start each case with it empty.
+  void command.del('aura:worker:ready');
   return {
-    runs: new RedisRunStore(command, new RedisBus(command, subscriber), TTL),
+    workers: new RedisWorkerStore(command, bus),
+    runs: new RedisRunStore(command, bus, TTL),
     hitl: new RedisHitlStore(command, TTL),
     tickets: new RedisTicketStore(command),
     redis: command,
@@ -290,6 +299,91 @@ describe.each([
     expect(await s.runs.claim(run.sessionId, 'inst-b', owner)).toBe(true);
     expect((await s.runs.getRun(run.sessionId))!.owner).toBe('inst-b');
     expect(await s.runs.append(step(run))).toEqual({ ok: false, reason: 'not_owner' });
+  });
+
+  describe('worker store (AGENT=worker)', () => {
+    const lease = () => `wl-${randomUUID()}`;
+    const queued = async (): Promise<RunRecord> => {
+      const run = newRun('inst-a');
+      await s.runs.createRun(run, NO_LIMITS);
+      expect(await s.workers.makeReady(run.sessionId, 'inst-a')).toBe(true);
+      return run;
+    };
+
+    it('queues a run only for its owner, and leases it to exactly one claim, which then writes as its owner', async () => {
+      const run = newRun('inst-a');
+      await s.runs.createRun(run, NO_LIMITS);
+      expect(await s.workers.makeReady(run.sessionId, 'inst-b')).toBe(false);
+      expect(await s.workers.makeReady(run.sessionId, 'inst-a')).toBe(true);
+      const [l1, l2] = [lease(), lease()];
+      const [c1, c2] = await Promise.all([s.workers.claimReady(l1, 5000), s.workers.claimReady(l2, 5000)]);
+      const claimed = c1 ?? c2;
+      expect([c1, c2].filter(Boolean)).toHaveLength(1);
+      expect(claimed).toMatchObject({ run: { sessionId: run.sessionId, tenantId: 't1', cursor: 0 }, decision: null });
+      expect(claimed!.leaseExpiresMs).toBeGreaterThan(Date.now() + 4000);
+      const holder = claimed!.leaseId;
+      const stored = (await s.runs.getRun(run.sessionId))!;
+      expect(stored.owner).toBe(holder);
+      expect(await s.runs.append(step(stored, { owner: 'inst-a' }))).toEqual({ ok: false, reason: 'not_owner' });
+      expect(await s.runs.append(step(stored, { owner: holder }))).toEqual({ ok: true, seq: 1 });
+      // A leased run is not adopted by an instance while the lease is live, nor is a queued one.
+      expect(await s.runs.claim(run.sessionId, 'inst-c')).toBe(false);
+      const other = await queued();
+      expect(await s.runs.claim(other.sessionId, 'inst-c')).toBe(false);
+      expect((await s.runs.orphans(100)).map((o) => o.sessionId)).not.toContain(other.sessionId);
+    });
+
+    it('renews a live lease only; a lapsed one is lost and its run is an orphan any instance adopts', async () => {
+      const run = await queued();
+      const held = (await s.workers.claimReady(lease(), 150))!;
+      expect(await s.workers.renew(run.sessionId, lease(), 150)).toBeNull();
+      expect(await s.workers.renew(run.sessionId, held.leaseId, 150)).toBeGreaterThan(Date.now());
+      await new Promise((r) => setTimeout(r, 250));
+      expect(await s.workers.renew(run.sessionId, held.leaseId, 150)).toBeNull();
+      expect(await s.runs.orphans(100)).toContainEqual({ sessionId: run.sessionId, instanceId: held.leaseId });
+      expect(await s.runs.claim(run.sessionId, 'inst-c', held.leaseId)).toBe(true);
+      expect((await s.runs.getRun(run.sessionId))!.owner).toBe('inst-c');
+    });
+
+    it('a lease is lost when its run is cancelled; claims skip runs cancelled while queued', async () => {
+      const run = await queued();
+      const held = (await s.workers.claimReady(lease(), 5000))!;
+      const input = { sessionId: run.sessionId, tenantId: 't1', decidedBy: 'u1', now: new Date().toISOString(), expectStatus: 'running' as const, expectRequestId: null, expectRequestStatus: null, events: [{ type: 'done' as const, data: { status: 'cancelled' } }], broadcasts: [''] };
+      expect((await s.runs.cancel(input)).outcome).toBe('cancelled');
+      expect(await s.workers.renew(run.sessionId, held.leaseId, 5000)).toBeNull();
+      const waiting = await queued();
+      expect((await s.runs.cancel({ ...input, sessionId: waiting.sessionId })).outcome).toBe('cancelled');
+      expect(await s.workers.claimReady(lease(), 5000)).toBeNull();
+    });
+
+    it('release hands a held run to an instance, or just ends the lease of an ended one', async () => {
+      const run = await queued();
+      const held = (await s.workers.claimReady(lease(), 5000))!;
+      await s.workers.release(run.sessionId, held.leaseId, 'inst-d');
+      expect((await s.runs.getRun(run.sessionId))!.owner).toBe('inst-d');
+      expect(await s.workers.renew(run.sessionId, held.leaseId, 5000)).toBeNull();
+      expect(await s.runs.orphans(100)).not.toContainEqual({ sessionId: run.sessionId, instanceId: held.leaseId });
+    });
+
+    it('a run queued after its approval is claimed with the decided request', async () => {
+      const { run, req } = await paused(s);
+      expect((await s.hitl.decide(req.requestId, { status: 'approved', decidedAt: new Date().toISOString(), decidedBy: 'boss' })).outcome).toBe('decided');
+      const resumed = step(run, { events: [{ type: 'hitl', data: {} }], approvedRequestId: req.requestId, expectDecided: { requestId: req.requestId, status: 'approved' } });
+      expect(await s.runs.append(resumed)).toEqual({ ok: true, seq: 2 });
+      expect(await s.workers.makeReady(run.sessionId, run.owner)).toBe(true);
+      const claimed = (await s.workers.claimReady(lease(), 5000))!;
+      expect(claimed.decision).toMatchObject({ requestId: req.requestId, status: 'approved', decidedBy: 'boss', params: { to: 'x@example.com' } });
+      expect(claimed.run).toMatchObject({ cursor: 2, seq: 2, approvedRequestId: req.requestId });
+    });
+
+    it('tells its listener when a run becomes ready', async () => {
+      let heard = 0;
+      const stop = await s.workers.listen(() => heard++, () => undefined);
+      await queued();
+      await new Promise((r) => setTimeout(r, 100));
+      stop();
+      expect(heard).toBe(1);
+    });
   });
 });
 

@@ -12,6 +12,9 @@ import { RedisConnections } from '../redis/redis-connections';
 import { MemoryRunStore } from '../runs/persistence/memory-run.store';
 import { RedisRunStore } from '../runs/persistence/redis-run.store';
 import { RunStore } from '../runs/persistence/run-store.port';
+import { MemoryWorkerStore } from '../worker/persistence/memory-worker.store';
+import { RedisWorkerStore } from '../worker/persistence/redis-worker.store';
+import { WorkerStore } from '../worker/persistence/worker-store.port';
 
 /**
  * The one place that chooses the persistence adapters: Redis when REDIS_URL is set, else the
@@ -34,11 +37,17 @@ import { RunStore } from '../runs/persistence/run-store.port';
     },
     { provide: RunLookup, useExisting: RunStore },
     {
+      provide: WorkerStore,
+      inject: [RedisConnections, Bus, RunStore, HitlStore],
+      useFactory: (redis: RedisConnections | null, bus: Bus, runs: RunStore, hitl: HitlStore) =>
+        redis ? new RedisWorkerStore(redis.command, bus) : new MemoryWorkerStore(runs as MemoryRunStore, hitl, bus),
+    },
+    {
       provide: TicketStore,
       inject: [RedisConnections],
       useFactory: (redis: RedisConnections | null) => (redis ? new RedisTicketStore(redis.command) : new MemoryTicketStore()),
     },
   ],
-  exports: [HitlStore, RunStore, RunLookup, TicketStore],
+  exports: [HitlStore, RunStore, RunLookup, TicketStore, WorkerStore],
 })
 export class PersistenceModule {}

@@ -20,6 +20,15 @@ export const NAMES = {
   activeRuns: (tenantId: string) => `aura:active:${tenantId}`,
   /** The user id is a token's `sub` (any string, not an id): the tenant id before it has no ':', so the names never meet. */
   activeUserRuns: (tenantId: string, userId: string) => `aura:active:${tenantId}:${userId}`,
+  /** AGENT=worker: sessions ready for a worker to claim (a list, oldest first). */
+  workerReady: 'aura:worker:ready',
+  /** AGENT=worker: a message per run made ready, so waiting claims on every instance wake up. */
+  workerWakeChannel: 'aura:worker:wake',
+  /**
+   * AGENT=worker: the owner of a run that waits in the ready queue. It is listed in aura:instances
+   * with a lease that never lapses, so no instance adopts a queued run; a worker claims it.
+   */
+  workerQueueOwner: 'aura-worker-queue',
   hitlChannel: (sessionId: string) => `hitl:channel:${sessionId}`,
   hitlChannelPattern: 'hitl:channel:*',
   broadcastChannel: 'dwp:events:all',

@@ -1,18 +1,18 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isoNow } from '../common/time';
 import { AppConfig } from '../config/app-config';
-import { doneEvent, hitlDecisionEvent, hitlRequestEvent, runErrorEvent } from '../contract/events';
+import { doneEvent, hitlDecisionEvent, runErrorEvent } from '../contract/events';
 import type { DecisionStatus, HitlRequest } from '../contract/hitl.types';
 import { AuraEvent, DoneStatus, RunRecord, isTerminal } from '../contract/run.types';
 import { HitlSignalService } from '../hitl/hitl-signal.service';
 import { HitlStore } from '../hitl/persistence/hitl-store.port';
 import { MetricsService } from '../metrics/metrics.service';
 import { InstanceId } from '../redis/instance-id';
-import { Agent, AgentFailure, AgentStep } from './agent/agent.port';
+import { Agent, AgentFailure, AgentStep, WritableStep } from './agent/agent.port';
 import { RunStore } from './persistence/run-store.port';
-import { Step, StepWriter } from './step-writer.service';
+import { planStep, Step } from './step-plan';
+import { StepWriter } from './step-writer.service';
 import { DeltaBatcher } from './delta-batcher';
 import { StoreClock } from './store-clock';
 
@@ -116,6 +116,8 @@ export class RunDriver implements OnModuleInit, BeforeApplicationShutdown {
       } else {
         const asked = await this.askAgent(run);
         if (!asked || this.stopping) return false;
+        // The hook for agents that live elsewhere: the agent already passed the run on (atomically, as its owner).
+        if (asked.step.kind === 'handed_off') return false;
         run = asked.run;
         step = this.toWrite(run, asked.step, asked.deltas);
       }
@@ -157,25 +159,8 @@ export class RunDriver implements OnModuleInit, BeforeApplicationShutdown {
     }
   }
 
-  private toWrite(run: RunRecord, step: AgentStep, deltas: AuraEvent[]): Step {
-    const base = { nextCursor: run.cursor + 1, state: step.state, approvedRequestId: null };
-    const events = [...deltas, ...step.events];
-    if (step.kind === 'continue') return { ...base, events, status: 'running' };
-    if (step.kind === 'finish') return { ...base, events: [...events, doneEvent(step.status)], status: step.status };
-    const now = this.clock.now();
-    const request: HitlRequest = {
-      requestId: `req-${randomUUID()}`,
-      sessionId: run.sessionId,
-      tenantId: run.tenantId,
-      userId: run.userId,
-      toolName: step.toolName,
-      params: step.params,
-      message: step.message,
-      status: 'pending',
-      createdAt: isoNow(now),
-      expiresAt: isoNow(now + this.config.hitl.timeoutSeconds * 1000),
-    };
-    return { ...base, events: [...events, hitlRequestEvent(request)], status: 'paused', request };
+  private toWrite(run: RunRecord, step: WritableStep, deltas: AuraEvent[]): Step {
+    return planStep(run, { ...step, events: [...deltas, ...step.events] }, this.clock.now(), this.config.hitl.timeoutSeconds);
   }
 
   /** The decision event (and done unless approved); the store writes it only if the decision is stored exactly so. */

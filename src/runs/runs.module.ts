@@ -12,6 +12,6 @@ import { StoreLoss } from './store-loss';
   imports: [HitlModule],
   controllers: [RunsController],
   providers: [RunsService, RunDriver, StepWriter, LeaseKeeper, StoreClock, StoreLoss],
-  exports: [RunsService, StoreLoss],
+  exports: [RunsService, RunDriver, StoreClock, StoreLoss],
 })
 export class RunsModule {}

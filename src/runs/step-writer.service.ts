@@ -8,9 +8,7 @@ import { RunRecord, isTerminal } from '../contract/run.types';
 import { MetricsService } from '../metrics/metrics.service';
 import { InstanceId } from '../redis/instance-id';
 import { RunStore, StepWrite } from './persistence/run-store.port';
-
-/** A step as the driver builds it; the writer adds who writes and from where. */
-export type Step = Omit<StepWrite, 'sessionId' | 'owner' | 'expectCursor' | 'expectSeq' | 'broadcasts'>;
+import type { Step } from './step-plan';
 
 /** Writes a run's steps as this instance, from the position it read, riding out store outages. */
 @Injectable()

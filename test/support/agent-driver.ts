@@ -55,6 +55,7 @@ export async function drive(
       streamText: (messageId, chunk) => chunks.push({ messageId, chunk }),
     });
     approved = undefined;
+    if (step.kind === 'handed_off') throw new Error('This driver runs agents in-process; a hand-off is for workers');
     events.push(...step.events);
     state = JSON.parse(JSON.stringify(step.state)) as unknown;
     if (step.kind === 'approval') {

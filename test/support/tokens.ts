@@ -21,3 +21,9 @@ export function token(sub = 'alice', tenant = 'acme', extra: Record<string, unkn
 export function authHeaders(sub = 'alice', tenant = 'acme'): Record<string, string> {
   return { Authorization: `Bearer ${token(sub, tenant)}`, 'X-Tenant-ID': tenant };
 }
+
+/** A worker's token (AGENT=worker): scope aura:worker, no tenant. */
+export function workerToken(sub = 'worker-1', extra: Record<string, unknown> = {}): string {
+  const now = Math.floor(Date.now() / 1000);
+  return rawToken({ alg: 'HS256', typ: 'JWT' }, { sub, scope: 'aura:worker', iat: now, exp: now + 3600, ...extra });
+}

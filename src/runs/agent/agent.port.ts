@@ -28,7 +28,12 @@ export type AgentStep =
   /** Writes `events` and the state, then a hitl request for the tool; the run pauses. On approval the next step gets `approved`; rejection, expiry and cancel end the run without another step. */
   | { kind: 'approval'; events: AuraEvent[]; state: unknown; toolName: string; params: Record<string, unknown>; message: string }
   /** Writes `events` and then done {status}. */
-  | { kind: 'finish'; events: AuraEvent[]; state: unknown; status: 'completed' | 'failed' };
+  | { kind: 'finish'; events: AuraEvent[]; state: unknown; status: 'completed' | 'failed' }
+  /** The agent passed the run on to another process (AGENT=worker: the ready queue of external workers), which writes its next steps through the same store; this instance stops driving it and writes nothing. */
+  | { kind: 'handed_off' };
+
+/** A step the engine writes (every kind but a hand-off). */
+export type WritableStep = Exclude<AgentStep, { kind: 'handed_off' }>;
 
 /** The agent behind a run. Each step is written atomically (events + state) before the next is asked for, so a run resumed on another instance continues from the stored state and never repeats a written step. */
 export abstract class Agent {

@@ -132,6 +132,21 @@ export class MemoryRunStore extends RunStore {
     this.leases.set(instanceId, 0);
   }
 
+  /** The stored record itself, for the in-process worker store beside this one (it changes it without awaiting, as atomically as a script). */
+  record(sessionId: string): RunRecord | undefined {
+    return this.runs.get(sessionId);
+  }
+
+  leaseOf(id: string): number | undefined {
+    return this.leases.get(id);
+  }
+
+  /** Sets (a deadline in ms) or drops (null) a lease: instances' and workers' leases live together, as in Redis. */
+  setLease(id: string, deadlineMs: number | null): void {
+    if (deadlineMs === null) this.leases.delete(id);
+    else this.leases.set(id, deadlineMs);
+  }
+
   private appendEvents(run: RunRecord, events: AuraEvent[], broadcasts: string[]): number {
     const log = this.logs.get(run.sessionId) ?? [];
     this.logs.set(run.sessionId, log);

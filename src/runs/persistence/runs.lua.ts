@@ -5,7 +5,7 @@ import { HITL_LUA_LIB } from '../../hitl/persistence/hitl.lua';
  * all-or-nothing and two instances never interleave inside one. Fixed keys come as KEYS; the last
  * argument is the key prefixes (SCRIPT_PREFIXES) for the keys derived from stored data.
  */
-const RUNS_LUA_LIB = `${HITL_LUA_LIB}
+export const RUNS_LUA_LIB = `${HITL_LUA_LIB}
 local TERMINAL = {completed=true, rejected=true, expired=true, cancelled=true, failed=true}
 
 -- Appends [type, json] events after seq, publishes each live as '<seq> <type> <json>' (and the broadcast).
