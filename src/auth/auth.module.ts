@@ -3,6 +3,7 @@ import { APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
 import { PassportModule } from '@nestjs/passport';
 import { AppConfig } from '../config/app-config';
+import { AccessPolicy } from './access-policy.service';
 import { JwtAuthGuard } from './jwt-auth.guard';
 import { JwtStrategy } from './jwt.strategy';
 import { StreamTicketService } from './stream-ticket.service';
@@ -19,10 +20,11 @@ import { TenantGuard } from './tenant.guard';
   providers: [
     JwtStrategy,
     StreamTicketService,
+    AccessPolicy,
     // Global guards run in this order: 401 is decided before the tenant header's 400/403.
     { provide: APP_GUARD, useClass: JwtAuthGuard },
     { provide: APP_GUARD, useClass: TenantGuard },
   ],
-  exports: [StreamTicketService, JwtModule],
+  exports: [StreamTicketService, JwtModule, AccessPolicy],
 })
 export class AuthModule {}

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AuthModule } from '../auth/auth.module';
 import { HitlModule } from '../hitl/hitl.module';
 import { LeaseKeeper } from './lease-keeper.service';
 import { RunDriver } from './run-driver.service';
@@ -7,7 +8,7 @@ import { RunsService } from './runs.service';
 import { StoreClock } from './store-clock';
 
 @Module({
-  imports: [HitlModule],
+  imports: [AuthModule, HitlModule],
   controllers: [RunsController],
   providers: [RunsService, RunDriver, LeaseKeeper, StoreClock],
   exports: [RunsService],

@@ -1,4 +1,5 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
+import { AccessPolicy } from '../auth/access-policy.service';
 import type { AuthUser } from '../auth/auth-user';
 import { isoNow } from '../common/time';
 import { AppConfig } from '../config/app-config';
@@ -26,9 +27,10 @@ export class RunsService {
     private readonly config: AppConfig,
     private readonly instance: InstanceId,
     private readonly metrics: MetricsService,
+    private readonly access: AccessPolicy,
   ) {}
 
-  /** Starts the session's run, or answers the run it already has (another tenant's is 404). */
+  /** Starts the session's run, or answers the run it already has (one the caller may not access, another tenant's say, is 404). */
   async open(sessionId: string, user: AuthUser, prompt: string, metadata: Record<string, unknown> = {}): Promise<{ run: RunRecord; created: boolean }> {
     const fresh: RunRecord = {
       sessionId,
@@ -46,7 +48,7 @@ export class RunsService {
       createdAt: isoNow(),
     };
     const { created, run } = await this.runs.createRun(fresh);
-    if (run.tenantId !== user.tenantId) throw new NotFoundException(`Session ${sessionId} not found`);
+    if (!this.access.canAccessRun(user, run)) throw new NotFoundException(`Session ${sessionId} not found`);
     if (created) {
       this.metrics.runsStarted.inc();
       this.driver.start(run);
@@ -66,7 +68,7 @@ export class RunsService {
   async cancel(sessionId: string, user: AuthUser): Promise<CancelOutcome> {
     for (let attempt = 0; attempt < 20; attempt++) {
       const run = await this.runs.getRun(sessionId);
-      if (!run || run.tenantId !== user.tenantId) return 'not_found';
+      if (!run || !this.access.canAccessRun(user, run)) return 'not_found';
       if (isTerminal(run.status)) return 'ended';
       let requestStatus: 'pending' | 'approved' | null = null;
       const events: AuraEvent[] = [];
