@@ -9,7 +9,16 @@ export function setupSwagger(app: INestApplication, config: AppConfig): void {
     .setTitle('Aura')
     .setDescription('Live agent runs over SSE, paused for human approval (HITL) across instances via Redis.')
     .setVersion('1.1')
-    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'HS256 JWT with sub, tenant_id, exp, iat' }, BEARER_SCHEME)
+    .addBearerAuth(
+      {
+        type: 'http',
+        scheme: 'bearer',
+        bearerFormat: 'JWT',
+        description:
+          'HS256 JWT with sub, tenant_id, exp, iat; optional roles (an array of at most 50 strings of at most 128 characters, else 401), checked against HITL_APPROVER_ROLE',
+      },
+      BEARER_SCHEME,
+    )
     .addApiKey({ type: 'apiKey', in: 'header', name: 'X-Tenant-ID', description: 'Must equal the token’s tenant_id' }, TENANT_SCHEME)
     .addServer('/', 'This instance');
   if (config.http.apiPrefix) builder.addServer(`/${config.http.apiPrefix}`, 'Through the gateway prefix');

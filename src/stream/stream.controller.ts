@@ -41,7 +41,7 @@ export class StreamController {
     description: 'text/event-stream; each `data` is {"type","data"} with `data` as below, by event type',
     content: { 'text/event-stream': { schema: { type: 'object', properties: SSE_EVENT_SCHEMAS as unknown as Record<string, object> } } },
   })
-  @ApiNotFoundResponse({ description: 'The session belongs to another tenant' })
+  @ApiNotFoundResponse({ description: 'The session belongs to another tenant; or, with RUN_ACCESS=owner, to another user and the caller lacks HITL_APPROVER_ROLE' })
   async stream(
     @CurrentUser() user: AuthUser,
     @Query() query: StreamQuery,
