@@ -42,6 +42,7 @@ describe('OpenAPI document (/docs-json)', () => {
       bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
       tenant: { type: 'apiKey', in: 'header', name: 'X-Tenant-ID' },
     });
+    expect((doc.components.securitySchemes.bearer as { description: string }).description).toMatch(/roles.*HITL_APPROVER_ROLE/);
     for (const [path, ops] of Object.entries(doc.paths)) {
       if (!path.startsWith('/aura/') || path.startsWith('/aura/worker/')) continue;
       for (const op of Object.values(ops)) expect(op.security).toEqual([{ bearer: [], tenant: [] }]);
@@ -65,6 +66,13 @@ describe('OpenAPI document (/docs-json)', () => {
   it('lists the status codes of the decision routes', () => {
     const approve = doc.paths['/aura/hitl/approve/{requestId}'].post.responses;
     expect(Object.keys(approve).sort()).toEqual(['200', '400', '401', '403', '404', '409', '503']);
+    // v1.2: a decision can also be refused for the approver role or the four-eyes rule.
+    for (const route of ['/aura/hitl/approve/{requestId}', '/aura/hitl/reject/{requestId}']) {
+      const forbidden = (doc.paths[route].post.responses['403'] as { description: string }).description;
+      expect(forbidden).toContain('Tenant ID mismatch');
+      expect(forbidden).toContain('HITL_APPROVER_ROLE');
+      expect(forbidden).toContain('HITL_SELF_APPROVAL');
+    }
     const list = doc.paths['/aura/hitl/requests'].get.responses;
     expect(Object.keys(list)).toEqual(expect.arrayContaining(['200', '400', '401', '403']));
   });

@@ -7,6 +7,12 @@ describe('claimsProblem', () => {
   it('accepts the contract’s claims', () => expect(claimsProblem(good, now)).toBeNull());
 
   it.each([
+    ['roles absent', good],
+    ['roles empty', { ...good, roles: [] }],
+    ['50 roles of 128 characters', { ...good, roles: Array.from({ length: 50 }, (_, i) => `${i}`.padEnd(128, 'r')) }],
+  ])('accepts %s', (_, payload) => expect(claimsProblem(payload, now)).toBeNull());
+
+  it.each([
     ['sub missing', { ...good, sub: undefined }],
     ['sub empty', { ...good, sub: '' }],
     ['sub a number', { ...good, sub: 7 }],
@@ -17,6 +23,13 @@ describe('claimsProblem', () => {
     ['iat missing', { ...good, iat: undefined }],
     ['iat a string', { ...good, iat: String(now) }],
     ['iat in the future', { ...good, iat: now + 3600 }],
+    ['roles a string', { ...good, roles: 'approver' }],
+    ['roles null', { ...good, roles: null }],
+    ['roles an object', { ...good, roles: { 0: 'approver' } }],
+    ['roles with a number', { ...good, roles: ['approver', 7] }],
+    ['roles with a nested array', { ...good, roles: [['approver']] }],
+    ['51 roles', { ...good, roles: Array.from({ length: 51 }, (_, i) => `r${i}`) }],
+    ['a role of 129 characters', { ...good, roles: ['r'.repeat(129)] }],
   ])('refuses %s', (_, payload) => expect(claimsProblem(payload as Record<string, unknown>, now)).not.toBeNull());
 
   it('accepts a worker token (scope aura:worker among others) without tenant_id, but not a user token without one', () => {

@@ -8,6 +8,17 @@ import type { AuthUser } from './auth-user';
 
 /** Clock skew allowed for `iat` (an issuer whose clock runs slightly ahead). */
 const CLOCK_TOLERANCE_SECONDS = 30;
+/** Bounds of the `roles` claim: a token is a header on every request, not a directory. */
+const MAX_ROLES = 50;
+const MAX_ROLE_LENGTH = 128;
+
+/** `roles` is optional (absent = none) but, when present, an array of at most 50 strings of at most 128 characters. */
+const rolesProblem = (roles: unknown): string | null => {
+  if (roles === undefined) return null;
+  if (!Array.isArray(roles) || roles.length > MAX_ROLES) return `roles must be an array of at most ${MAX_ROLES} strings`;
+  if (!roles.every((r) => typeof r === 'string' && r.length <= MAX_ROLE_LENGTH)) return `each role must be a string of at most ${MAX_ROLE_LENGTH} characters`;
+  return null;
+};
 
 /** The scope that makes a token a worker's (AGENT=worker): it serves every tenant, on the worker routes only. */
 export const WORKER_SCOPE = 'aura:worker';
@@ -18,13 +29,13 @@ export const isWorkerToken = (payload: Record<string, unknown>): boolean =>
 
 /** Reasons a verified signature still does not make a valid token; null when the claims are good. A worker token has no tenant_id. */
 export function claimsProblem(payload: Record<string, unknown>, nowSeconds: number): string | null {
-  const { sub, tenant_id, exp, iat } = payload;
+  const { sub, tenant_id, exp, iat, roles } = payload;
   if (typeof sub !== 'string' || sub.length === 0 || sub.length > 256) return 'sub must be a non-empty string';
   if (!isWorkerToken(payload) && !isValidId(tenant_id)) return 'tenant_id must be an id string';
   if (!Number.isInteger(exp)) return 'exp must be integer Unix seconds';
   if (!Number.isInteger(iat)) return 'iat must be integer Unix seconds';
   if ((iat as number) > nowSeconds + CLOCK_TOLERANCE_SECONDS) return 'iat is in the future';
-  return null;
+  return rolesProblem(roles);
 }
 
 @Injectable()
@@ -45,7 +56,7 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
 
   validate(payload: Record<string, unknown>): AuthUser | false {
     if (claimsProblem(payload, Math.floor(Date.now() / 1000))) return false;
-    if (isWorkerToken(payload)) return { sub: payload.sub as string, tenantId: '', worker: true };
-    return { sub: payload.sub as string, tenantId: payload.tenant_id as string };
+    if (isWorkerToken(payload)) return { sub: payload.sub as string, tenantId: '', roles: [], worker: true };
+    return { sub: payload.sub as string, tenantId: payload.tenant_id as string, roles: (payload.roles as string[] | undefined) ?? [] };
   }
 }

@@ -14,6 +14,8 @@ interface TicketPayload {
   sub: string;
   tenantId: string;
   sessionId: string;
+  /** The roles of the user who got the ticket: the stream it opens is theirs, with their access. */
+  roles: string[];
 }
 
 /**
@@ -27,7 +29,7 @@ export class StreamTicketService {
   async issue(user: AuthUser, sessionId: string | undefined): Promise<{ ticket: string; sessionId: string; expiresAt: string }> {
     const ticket = randomBytes(32).toString('hex');
     const session = sessionId ?? randomUUID();
-    const payload: TicketPayload = { sub: user.sub, tenantId: user.tenantId, sessionId: session };
+    const payload: TicketPayload = { sub: user.sub, tenantId: user.tenantId, sessionId: session, roles: user.roles };
     await this.store.create(ticket, JSON.stringify(payload), TICKET_TTL_SECONDS);
     return { ticket, sessionId: session, expiresAt: new Date(Date.now() + TICKET_TTL_SECONDS * 1000).toISOString() };
   }
@@ -41,7 +43,8 @@ export class StreamTicketService {
     const payload = JSON.parse(raw) as TicketPayload;
     if (sessionId !== undefined && sessionId !== payload.sessionId) throw invalid();
     if (!isValidId(payload.sessionId)) throw invalid();
-    return { sub: payload.sub, tenantId: payload.tenantId, sessionId: payload.sessionId };
+    // A ticket issued before roles existed (a rolling deploy) carries none.
+    return { sub: payload.sub, tenantId: payload.tenantId, sessionId: payload.sessionId, roles: payload.roles ?? [] };
   }
 
   /** Uses the ticket up, atomically: of any number of requests holding it, exactly one gets true. */

@@ -8,8 +8,17 @@ export function setupSwagger(app: INestApplication, config: AppConfig): void {
   const builder = new DocumentBuilder()
     .setTitle('Aura')
     .setDescription('Live agent runs over SSE, paused for human approval (HITL) across instances via Redis.')
-    .setVersion('1.1')
-    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'HS256 JWT with sub, tenant_id, exp, iat' }, BEARER_SCHEME)
+    .setVersion('1.2')
+    .addBearerAuth(
+      {
+        type: 'http',
+        scheme: 'bearer',
+        bearerFormat: 'JWT',
+        description:
+          'HS256 JWT with sub, tenant_id, exp, iat; optional roles (an array of at most 50 strings of at most 128 characters, else 401), checked against HITL_APPROVER_ROLE',
+      },
+      BEARER_SCHEME,
+    )
     .addBearerAuth(
       { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'Worker token (AGENT=worker): HS256 JWT with scope "aura:worker", sub, exp, iat and no tenant_id; `npm run token -- --worker`' },
       WORKER_SCHEME,

@@ -1,5 +1,5 @@
 import { BadRequestException, Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiConflictResponse, ApiForbiddenResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { AuthUser } from '../auth/auth-user';
 import { CurrentUser } from '../auth/current-user.decorator';
 import { ID_PATTERN_SOURCE, IdPipe } from '../common/id.pipe';
@@ -12,6 +12,11 @@ import { HitlService } from './hitl.service';
 import { decodeCursor } from './persistence/request-fields.codec';
 
 const requestIdParam = () => ApiParam({ name: 'requestId', schema: { type: 'string', pattern: ID_PATTERN_SOURCE } });
+const decisionForbidden = () =>
+  ApiForbiddenResponse({
+    description:
+      'Tenant ID mismatch; or the caller lacks the role HITL_APPROVER_ROLE names (when set); or, with HITL_SELF_APPROVAL=false, the caller started the run (four-eyes rule). Nothing is decided. Another tenant’s request is 404, never 403.',
+  });
 
 @ApiTags('hitl')
 @ApiAuthed()
@@ -20,7 +25,10 @@ export class HitlController {
   constructor(private readonly hitl: HitlService) {}
 
   @Get('requests')
-  @ApiOperation({ summary: "The tenant's approvals inbox, newest first" })
+  @ApiOperation({
+    summary: "The tenant's approvals inbox, newest first",
+    description: 'When HITL_APPROVER_ROLE is set, a caller without that role sees only the requests of their own runs.',
+  })
   @ApiOkResponse({ type: RequestPageDto })
   @ApiBadRequestResponse({ description: 'Bad status, limit or cursor' })
   list(@CurrentUser() user: AuthUser, @Query() query: ListRequestsQuery) {
@@ -32,7 +40,7 @@ export class HitlController {
   @ApiOperation({ summary: 'One approval request' })
   @requestIdParam()
   @ApiOkResponse({ type: HitlRequestDto })
-  @ApiNotFoundResponse({ description: 'Unknown, or another tenant’s' })
+  @ApiNotFoundResponse({ description: 'Unknown, or another tenant’s; when HITL_APPROVER_ROLE is set and the caller lacks it, another user’s run’s' })
   get(@CurrentUser() user: AuthUser, @Param('requestId', new IdPipe('requestId')) requestId: string): Promise<HitlRequest> {
     return this.hitl.get(requestId, user);
   }
@@ -43,6 +51,7 @@ export class HitlController {
   @requestIdParam()
   @ApiOkResponse({ type: HitlRequestDto, description: 'The updated request' })
   @ApiNotFoundResponse({ description: 'Unknown, or another tenant’s' })
+  @decisionForbidden()
   @ApiConflictResponse({ type: HitlRequestDto, description: 'No longer pending: the body is the current request' })
   approve(@CurrentUser() user: AuthUser, @Param('requestId', new IdPipe('requestId')) requestId: string): Promise<HitlRequest> {
     return this.hitl.decideAsUser(requestId, user, 'approved');
@@ -54,6 +63,7 @@ export class HitlController {
   @requestIdParam()
   @ApiOkResponse({ type: HitlRequestDto, description: 'The updated request' })
   @ApiNotFoundResponse({ description: 'Unknown, or another tenant’s' })
+  @decisionForbidden()
   @ApiConflictResponse({ type: HitlRequestDto, description: 'No longer pending: the body is the current request' })
   reject(
     @CurrentUser() user: AuthUser,
@@ -67,7 +77,7 @@ export class HitlController {
   @ApiOperation({ summary: 'The signals recorded for a session' })
   @ApiParam({ name: 'sessionId', schema: { type: 'string', pattern: ID_PATTERN_SOURCE } })
   @ApiOkResponse({ type: SessionSignalsDto })
-  @ApiNotFoundResponse({ description: 'Unknown, or another tenant’s' })
+  @ApiNotFoundResponse({ description: 'Unknown, or another tenant’s; with RUN_ACCESS=owner, another user’s run unless the caller holds HITL_APPROVER_ROLE' })
   signals(@CurrentUser() user: AuthUser, @Param('sessionId', new IdPipe('sessionId')) sessionId: string) {
     return this.hitl.signals(sessionId, user);
   }

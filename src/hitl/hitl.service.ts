@@ -1,4 +1,5 @@
-import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { ConflictException, ForbiddenException, Injectable, NotFoundException } from '@nestjs/common';
+import { AccessPolicy } from '../auth/access-policy.service';
 import type { AuthUser } from '../auth/auth-user';
 import { isoNow } from '../common/time';
 import type { DecideResult, Decision, DecisionStatus, HitlRequest, HitlSignal, HitlStatus } from '../contract/hitl.types';
@@ -16,17 +17,23 @@ export class HitlService {
     private readonly store: HitlStore,
     private readonly runs: RunLookup,
     private readonly metrics: MetricsService,
+    private readonly access: AccessPolicy,
   ) {}
 
   async get(requestId: string, user: AuthUser): Promise<HitlRequest> {
     const req = await this.store.getRequest(requestId);
-    // Another tenant's request is answered exactly like an unknown one.
-    if (!req || req.tenantId !== user.tenantId) throw notFound(requestId);
+    // Another tenant's request (or, for a user without the approver role, another user's) is answered exactly like an unknown one.
+    if (!req || !this.access.canSeeRequest(user, req)) throw notFound(requestId);
     return req;
   }
 
   /** An approver's decision: exactly one wins, whichever instance it reaches; the others get 409 with the current object. */
   async decideAsUser(requestId: string, user: AuthUser, status: Extract<DecisionStatus, 'approved' | 'rejected'>, reason?: string): Promise<HitlRequest> {
+    // Who may decide depends on the request (its tenant first, then its user), which never changes once created.
+    const req = await this.store.getRequest(requestId);
+    const verdict = req ? this.access.decisionVerdict(user, req) : 'not_found';
+    if (verdict === 'not_found') throw notFound(requestId);
+    if (verdict !== 'allowed') throw new ForbiddenException(verdict.forbidden);
     const result = await this.decide(requestId, { status, decidedAt: isoNow(), decidedBy: user.sub, reason: reason || undefined }, { tenantId: user.tenantId });
     if (result.outcome === 'not_found') throw notFound(requestId);
     if (result.outcome === 'conflict') throw new ConflictException(result.request);
@@ -53,12 +60,12 @@ export class HitlService {
 
   async signals(sessionId: string, user: AuthUser): Promise<{ sessionId: string; signals: HitlSignal[] }> {
     const run = await this.runs.getRun(sessionId);
-    if (!run || run.tenantId !== user.tenantId) throw new NotFoundException(`Session ${sessionId} not found`);
+    if (!run || !this.access.canAccessRun(user, run)) throw new NotFoundException(`Session ${sessionId} not found`);
     return { sessionId, signals: await this.store.signals(sessionId) };
   }
 
   list(user: AuthUser, status: HitlStatus, limit: number, cursor?: string): Promise<RequestPage> {
-    return this.store.listRequests({ tenantId: user.tenantId, status, limit, cursor });
+    return this.store.listRequests({ tenantId: user.tenantId, status, limit, cursor, userId: this.access.requestsOwnerFilter(user) });
   }
 }
 

@@ -216,6 +216,29 @@ describe.each([
     expect((await s.hitl.listRequests({ tenantId, status: 'pending', limit: 10, userId: 'nobody' })).items).toEqual([]);
   });
 
+  it('reaches a user\'s requests behind many of other users\' when the inbox is narrowed to them (short pages keep a cursor)', async () => {
+    const tenantId = id('tenant');
+    const pause = async (userId: string, at: number) => {
+      const run = { ...newRun('inst-a', tenantId), userId };
+      await s.runs.createRun(run, NO_LIMITS);
+      const req = request(run, 60_000, at);
+      await s.runs.append(step(run, { status: 'paused', request: req }));
+      return req.requestId;
+    };
+    const mine = await pause('alice', 1_700_000_000_000);
+    for (let i = 1; i <= 45; i++) await pause('bob', 1_700_000_000_000 + i * 1000);
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    for (let call = 0; call < 50; call++) {
+      const page = await s.hitl.listRequests({ tenantId, status: 'pending', limit: 1, cursor, userId: 'alice' });
+      seen.push(...page.items.map((r) => r.requestId));
+      cursor = page.nextCursor;
+      if (!cursor) break;
+    }
+    expect(seen).toEqual([mine]);
+    expect(cursor).toBeUndefined();
+  });
+
   it('uses a ticket once', async () => {
     const ticket = id('t');
     await s.tickets.create(ticket, 'payload', 60);

@@ -36,7 +36,7 @@ export class RunsController {
   @ApiOperation({ summary: 'Cancel a run: a pending request becomes cancelled and the stream ends with done {status: cancelled}' })
   @ApiParam({ name: 'sessionId', schema: { type: 'string', pattern: ID_PATTERN_SOURCE } })
   @ApiOkResponse({ type: CancelledRunDto })
-  @ApiNotFoundResponse({ description: 'Unknown, or another tenant’s' })
+  @ApiNotFoundResponse({ description: 'Unknown, or another tenant’s; with RUN_ACCESS=owner, another user’s run unless the caller holds HITL_APPROVER_ROLE' })
   @ApiConflictResponse({ description: 'The run has already ended' })
   async cancel(@CurrentUser() user: AuthUser, @Param('sessionId', new IdPipe('sessionId')) sessionId: string): Promise<CancelledRunDto> {
     const outcome = await this.runs.cancel(sessionId, user);

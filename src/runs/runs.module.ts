@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AuthModule } from '../auth/auth.module';
 import { HitlModule } from '../hitl/hitl.module';
 import { LeaseKeeper } from './lease-keeper.service';
 import { RunDriver } from './run-driver.service';
@@ -9,7 +10,7 @@ import { StoreClock } from './store-clock';
 import { StoreLoss } from './store-loss';
 
 @Module({
-  imports: [HitlModule],
+  imports: [AuthModule, HitlModule],
   controllers: [RunsController],
   providers: [RunsService, RunDriver, StepWriter, LeaseKeeper, StoreClock, StoreLoss],
   exports: [RunsService, RunDriver, StoreClock, StoreLoss],

@@ -1,4 +1,5 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
+import { AccessPolicy } from '../auth/access-policy.service';
 import type { AuthUser } from '../auth/auth-user';
 import { isoNow } from '../common/time';
 import { TooManyRequestsException } from '../common/too-many-requests.exception';
@@ -36,9 +37,10 @@ export class RunsService {
     private readonly config: AppConfig,
     private readonly instance: InstanceId,
     private readonly metrics: MetricsService,
+    private readonly access: AccessPolicy,
   ) {}
 
-  /** Starts the session's run, or answers the run it already has (another tenant's is 404). */
+  /** Starts the session's run, or answers the run it already has (one the caller may not access, another tenant's say, is 404). */
   async open(sessionId: string, user: AuthUser, prompt: string, metadata: Record<string, unknown> = {}): Promise<{ run: RunRecord; created: boolean }> {
     const fresh: RunRecord = {
       sessionId,
@@ -65,7 +67,7 @@ export class RunsService {
       throw new TooManyRequestsException(message, RUN_LIMIT_RETRY_AFTER_SECONDS);
     }
     const { created, run } = result;
-    if (run.tenantId !== user.tenantId) throw new NotFoundException(`Session ${sessionId} not found`);
+    if (!this.access.canAccessRun(user, run)) throw new NotFoundException(`Session ${sessionId} not found`);
     if (created) {
       this.metrics.runsStarted.inc();
       this.driver.start(run);
@@ -77,15 +79,18 @@ export class RunsService {
     return { run, created };
   }
 
-  find(sessionId: string): Promise<RunRecord | null> {
-    return this.runs.getRun(sessionId);
+  /** The session's run, null when it has none; 404 when it is one the caller may not see (another tenant's, or another user's under RUN_ACCESS=owner). */
+  async findFor(user: AuthUser, sessionId: string): Promise<RunRecord | null> {
+    const run = await this.runs.getRun(sessionId);
+    if (run && !this.access.canAccessRun(user, run)) throw new NotFoundException(`Session ${sessionId} not found`);
+    return run;
   }
 
   /** Cancels a run: its pending request becomes cancelled and the log ends with done {cancelled}. */
   async cancel(sessionId: string, user: AuthUser): Promise<CancelOutcome> {
     for (let attempt = 0; attempt < 20; attempt++) {
       const run = await this.runs.getRun(sessionId);
-      if (!run || run.tenantId !== user.tenantId) return 'not_found';
+      if (!run || !this.access.canAccessRun(user, run)) return 'not_found';
       if (isTerminal(run.status)) return 'ended';
       let requestStatus: 'pending' | 'approved' | null = null;
       const events: AuraEvent[] = [];

@@ -52,7 +52,7 @@ export class StreamController {
     content: { 'text/event-stream': { schema: { type: 'object', properties: SSE_EVENT_SCHEMAS as unknown as Record<string, object> } } },
   })
   @ApiNoContentResponse({ description: 'The run has ended and Last-Event-ID is at or after its done: nothing more will come (an EventSource stops reconnecting)' })
-  @ApiNotFoundResponse({ description: 'The session belongs to another tenant, or a Last-Event-ID names a session with no run' })
+  @ApiNotFoundResponse({ description: 'The session belongs to another tenant (or, with RUN_ACCESS=owner, to another user and the caller lacks HITL_APPROVER_ROLE), or a Last-Event-ID names a session with no run' })
   @ApiTooManyRequestsResponse({
     description:
       'Starting a run would go beyond MAX_ACTIVE_RUNS_PER_USER or MAX_ACTIVE_RUNS_PER_TENANT unfinished runs (counted across all instances). ' +
@@ -72,8 +72,7 @@ export class StreamController {
     }
     const sessionId = user.sessionId ?? query.sessionId ?? randomUUID();
     const afterSeq = parseLastEventId(lastEventId ?? query.lastEventId);
-    const existing = await this.runs.find(sessionId);
-    if (existing && existing.tenantId !== user.tenantId) throw new NotFoundException(`Session ${sessionId} not found`);
+    const existing = await this.runs.findFor(user, sessionId);
     // Resuming a session that has no run would start one only to answer 400.
     if (afterSeq > 0 && !existing) throw new NotFoundException(`Session ${sessionId} not found`);
     if (existing && afterSeq > existing.seq) throw new BadRequestException(`Last-Event-ID ${afterSeq} is ahead of the run (last event ${existing.seq})`);

@@ -9,6 +9,9 @@ import { DecisionScope, HitlStore, RequestPage } from './hitl-store.port';
 import { decodeCursor, encodeCursor, pairsToObject, requestFromFields } from './request-fields.codec';
 
 /** Requests in hashes, deadlines and inboxes in sorted sets, signals in lists; every change one script. */
+/** Index reads per inbox call before it answers a short page with a cursor. */
+const MAX_INBOX_ROUNDS = 20;
+
 export class RedisHitlStore extends HitlStore {
   private readonly decideScript: ScriptFn;
   private readonly expireScript: ScriptFn;
@@ -54,8 +57,10 @@ export class RedisHitlStore extends HitlStore {
     let after = q.cursor ? decodeCursor(q.cursor) : null;
     const items: HitlRequest[] = [];
     let lastTaken: { id: string; score: number } | undefined;
-    // Stale entries (and, when narrowed to a user, other users' entries) are skipped: read on until the page is full.
-    for (let round = 0; round < 20; round++) {
+    // Stale entries (and, when narrowed to a user, other users' entries) are skipped: read on until the page is full,
+    // for a bounded number of rounds; then the page may be short, and its cursor goes on from where this call stopped
+    // (without one, a user's older requests behind many of other users' would be unreachable).
+    for (let round = 0; ; round++) {
       const batch = await this.indexPage(key, after, q.limit + 1);
       const requests = await this.readMany(key, batch, q.status);
       for (let i = 0; i < batch.length; i++) {
@@ -64,11 +69,11 @@ export class RedisHitlStore extends HitlStore {
         items.push(requests[i]!);
         lastTaken = batch[i];
       }
-      if (batch.length < q.limit + 1) break;
+      if (batch.length < q.limit + 1) return { items };
       const end = batch[batch.length - 1];
+      if (round === MAX_INBOX_ROUNDS - 1) return { items, nextCursor: encodeCursor(end.score, end.id) };
       after = { score: end.score, requestId: end.id };
     }
-    return { items };
   }
 
   /** Ids after the cursor, newest first; entries sharing the cursor's millisecond are skipped up to and including it. */
