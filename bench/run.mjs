@@ -2,7 +2,7 @@
 // Aura benchmark orchestrator (issue 6). Plain Node ESM, no build step. See bench/README.md.
 //
 //   npm run bench                           # build, then service vs both floors, N = 1k, 5k, 20k;
-//                                           # writes bench/results.md (about 10-15 minutes)
+//                                           # writes bench/results.md (roughly 10-20 minutes)
 //   npm run bench -- --quick                # smoke run (same as BENCH_QUICK=1): N = 200, 200
 //                                           # approvals, 3 s throughput; stdout only (< 2 minutes)
 //   node bench/run.mjs [--quick]            # the same without `npm run build`
