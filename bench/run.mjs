@@ -1,17 +1,34 @@
 #!/usr/bin/env node
-// Aura benchmark orchestrator (issue 6). Plain Node ESM, no build step:
+// Aura benchmark orchestrator (issue 6). Plain Node ESM, no build step. See bench/README.md.
 //
-//   node bench/run.mjs                      # service vs floor, N = 1k, 5k, 20k
-//   BENCH_QUICK=1 node bench/run.mjs        # smoke run: N = 200, short throughput
-//   BENCH_TARGETS=baseline,baseline node bench/run.mjs   # the floor against itself
+//   npm run bench                           # build, then service vs both floors, N = 1k, 5k, 20k;
+//                                           # writes bench/results.md (roughly 10-20 minutes)
+//   npm run bench -- --quick                # smoke run (same as BENCH_QUICK=1): N = 200, 200
+//                                           # approvals, 3 s throughput; stdout only (< 2 minutes)
+//   node bench/run.mjs [--quick]            # the same without `npm run build`
+//   BENCH_TARGETS=baseline,baseline node bench/run.mjs   # the raw floor against itself
+//
+// Targets: `service` (dist/main.js), and two floors, both bench/baseline/server.mjs:
+//   baseline  the raw floor (FLOOR_MODE=raw): raw node:http, events written straight to the response;
+//   durable   the durable floor (FLOOR_MODE=durable): the same server, but every event is appended to
+//             the session's Redis Stream and published (XADD {seq}-0 MAXLEN ~ + PUBLISH, pipelined),
+//             and each stream is a watcher following its session's channel on the one shared
+//             subscriber, as in the service.
+// service/baseline = what the service costs over the cheapest server; service/durable = what the
+// framework and the rest of the service cost; durable/baseline = what durability costs.
 //
 // For each target: a private redis-server, instances A and B (child processes, fresh for every N),
 // and a separate load process (bench/load.mjs) that holds the SSE connections. Prints a table and
-// writes bench/results.md. Every wait is bounded; children are killed on exit and on SIGINT.
+// writes bench/results.md (not in quick mode). Every wait is bounded; children are killed on exit
+// and on SIGINT.
 //
+// Flags: --quick (= BENCH_QUICK=1).
 // Environment (all optional):
-//   BENCH_TARGETS          service,baseline   targets, in order; the ratio column is first / second
-//   BENCH_N                1000,5000,20000    paused-run counts (BENCH_QUICK=1: 200)
+//   BENCH_QUICK            0                  1 = smoke run: the defaults marked "quick" below, and
+//                                            no results.md unless BENCH_OUT is set
+//   BENCH_TARGETS          service,baseline,durable   targets, in order; ratio columns: the first
+//                                            against each other one, plus durable/baseline
+//   BENCH_N                1000,5000,20000    paused-run counts (quick: 200)
 //   BENCH_RATE             200                approvals per second sent to instance B
 //   BENCH_APPROVALS        2000               approvals sampled per N (capped at N; quick: 200)
 //   BENCH_OPEN_CONCURRENCY 256                streams being opened at once (until their hitl)
@@ -25,7 +42,8 @@
 //   BENCH_LOCAL_ADDRS      127.0.0.1          client source addresses (round robin)
 //   BENCH_REDIS_URL        (private server)   use this Redis instead (never FLUSHALLed)
 //   BENCH_SERVICE_CMD      dist/main.js       the service entry point
-//   BENCH_OUT              bench/results.md   where to write the report ('' = do not write)
+//   BENCH_OUT              bench/results.md   where to write the report ('' = do not write;
+//                                            quick: '' unless set)
 //   BENCH_WAIT_QUIET_S     0                  before each scenario, wait up to this long for the
 //                                            rest of the machine to use < 20% of a core
 //   BENCH_TIMEOUT_S        3600               hard limit for the whole run (quick: 600)
@@ -43,11 +61,17 @@ import { signJwt } from './lib/jwt.mjs';
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '..');
 const E = process.env;
-const QUICK = /^(1|true|yes)$/i.test(E.BENCH_QUICK || '');
+const QUICK = /^(1|true|yes)$/i.test(E.BENCH_QUICK || '') || process.argv.includes('--quick');
+for (const a of process.argv.slice(2)) {
+  if (a !== '--quick') {
+    console.error(`unknown argument ${a} (flags: --quick; everything else is set through BENCH_* variables, see the top of bench/run.mjs)`);
+    process.exit(2);
+  }
+}
 const num = (v, d) => (v === undefined || v === '' ? d : Number(v));
 
 const C = {
-  targets: (E.BENCH_TARGETS || 'service,baseline').split(',').map((s) => s.trim()).filter(Boolean),
+  targets: (E.BENCH_TARGETS || 'service,baseline,durable').split(',').map((s) => s.trim()).filter(Boolean),
   ns: QUICK ? [200] : (E.BENCH_N || '1000,5000,20000').split(',').map(Number).filter((n) => n > 0),
   rate: num(E.BENCH_RATE, 200),
   approvals: num(E.BENCH_APPROVALS, QUICK ? 200 : 2000),
@@ -61,7 +85,8 @@ const C = {
   fdHeadroom: num(E.BENCH_FD_HEADROOM, 100),
   localAddrs: (E.BENCH_LOCAL_ADDRS || '127.0.0.1').split(',').map((s) => s.trim()).filter(Boolean),
   serviceCmd: E.BENCH_SERVICE_CMD || 'dist/main.js',
-  out: E.BENCH_OUT === undefined ? path.join(HERE, 'results.md') : E.BENCH_OUT,
+  // a quick run is a smoke test: it prints, and leaves results.md (full runs only) alone
+  out: E.BENCH_OUT === undefined ? (QUICK ? '' : path.join(HERE, 'results.md')) : E.BENCH_OUT,
   timeoutS: num(E.BENCH_TIMEOUT_S, QUICK ? 600 : 3600),
   waitQuietS: num(E.BENCH_WAIT_QUIET_S, 0),
 };
@@ -110,8 +135,10 @@ function targetDef(kind) {
     const script = path.resolve(ROOT, C.serviceCmd);
     return { kind, script, cwd: ROOT, env: common, available: existsSync(script) ? null : `${C.serviceCmd} not found (run npm run build)` };
   }
-  if (kind === 'baseline') return { kind, script: path.join(HERE, 'baseline', 'server.mjs'), cwd: ROOT, env: common, available: null };
-  throw new Error(`unknown target ${kind} (service | baseline)`);
+  // the two floors: one server, FLOOR_MODE picks raw or durable (bench/baseline/server.mjs)
+  if (kind === 'baseline') return { kind, script: path.join(HERE, 'baseline', 'server.mjs'), cwd: ROOT, env: { ...common, FLOOR_MODE: 'raw' }, available: null };
+  if (kind === 'durable') return { kind, script: path.join(HERE, 'baseline', 'server.mjs'), cwd: ROOT, env: { ...common, FLOOR_MODE: 'durable' }, available: null };
+  throw new Error(`unknown target ${kind} (service | baseline | durable)`);
 }
 
 // ---------------------------------------------------------------- load process
@@ -406,14 +433,26 @@ function buildRows(results, labels) {
   return rows;
 }
 
+/**
+ * The ratio columns: the first target against each other one, and durable/baseline when both
+ * floors are there and neither is first (what durability costs on its own).
+ */
+function ratioPairs(labels) {
+  const pairs = labels.slice(1).map((_, i) => [0, i + 1]);
+  const d = labels.indexOf('durable');
+  const b = labels.indexOf('baseline');
+  if (d > 0 && b > 0) pairs.push([d, b]);
+  return pairs;
+}
+
 function table(rows, labels) {
-  const two = labels.length === 2;
-  const head = ['metric', ...labels, ...(two ? [`ratio ${labels[0]}/${labels[1]}`] : [])];
+  const pairs = ratioPairs(labels);
+  const head = ['metric', ...labels, ...pairs.map(([a, b]) => `ratio ${labels[a]}/${labels[b]}`)];
   const lines = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`];
   for (const r of rows) {
     const cells = r.values.map((v) => fmt(v, r.d));
-    if (two) {
-      const [a, b] = r.values;
+    for (const [i, j] of pairs) {
+      const [a, b] = [r.values[i], r.values[j]];
       cells.push(r.ratio && typeof a === 'number' && typeof b === 'number' && b !== 0 && Number.isFinite(a / b) ? `${(a / b).toFixed(2)}x` : '');
     }
     lines.push(`| ${r.metric} | ${cells.join(' | ')} |`);
@@ -460,6 +499,43 @@ function targetsCheck(results, labels) {
   return out.join('\n');
 }
 
+/**
+ * Splits the service's cost over the raw floor in two, for the figures that matter at the largest
+ * N: durable/baseline is what durability costs (the log, the publish, the watcher on the shared
+ * subscriber), service/durable what the framework and the rest of the service cost.
+ */
+function costSplit(results, labels) {
+  const [si, di, bi] = ['service', 'durable', 'baseline'].map((k) => labels.indexOf(k));
+  if (si < 0 || di < 0 || bi < 0) return null;
+  const nMax = Math.max(...C.ns);
+  const p = (r) => r.paused.find((x) => x.n === nMax);
+  const metrics = [
+    [`RSS per paused run at N=${nMax}`, (r) => p(r).rssPerRun / 1024, 'KB', 1],
+    [`heap per paused run at N=${nMax}`, (r) => p(r).heapPerRun / 1024, 'KB', 1],
+    [`open rate at N=${nMax}`, (r) => p(r).open.opened / (p(r).open.ms / 1000), 'runs/s', 0],
+    [`approve->resume p50 at N=${nMax}`, (r) => p(r).approve.latency.p50, 'ms', 2],
+    [`approve->resume p99 at N=${nMax}`, (r) => p(r).approve.latency.p99, 'ms', 2],
+    ['throughput', (r) => r.throughput.tp.eventsPerSec, 'events/s', 0],
+  ];
+  const out = [];
+  for (const [name, f, unit, d] of metrics) {
+    let v;
+    try {
+      v = [si, di, bi].map((i) => f(results[i]));
+    } catch {
+      v = [];
+    }
+    if (v.length !== 3 || !v.every(Number.isFinite)) {
+      out.push(`- ${name}: n/a`);
+      continue;
+    }
+    const [sv, dv, bv] = v;
+    const x = (a, b) => (b ? `${fmt(a / b, 2)}x` : 'n/a');
+    out.push(`- ${name}: service ${fmt(sv, d)}, durable floor ${fmt(dv, d)}, raw floor ${fmt(bv, d)} ${unit}: durability ${x(dv, bv)} (durable/baseline), framework and the rest ${x(sv, dv)} (service/durable)`);
+  }
+  return out.join('\n');
+}
+
 function limitsHit(results, labels) {
   const notes = [];
   results.forEach((r, i) => {
@@ -491,6 +567,7 @@ function report(m, results, labels, calibration) {
   const rows = buildRows(results, labels);
   const t = table(rows, labels);
   const check = targetsCheck(results, labels);
+  const split = costSplit(results, labels);
   const notes = limitsHit(results, labels);
   const fdLimits = results.map((r, i) => `${labels[i]}: ${r.paused?.[0]?.fdLimit ?? 'n/a'}`).join(', ');
   const memSource = results.map((r) => r.paused?.find((p) => p.memAfter)?.memAfter.source).find(Boolean) || 'n/a';
@@ -513,7 +590,7 @@ Generated by \`npm run bench\` (\`node bench/run.mjs\`)${QUICK ? ' in QUICK mode
 
 ## Setup
 
-- Targets: ${labels.join(', ')}. Each runs as two instances (A holds the streams, B takes the approvals) on one Redis; the client is a separate process (\`bench/load.mjs\`); everything on 127.0.0.1 on the same ${m.cores}-core machine, so client, instances and Redis share the CPUs.
+- Targets: ${labels.join(', ')}.${FLOOR_NOTE} Each runs as two instances (A holds the streams, B takes the approvals) on one Redis; the client is a separate process (\`bench/load.mjs\`); everything on 127.0.0.1 on the same ${m.cores}-core machine, so client, instances and Redis share the CPUs.
 - Instances are fresh for every N (after ${C.warmupRuns} complete warm-up runs); Redis is flushed between them. Env: \`DEMO_STEP_DELAY_MS=${C.delayMs}\`, \`SSE_HEARTBEAT_SECONDS=${C.heartbeatS}\`, \`HITL_TIMEOUT_SECONDS=3600\`, \`LOG_LEVEL=warn\`, \`EVENTS_BROADCAST=false\`, \`NODE_ENV=production\`.
 - Paused runs: N streams opened on A, ${C.openConcurrency} at a time, each until its \`hitl\` request event. Memory per paused run = (A after all paused - A before) / N, ${memSource.startsWith('gc-probe') ? 'both read after a full GC forced by `bench/lib/gc-probe.cjs` (preloaded with `--expose-gc`, triggered by SIGWINCH)' : `read as ${memSource}`}; RSS = VmRSS of /proc/<pid>/status, heap = V8 heap used.
 - Redis connections: \`CLIENT LIST\` entries whose client port belongs to a socket of A's pid (matched through /proc/<pid>/fd and /proc/net/tcp).
@@ -523,10 +600,12 @@ Generated by \`npm run bench\` (\`node bench/run.mjs\`)${QUICK ? ' in QUICK mode
 
 ## Results
 
+Ratio columns: ${ratioPairs(labels).map(([a, b]) => `${labels[a]}/${labels[b]}`).join(', ') || 'none'} (the same metric divided; lower is better for times, memory and latency, higher for rates).
+
 ${t}
 
 ${cal}
-${check ? `\n## Targets (issue 6)\n\n${check}\n` : ''}
+${split ? `\n## Durability vs framework\n\n${split}\n` : ''}${check ? `\n## Targets (issue 6, against the raw floor)\n\n${check}\n` : ''}
 ## Limits hit and errors
 
 ${notes.length ? notes.map((n) => `- ${n}`).join('\n') : '- none'}
@@ -538,8 +617,11 @@ ${JSON.stringify({ config: C, results: results.map((r, i) => ({ label: labels[i]
 \`\`\`
 </details>
 `;
-  return { md, table: t, check, notes };
+  return { md, table: t, check, split, notes };
 }
+
+const FLOOR_NOTE =
+  ' `baseline` is the raw floor: a raw `node:http` server (`bench/baseline/server.mjs`, `FLOOR_MODE=raw`) with the same routes, pause/resume and Redis connections (one command connection, one subscriber with a single PSUBSCRIBE for the decisions), which writes each event straight to its response. `durable` is the durable floor: the same server with `FLOOR_MODE=durable`, which also does the durable work the service does per event (XADD to `aura:run:{sid}:events` with the explicit id `{seq}-0` and MAXLEN ~ 10000, PUBLISH `{seq} {json}` on `aura:events:{sid}`, one pipeline per burst of events plus EXPIRE, awaited before the run goes on) and serves each stream as a watcher following its session channel through the one shared subscriber (SUBSCRIBE per session, a log read when it starts, events written by seq). durable/baseline is what durability costs; service/durable what the framework and the rest of the service cost.';
 
 // ---------------------------------------------------------------- main
 async function main() {
@@ -594,15 +676,18 @@ async function main() {
     }
   }
   await load.stop();
-  const { md, table: t, check, notes } = report(m, results, labels, calibration);
+  const { md, table: t, check, split, notes } = report(m, results, labels, calibration);
   console.log(`\nAura benchmark: ${m.cores} cores, ${m.totalMemGiB} GiB, Node ${m.node}, ${m.date}${QUICK ? ' (QUICK)' : ''}\n`);
   console.log(t);
   if (calibration) console.log(`\ncalibration (trivial HTTP round trip at ${C.rate}/s): p50 ${fmt(calibration.p50, 2)} ms, p99 ${fmt(calibration.p99, 2)} ms, max ${fmt(calibration.max, 2)} ms`);
-  if (check) console.log(`\nTargets:\n${check}`);
+  if (split) console.log(`\nDurability vs framework (service/baseline = service/durable x durable/baseline):\n${split}`);
+  if (check) console.log(`\nTargets (against the raw floor):\n${check}`);
   console.log(`\nLimits hit / errors:\n${notes.length ? notes.map((n) => `- ${n}`).join('\n') : '- none'}`);
   if (C.out) {
     writeFileSync(C.out, md);
     console.log(`\nwrote ${path.relative(process.cwd(), C.out) || C.out}; logs in ${workDir}`);
+  } else {
+    console.log(`\nno report file written${QUICK ? ' (quick run: set BENCH_OUT=<file> to keep one)' : ''}; logs in ${workDir}`);
   }
 }
 

@@ -1,14 +1,34 @@
-// The floor: a minimal raw node:http SSE server doing the same pause/resume as the service, with
+// The floors: a minimal raw node:http SSE server doing the same pause/resume as the service, with
 // ONE shared ioredis subscriber (a single PSUBSCRIBE hitl:channel:*) plus one command connection.
 // Same env as the service: PORT, JWT_SECRET, REDIS_URL, DEMO_STEP_DELAY_MS, HITL_TIMEOUT_SECONDS,
-// SSE_HEARTBEAT_SECONDS, EVENTS_BROADCAST. Routes: GET /aura/test/stream, POST /aura/hitl/approve/:id,
-// POST /aura/hitl/reject/:id, GET /health/live, GET /health/ready, GET /metrics.
+// SSE_HEARTBEAT_SECONDS, EVENTS_BROADCAST, RUN_TTL_SECONDS. Routes: GET /aura/test/stream,
+// POST /aura/hitl/approve/:id, POST /aura/hitl/reject/:id, GET /health/live, GET /health/ready,
+// GET /metrics.
+//
+// FLOOR_MODE picks how an event reaches its stream:
+//   raw      (default) the run writes each event straight to its own HTTP response: nothing is
+//            stored but the hitl request. The cheapest possible server ("baseline" in the report).
+//   durable  the run appends each event to the session's log and publishes it, as the service's
+//            store does: XADD aura:run:{sid}:events MAXLEN ~ 10000 {seq}-0 e {json} and
+//            PUBLISH aura:events:{sid} "{seq} {json}" (same keys and formats as src/store), one
+//            pipeline per burst of events (+ EXPIRE), awaited before the run goes on. The response is
+//            a separate watcher that follows the session's channel through the ONE shared
+//            subscriber connection (SUBSCRIBE per session, like src/redis/redis-bus.ts), reads the
+//            log once when it starts (XRANGE, like the service's catch-up) and writes events by
+//            seq, with no gap and no duplicate. The durable floor ("durable" in the report): what
+//            durability costs without a framework.
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { verifyJwt } from '../lib/jwt.mjs';
 
 const env = process.env;
+const MODE = (env.FLOOR_MODE || 'raw').trim().toLowerCase();
+if (MODE !== 'raw' && MODE !== 'durable') {
+  console.error(`FLOOR_MODE must be raw or durable, not ${MODE}`);
+  process.exit(1);
+}
+const DURABLE = MODE === 'durable';
 const PORT = Number(env.PORT || 3000);
 const SECRET = env.JWT_SECRET;
 if (!SECRET) {
@@ -19,56 +39,99 @@ const REDIS_URL = env.REDIS_URL || 'redis://127.0.0.1:6379';
 const STEP_MS = Number(env.DEMO_STEP_DELAY_MS ?? 300);
 const TIMEOUT_S = Number(env.HITL_TIMEOUT_SECONDS || 300);
 const HEARTBEAT_S = Number(env.SSE_HEARTBEAT_SECONDS || 15);
+const RUN_TTL_S = Number(env.RUN_TTL_SECONDS || 86400);
 const BROADCAST = !/^(false|0|no|off)$/i.test(env.EVENTS_BROADCAST || 'true');
 const ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const CHANNEL_PREFIX = 'hitl:channel:';
 const REQ_KEY = (id) => `bench:hitl:request:${id}`;
+// durable mode: the service's event log and channel (src/store/keys.ts, src/store/lua-scripts.ts)
+const EVENTS_KEY = (sid) => `aura:run:${sid}:events`;
+const EVENTS_PREFIX = 'aura:events:';
+const EVENT_LOG_MAX = 10000;
+const LOG_PAGE = 500;
 
-const cmd = new Redis(REDIS_URL, { connectionName: 'floor-cmd', maxRetriesPerRequest: 3 });
-const sub = new Redis(REDIS_URL, { connectionName: 'floor-sub' });
+const cmd = new Redis(REDIS_URL, { connectionName: `floor-${MODE}-cmd`, maxRetriesPerRequest: 3 });
+const sub = new Redis(REDIS_URL, { connectionName: `floor-${MODE}-sub` });
 cmd.on('error', () => {});
 sub.on('error', () => {});
 await sub.psubscribe(`${CHANNEL_PREFIX}*`);
 
-/** sessionId -> paused run {res, requestId, seq, tenantId, userId, deadline} (insertion = deadline order). */
+/** sessionId -> paused run {sessionId, tenantId, userId, seq, requestId, deadline, ...} (insertion = deadline order). */
 const waiting = new Map();
 /**
  * Heartbeats: one timer for all streams, spread over the interval. Each stream sits in one of
  * HB_SLOTS buckets (by when it opened); every tick pings one bucket, so 20k streams cost 20k/HB_SLOTS
  * writes per tick instead of one 20k-write burst every SSE_HEARTBEAT_SECONDS.
+ * A stream is anything with {res, closed, hb}: the run itself (raw) or its watcher (durable).
  */
 const HB_TICK_MS = 250;
 const HB_SLOTS = Math.max(1, Math.round((HEARTBEAT_S * 1000) / HB_TICK_MS));
 const hbBuckets = Array.from({ length: HB_SLOTS }, () => new Set());
 let hbTick = 0;
 const open = {
-  add(run) {
-    run.hb = hbBuckets[(hbTick + HB_SLOTS - 1) % HB_SLOTS];
-    run.hb.add(run);
+  add(stream) {
+    stream.hb = hbBuckets[(hbTick + HB_SLOTS - 1) % HB_SLOTS];
+    stream.hb.add(stream);
   },
-  delete(run) {
-    if (run.hb) run.hb.delete(run);
-    run.hb = null;
+  delete(stream) {
+    if (stream.hb) stream.hb.delete(stream);
+    stream.hb = null;
   },
 };
 
+const frame = (seq, type, json) => `id: ${seq}\nevent: ${type}\ndata: ${json}\n\n`;
+const broadcastOf = (run, type, data) => JSON.stringify({ tenantId: run.tenantId, sessionId: run.sessionId, userId: run.userId, type, data, timestamp: new Date().toISOString() });
+
+/** Emits one event of the run: raw, written to its response now; durable, queued for the next flush(). */
 function send(run, type, data) {
   run.seq++;
   const json = JSON.stringify({ type, data });
-  if (!run.closed) run.res.write(`id: ${run.seq}\nevent: ${type}\ndata: ${json}\n\n`);
-  if (BROADCAST) cmd.publish('dwp:events:all', JSON.stringify({ tenantId: run.tenantId, sessionId: run.sessionId, userId: run.userId, type, data, timestamp: new Date().toISOString() }));
+  if (DURABLE) {
+    (run.batch ||= []).push(run.seq, json, BROADCAST ? broadcastOf(run, type, data) : '');
+    return;
+  }
+  if (!run.closed) run.res.write(frame(run.seq, type, json));
+  if (BROADCAST) cmd.publish('dwp:events:all', broadcastOf(run, type, data));
+}
+
+/**
+ * durable: appends the queued events to the session's log and publishes each on its channel, in
+ * one pipeline (XADD MAXLEN ~ with the explicit seq id, PUBLISH "{seq} {json}", EXPIRE), and waits
+ * for Redis to answer before the run goes on.
+ */
+async function flush(run) {
+  const b = run.batch;
+  if (!b) return;
+  run.batch = null;
+  const key = EVENTS_KEY(run.sessionId);
+  const channel = EVENTS_PREFIX + run.sessionId;
+  const p = cmd.pipeline();
+  for (let i = 0; i < b.length; i += 3) {
+    p.xadd(key, 'MAXLEN', '~', EVENT_LOG_MAX, `${b[i]}-0`, 'e', b[i + 1]);
+    p.publish(channel, `${b[i]} ${b[i + 1]}`);
+    if (b[i + 2]) p.publish('dwp:events:all', b[i + 2]);
+  }
+  p.expire(key, RUN_TTL_S);
+  const results = await p.exec();
+  for (const [err] of results || []) if (err) throw err;
 }
 
 const delay = STEP_MS > 0 ? (ms) => new Promise((r) => setTimeout(r, ms)) : null;
 async function steps(run, list) {
   for (const [type, data] of list) {
-    if (delay) await delay(STEP_MS);
+    if (delay) {
+      if (DURABLE) await flush(run);
+      await delay(STEP_MS);
+    }
     send(run, type, data);
   }
+  if (DURABLE) await flush(run);
 }
 
-function finish(run, status) {
+async function finish(run, status) {
   send(run, 'done', { status });
+  if (DURABLE) await flush(run);
+  if (DURABLE) return; // the watcher ends the response when it writes `done`
   open.delete(run);
   if (!run.closed) run.res.end();
 }
@@ -104,21 +167,23 @@ async function startRun(run, prompt) {
   run.deadline = now + TIMEOUT_S * 1000;
   waiting.set(run.sessionId, run);
   send(run, 'hitl', { requestId, sessionId: run.sessionId, requiresApproval: true, toolName: 'send_email', params, message: request.message, expiresAt: request.expiresAt });
+  if (DURABLE) await flush(run);
 }
 
 async function resume(run, status, reason) {
   send(run, 'hitl', { requestId: run.requestId, sessionId: run.sessionId, requiresApproval: false, status, ...(reason ? { reason } : {}) });
   if (status !== 'approved') return finish(run, status);
+  if (DURABLE) await flush(run);
   await steps(run, [
     ['tool_execution', { id: 'tool-2', toolName: 'send_email', status: 'started', params: { to: 'team@example.com' } }],
     ['tool_execution', { id: 'tool-2', toolName: 'send_email', status: 'completed', result: { sent: true } }],
     ['plan_step', { id: 'step-2', title: 'Send the summary', status: 'completed' }],
     ['content', { content: 'Task complete: the summary was sent.' }],
   ]);
-  finish(run, 'completed');
+  await finish(run, 'completed');
 }
 
-// one subscriber for every session
+// one subscriber for every session: decisions (both modes) ...
 sub.on('pmessage', (_pattern, channel, message) => {
   const sessionId = channel.slice(CHANNEL_PREFIX.length);
   const run = waiting.get(sessionId);
@@ -136,6 +201,65 @@ sub.on('pmessage', (_pattern, channel, message) => {
   resume(run, status, sig.reason).catch(() => {});
 });
 
+// ... and, durable, every watched session's events (channel -> its watcher; one per session)
+const watched = new Map();
+sub.on('message', (channel, message) => {
+  const w = watched.get(channel);
+  if (!w) return;
+  const space = message.indexOf(' ');
+  const seq = Number(message.slice(0, space));
+  if (space > 0 && Number.isInteger(seq)) receive(w, seq, message.slice(space + 1));
+});
+
+/** A live event for a watcher: in order it is written, early it waits, after a gap the log is read. */
+function receive(w, seq, json) {
+  if (w.closed || seq <= w.lastSeq) return;
+  if (w.pending) w.pending.push([seq, json]);
+  else if (seq === w.lastSeq + 1) deliver(w, seq, json);
+  else {
+    w.pending = [[seq, json]];
+    void catchUp(w);
+  }
+}
+
+/** Writes what the log holds after lastSeq, then what arrived live meanwhile (w.pending), then goes live. */
+async function catchUp(w) {
+  try {
+    for (;;) {
+      const page = await cmd.xrange(EVENTS_KEY(w.sessionId), `${w.lastSeq + 1}-0`, '+', 'COUNT', LOG_PAGE);
+      for (const [id, fields] of page) deliver(w, parseInt(id, 10), fields[1]);
+      if (page.length < LOG_PAGE || w.closed) break;
+    }
+  } catch {
+    /* the floor does not retry: live events still flow */
+  }
+  const queued = (w.pending || []).sort((a, b) => a[0] - b[0]);
+  w.pending = null;
+  for (const [seq, json] of queued) receive(w, seq, json);
+}
+
+function deliver(w, seq, json) {
+  if (w.closed || seq <= w.lastSeq) return;
+  w.lastSeq = seq;
+  const type = json.slice(9, json.indexOf('"', 9)); // {"type":"…","data":…}
+  w.res.write(frame(seq, type, json));
+  if (type === 'done') {
+    forget(w);
+    w.res.end();
+  }
+}
+
+function forget(w) {
+  if (w.closed) return;
+  w.closed = true;
+  open.delete(w);
+  const channel = EVENTS_PREFIX + w.sessionId;
+  if (watched.get(channel) === w) {
+    watched.delete(channel);
+    sub.unsubscribe(channel).catch(() => {});
+  }
+}
+
 // one deadline sweep for all paused runs (Map order = creation order = deadline order)
 setInterval(() => {
   const t = Date.now();
@@ -149,7 +273,7 @@ setInterval(() => {
 // one heartbeat timer for all open streams (one bucket per tick)
 setInterval(() => {
   hbTick = (hbTick + 1) % HB_SLOTS;
-  for (const run of hbBuckets[hbTick]) if (!run.closed) run.res.write(': ping\n\n');
+  for (const s of hbBuckets[hbTick]) if (!s.closed) s.res.write(': ping\n\n');
 }, HB_TICK_MS).unref();
 
 function json(res, status, body) {
@@ -184,11 +308,7 @@ async function decide(req, res, requestId, type) {
   json(res, 200, request);
 }
 
-function stream(req, res, url) {
-  const claims = auth(req, res);
-  if (!claims) return;
-  const sessionId = url.searchParams.get('sessionId') || randomUUID();
-  if (!ID_RE.test(sessionId)) return json(res, 400, { statusCode: 400, message: 'invalid sessionId' });
+function sseHead(res) {
   res.writeHead(200, {
     'content-type': 'text/event-stream',
     'cache-control': 'no-cache',
@@ -196,18 +316,51 @@ function stream(req, res, url) {
     'x-accel-buffering': 'no',
   });
   res.flushHeaders();
+}
+
+function stream(req, res, url) {
+  const claims = auth(req, res);
+  if (!claims) return;
+  const sessionId = url.searchParams.get('sessionId') || randomUUID();
+  if (!ID_RE.test(sessionId)) return json(res, 400, { statusCode: 400, message: 'invalid sessionId' });
+  const prompt = url.searchParams.get('prompt') || '';
+  if (DURABLE) return streamDurable(res, sessionId, claims, prompt);
+  sseHead(res);
   const run = { res, sessionId, tenantId: claims.tenant_id, userId: claims.sub, seq: 0, requestId: null, deadline: 0, closed: false };
   open.add(run);
   res.on('close', () => {
     run.closed = true;
     open.delete(run);
   });
-  startRun(run, url.searchParams.get('prompt') || '').catch((e) => {
+  startRun(run, prompt).catch((e) => {
     if (!run.closed) {
       send(run, 'error', { code: 'INTERNAL', message: String(e.message) });
       finish(run, 'failed');
     }
   });
+}
+
+/** durable: starts the run (it writes to the log), then a watcher follows the log (like the service). */
+function streamDurable(res, sessionId, claims, prompt) {
+  const channel = EVENTS_PREFIX + sessionId;
+  if (watched.has(channel)) return json(res, 409, { statusCode: 409, message: 'the floor serves one stream per session' });
+  sseHead(res);
+  const run = { sessionId, tenantId: claims.tenant_id, userId: claims.sub, seq: 0, requestId: null, deadline: 0, batch: null };
+  startRun(run, prompt).catch((e) => {
+    send(run, 'error', { code: 'INTERNAL', message: String(e.message) });
+    finish(run, 'failed').catch(() => {});
+  });
+  const w = { res, sessionId, lastSeq: 0, pending: [], closed: false, hb: null };
+  open.add(w);
+  watched.set(channel, w);
+  res.on('close', () => forget(w));
+  sub.subscribe(channel).then(
+    () => catchUp(w),
+    () => {
+      forget(w);
+      res.end();
+    },
+  );
 }
 
 const server = http.createServer((req, res) => {
@@ -223,23 +376,24 @@ const server = http.createServer((req, res) => {
     return void decide(req, res, decodeURIComponent(p.slice(18)), 'rejection').catch((e) => json(res, 500, { message: e.message }));
   }
   if (p === '/health/live') return json(res, 200, { status: 'ok' });
-  if (p === '/health/ready') return json(res, cmd.status === 'ready' && sub.status === 'ready' ? 200 : 503, { status: cmd.status });
+  if (p === '/health/ready') return json(res, cmd.status === 'ready' && sub.status === 'ready' ? 200 : 503, { status: cmd.status, mode: MODE });
   if (p === '/metrics') {
     const m = process.memoryUsage();
     const body =
       `# HELP process_resident_memory_bytes Resident memory size in bytes.\n# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes ${m.rss}\n` +
       `# HELP nodejs_heap_size_used_bytes Process heap size used from Node.js in bytes.\n# TYPE nodejs_heap_size_used_bytes gauge\nnodejs_heap_size_used_bytes ${m.heapUsed}\n` +
-      `# HELP floor_paused_runs Runs waiting for a decision.\n# TYPE floor_paused_runs gauge\nfloor_paused_runs ${waiting.size}\n`;
+      `# HELP floor_paused_runs Runs waiting for a decision.\n# TYPE floor_paused_runs gauge\nfloor_paused_runs ${waiting.size}\n` +
+      `# HELP floor_watched_sessions Sessions followed through the shared subscriber (durable mode).\n# TYPE floor_watched_sessions gauge\nfloor_watched_sessions ${watched.size}\n`;
     res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
     return res.end(body);
   }
   json(res, 404, { statusCode: 404, message: 'Not found' });
 });
-server.listen(PORT, env.HOST || '127.0.0.1', () => console.log(`floor listening on ${env.HOST || '127.0.0.1'}:${PORT}`));
+server.listen(PORT, env.HOST || '127.0.0.1', () => console.log(`floor (${MODE}) listening on ${env.HOST || '127.0.0.1'}:${PORT}`));
 
 const stop = () => {
   server.close();
-  for (const b of hbBuckets) for (const run of b) run.res.destroy();
+  for (const b of hbBuckets) for (const s of b) s.res.destroy();
   cmd.disconnect();
   sub.disconnect();
   setTimeout(() => process.exit(0), 200).unref();
