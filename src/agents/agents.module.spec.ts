@@ -1,4 +1,5 @@
 import { Test } from '@nestjs/testing';
+import { WorkerStubs } from '../../test/support/worker-stubs';
 import { ConfigModule } from '../config/config.module';
 import { loadAppConfig } from '../config/load-config';
 import { Agent } from '../runs/agent/agent.port';
@@ -10,7 +11,7 @@ import { SendEmailTool } from './tools/send-email.tool';
 describe('AgentsModule', () => {
   const agentFor = async (env: Record<string, string>) => {
     const config = loadAppConfig({ JWT_SECRET: 'x', ...env });
-    const mod = await Test.createTestingModule({ imports: [ConfigModule.forRoot(config), AgentsModule] }).compile();
+    const mod = await Test.createTestingModule({ imports: [ConfigModule.forRoot(config), WorkerStubs, AgentsModule] }).compile();
     return { agent: mod.get(Agent), outbox: mod.get(SendEmailTool).outbox };
   };
 

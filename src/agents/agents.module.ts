@@ -1,5 +1,4 @@
 import { Global, Module, Type } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
 import { AppConfig } from '../config/app-config';
 import { InstanceId } from '../redis/instance-id';
 import { Agent } from '../runs/agent/agent.port';
@@ -37,12 +36,11 @@ const openAiOptions = (config: AppConfig): OpenAiAgentOptions => ({
     { provide: OPENAI_AGENT_OPTIONS, inject: [AppConfig], useFactory: openAiOptions },
     {
       provide: Agent,
-      inject: [AppConfig, DemoAgent, OPENAI_AGENT_OPTIONS, ToolRegistry, ModuleRef],
-      useFactory: (config: AppConfig, demo: DemoAgent, options: OpenAiAgentOptions, tools: ToolRegistry, refs: ModuleRef): Agent => {
+      inject: [AppConfig, DemoAgent, OPENAI_AGENT_OPTIONS, ToolRegistry, WorkerStore, InstanceId],
+      useFactory: (config: AppConfig, demo: DemoAgent, options: OpenAiAgentOptions, tools: ToolRegistry, workers: WorkerStore, instance: InstanceId): Agent => {
         if (config.agent.kind === 'openai') return new OpenAiAgent(options, tools);
-        // AGENT=worker: runs are handed to external workers (src/worker) instead of stepped here; only
-        // then are the worker store and the instance id needed.
-        if (config.agent.kind === 'worker') return new RemoteAgent(refs.get(WorkerStore, { strict: false }), refs.get(InstanceId, { strict: false }));
+        // AGENT=worker: runs are handed to external workers (src/worker) instead of stepped here.
+        if (config.agent.kind === 'worker') return new RemoteAgent(workers, instance);
         return demo;
       },
     },

@@ -1,4 +1,5 @@
 import { Test } from '@nestjs/testing';
+import { WorkerStubs } from '../../../test/support/worker-stubs';
 import { ConfigModule } from '../../config/config.module';
 import { loadAppConfig } from '../../config/load-config';
 import { AgentsModule } from '../agents.module';
@@ -13,7 +14,7 @@ const ctx = (callId: string): ToolContext => ({ run, callId, signal: new AbortCo
 
 describe('agent tools', () => {
   it('are collected in one registry by the module, by name', async () => {
-    const mod = await Test.createTestingModule({ imports: [ConfigModule.forRoot(loadAppConfig({ JWT_SECRET: 'x' })), AgentsModule] }).compile();
+    const mod = await Test.createTestingModule({ imports: [ConfigModule.forRoot(loadAppConfig({ JWT_SECRET: 'x' })), WorkerStubs, AgentsModule] }).compile();
     const registry = mod.get(ToolRegistry);
     expect(registry.list().map((t) => t.name).sort()).toEqual(['search_incidents', 'send_email']);
     expect(registry.get('send_email')).toBe(mod.get(SendEmailTool));
