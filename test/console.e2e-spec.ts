@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Browser, BrowserContext, chromium, Page } from 'playwright-core';
 import { startApp, TestApp } from './support/app';
@@ -8,7 +8,8 @@ import { token } from './support/tokens';
  * The HITL console in a real browser: Debian's Chromium driven by playwright-core, against the
  * real service in demo mode (the page gets its token from /console/config.json).
  */
-const CHROMIUM = '/usr/bin/chromium';
+/** Found by the global setup (test/support/prerequisites.js), which stops the run when there is none. */
+const CHROMIUM = process.env.AURA_TEST_CHROMIUM as string;
 const ARTIFACTS = join(__dirname, 'artifacts');
 const CHROMIUM_ARGS = [
   '--headless',
@@ -34,7 +35,6 @@ describe('HITL console in Chromium', () => {
   let pageErrors: string[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`No Chromium at ${CHROMIUM}: run \`apt-get install chromium\` (Debian) to run the browser tests`);
     mkdirSync(ARTIFACTS, { recursive: true });
     [app, browser] = await Promise.all([
       startApp({ AURA_DEMO: 'true', JWT_SECRET: '', DEMO_STEP_DELAY_MS: '50' }),
