@@ -154,6 +154,47 @@ describe('HITL console in Chromium', () => {
     await inboxItem(requestId).waitFor({ state: 'detached' });
   });
 
+  it('at 420 px wide: nothing overlaps the run panel, the reason field is usable, and a rejected run leaves no step in progress', async () => {
+    const failed: string[] = [];
+    page.on('response', (res) => res.status() >= 400 && failed.push(`${res.status()} ${res.url()}`));
+    await page.setViewportSize({ width: 420, height: 800 });
+    await openConsole();
+    await startAndPause('Narrow screen');
+    expect(await page.locator('[data-testid="plan-step"][data-status="in_progress"]').count()).toBe(1);
+
+    // The approval card is below the run panel: scroll to it, as a user on a phone does.
+    const reason = card().locator('[data-testid="reject-reason"]');
+    await reason.scrollIntoViewIfNeeded();
+    const box = (sel: string) => page.locator(sel).evaluate((e) => { const r = e.getBoundingClientRect(); return { top: r.top, bottom: r.bottom, left: r.left, right: r.right, width: r.width }; });
+    const controls = await box('.controls');
+    const timeline = await box('.timeline-panel');
+    const overlap = Math.min(controls.bottom, timeline.bottom) - Math.max(controls.top, timeline.top);
+    expect(overlap).toBeLessThanOrEqual(0);
+    // Nothing is laid over the reason field, and it is wide enough to read its placeholder and a reason.
+    const field = await box('[data-testid="reject-reason"]');
+    expect(field.width).toBeGreaterThanOrEqual(250);
+    expect(field.right).toBeLessThanOrEqual(420);
+    expect(await reason.evaluate((e) => { const r = e.getBoundingClientRect(); return e.ownerDocument.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2) === e; })).toBe(true);
+    expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(420);
+    await screenshot('console-420px-paused.png');
+
+    await reason.fill('Wrong recipient, wrong day');
+    expect(await reason.inputValue()).toBe('Wrong recipient, wrong day');
+    await card().locator('[data-testid="reject"]').click();
+    await state('rejected').waitFor();
+    // No final plan_step comes for the abandoned step: the page marks it itself.
+    const steps = page.locator('[data-testid="plan-step"]');
+    expect(await steps.count()).toBe(2);
+    expect(await steps.evaluateAll((rows) => rows.map((r) => [r.getAttribute('data-step-id'), r.getAttribute('data-status'), r.querySelector('.badge')?.textContent]))).toEqual([
+      ['step-1', 'completed', 'completed'],
+      ['step-2', 'cancelled', 'cancelled'],
+    ]);
+    await screenshot('console-420px-rejected.png');
+    // No 404 for the icon (or anything else) along the way.
+    expect(failed).toEqual([]);
+    expect(await page.evaluate('document.querySelector("link[rel=icon]").href')).toMatch(/\/console\/favicon\.svg$/);
+  });
+
   it('reconnects mid-run with a new ticket: every id stays exactly once and the run goes on to completion', async () => {
     await openConsole();
     await startAndPause('Reconnect test');
