@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { JwtService } from '@nestjs/jwt';
+import { randomUUID } from 'node:crypto';
 import { createApp } from './app.factory';
 import { signDemoToken } from './auth/demo-token';
 import { AppConfig } from './config/app-config';
@@ -17,19 +18,30 @@ function readConfig(): AppConfig {
   }
 }
 
-/** In demo mode, print what is needed to try the service in one minute. */
-function printDemoBanner(config: AppConfig, token: string): void {
-  const base = `http://localhost:${config.http.port}`;
-  const lines = [
+/**
+ * In demo mode, what is needed to try the service in one minute, as commands that paste into a
+ * shell as they are: a new session id on every start (an old one would replay its finished run),
+ * and an approve command that looks up the session's pending request itself.
+ */
+function demoBanner(port: number, token: string, secretGenerated: boolean, sessionId = `demo-${randomUUID().slice(0, 8)}`): string {
+  const base = `http://localhost:${port}`;
+  const auth = `-H "Authorization: Bearer ${token}" -H "X-Tenant-ID: demo"`;
+  // The inbox lists the session's pending request as {"requestId":"…","sessionId":"<session>",…}.
+  const findRequest = `curl -s ${auth} "${base}/aura/hitl/requests?status=pending&limit=200" | grep -o '"requestId":"[^"]*","sessionId":"${sessionId}"' | cut -d'"' -f4`;
+  return [
     '',
-    'Aura demo is running' + (config.auth.secretGenerated ? ' (JWT_SECRET generated for this process)' : ''),
+    '──── Aura demo is running' + (secretGenerated ? ' (JWT_SECRET generated for this process)' : '') + ' ────',
+    `  Console:  ${base}/console   (the token is filled in)`,
     `  Swagger:  ${base}/docs`,
     `  Token:    ${token}`,
-    `  Stream:   curl -N -H "Authorization: Bearer ${token}" -H "X-Tenant-ID: demo" "${base}/aura/test/stream?sessionId=demo-1"`,
-    `  Approve:  curl -X POST -H "Authorization: Bearer ${token}" -H "X-Tenant-ID: demo" ${base}/aura/hitl/approve/<requestId>`,
     '',
-  ];
-  process.stdout.write(lines.join('\n') + '\n');
+    '  1. Watch a run (it pauses at the "hitl" event):',
+    `curl -N ${auth} "${base}/aura/test/stream?sessionId=${sessionId}&prompt=check%20incidents"`,
+    '',
+    '  2. In another terminal, approve it (the command finds its request id):',
+    `curl -sS -X POST ${auth} "${base}/aura/hitl/approve/$(${findRequest})"`,
+    '',
+  ].join('\n');
 }
 
 async function bootstrap(): Promise<void> {
@@ -42,7 +54,9 @@ async function bootstrap(): Promise<void> {
   await app.listen(config.http.port);
   if (config.demo && config.auth.secretGenerated) {
     const token = signDemoToken(app.get(JwtService));
-    printDemoBanner(config, token);
+    // Start-up log lines go through an asynchronous transport: let them out first, so the banner
+    // is the last thing on the screen.
+    setTimeout(() => process.stdout.write(demoBanner(config.http.port, token, config.auth.secretGenerated) + '\n'), 300);
   }
 }
 

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Browser, BrowserContext, chromium, Page } from 'playwright-core';
 import { startApp, TestApp } from './support/app';
@@ -8,7 +8,8 @@ import { token } from './support/tokens';
  * The HITL console in a real browser: Debian's Chromium driven by playwright-core, against the
  * real service in demo mode (the page gets its token from /console/config.json).
  */
-const CHROMIUM = '/usr/bin/chromium';
+/** Found by the global setup (test/support/prerequisites.js), which stops the run when there is none. */
+const CHROMIUM = process.env.AURA_TEST_CHROMIUM as string;
 const ARTIFACTS = join(__dirname, 'artifacts');
 const CHROMIUM_ARGS = [
   '--headless',
@@ -34,7 +35,6 @@ describe('HITL console in Chromium', () => {
   let pageErrors: string[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`No Chromium at ${CHROMIUM}: run \`apt-get install chromium\` (Debian) to run the browser tests`);
     mkdirSync(ARTIFACTS, { recursive: true });
     [app, browser] = await Promise.all([
       startApp({ AURA_DEMO: 'true', JWT_SECRET: '', DEMO_STEP_DELAY_MS: '50' }),
@@ -152,6 +152,47 @@ describe('HITL console in Chromium', () => {
     expect(await timelineIds()).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect(await card().locator('[data-testid="approve"]').isDisabled()).toBe(true);
     await inboxItem(requestId).waitFor({ state: 'detached' });
+  });
+
+  it('at 420 px wide: nothing overlaps the run panel, the reason field is usable, and a rejected run leaves no step in progress', async () => {
+    const failed: string[] = [];
+    page.on('response', (res) => res.status() >= 400 && failed.push(`${res.status()} ${res.url()}`));
+    await page.setViewportSize({ width: 420, height: 800 });
+    await openConsole();
+    await startAndPause('Narrow screen');
+    expect(await page.locator('[data-testid="plan-step"][data-status="in_progress"]').count()).toBe(1);
+
+    // The approval card is below the run panel: scroll to it, as a user on a phone does.
+    const reason = card().locator('[data-testid="reject-reason"]');
+    await reason.scrollIntoViewIfNeeded();
+    const box = (sel: string) => page.locator(sel).evaluate((e) => { const r = e.getBoundingClientRect(); return { top: r.top, bottom: r.bottom, left: r.left, right: r.right, width: r.width }; });
+    const controls = await box('.controls');
+    const timeline = await box('.timeline-panel');
+    const overlap = Math.min(controls.bottom, timeline.bottom) - Math.max(controls.top, timeline.top);
+    expect(overlap).toBeLessThanOrEqual(0);
+    // Nothing is laid over the reason field, and it is wide enough to read its placeholder and a reason.
+    const field = await box('[data-testid="reject-reason"]');
+    expect(field.width).toBeGreaterThanOrEqual(250);
+    expect(field.right).toBeLessThanOrEqual(420);
+    expect(await reason.evaluate((e) => { const r = e.getBoundingClientRect(); return e.ownerDocument.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2) === e; })).toBe(true);
+    expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(420);
+    await screenshot('console-420px-paused.png');
+
+    await reason.fill('Wrong recipient, wrong day');
+    expect(await reason.inputValue()).toBe('Wrong recipient, wrong day');
+    await card().locator('[data-testid="reject"]').click();
+    await state('rejected').waitFor();
+    // No final plan_step comes for the abandoned step: the page marks it itself.
+    const steps = page.locator('[data-testid="plan-step"]');
+    expect(await steps.count()).toBe(2);
+    expect(await steps.evaluateAll((rows) => rows.map((r) => [r.getAttribute('data-step-id'), r.getAttribute('data-status'), r.querySelector('.badge')?.textContent]))).toEqual([
+      ['step-1', 'completed', 'completed'],
+      ['step-2', 'cancelled', 'cancelled'],
+    ]);
+    await screenshot('console-420px-rejected.png');
+    // No 404 for the icon (or anything else) along the way.
+    expect(failed).toEqual([]);
+    expect(await page.evaluate('document.querySelector("link[rel=icon]").href')).toMatch(/\/console\/favicon\.svg$/);
   });
 
   it('reconnects mid-run with a new ticket: every id stays exactly once and the run goes on to completion', async () => {

@@ -88,6 +88,43 @@ describe('OpenAPI document (/docs-json)', () => {
     expect(Object.keys(content['text/event-stream'].schema.properties).sort()).toEqual(['content', 'done', 'hitl', 'plan_step', 'run_error', 'thought', 'tool_execution']);
   });
 
+  it('gives every parameter a primitive schema, so Swagger UI\'s "Try it out" can send it', () => {
+    const bad: string[] = [];
+    for (const [path, ops] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(ops as Record<string, { parameters?: { name: string; in: string; schema?: { type?: string } }[] }>)) {
+        for (const p of op.parameters ?? []) {
+          if (!['string', 'integer', 'number', 'boolean'].includes(p.schema?.type as string)) bad.push(`${method.toUpperCase()} ${path} ${p.in} ${p.name}: ${JSON.stringify(p.schema)}`);
+        }
+      }
+    }
+    expect(bad).toEqual([]);
+    const limit = (doc.paths['/aura/hitl/requests'].get as unknown as { parameters: { name: string; schema: object }[] }).parameters.find((p) => p.name === 'limit');
+    expect(limit?.schema).toEqual({ type: 'integer', minimum: 1, maximum: 200, default: 50 });
+    // The "Object" schema came from the untyped limit; no schema stands for a bare Object.
+    expect(Object.keys((doc.components as unknown as { schemas: object }).schemas)).not.toContain('Object');
+  });
+
+  it('shows each decision route answering with a request in the matching status', () => {
+    const example = (path: string, method: string, status: string) =>
+      ((doc.paths[path] as Record<string, { responses: Record<string, { content: Record<string, { example: Record<string, unknown> }> }> }>)[method].responses[status].content['application/json'].example);
+    const pending = example('/aura/hitl/requests/{requestId}', 'get', '200');
+    expect(pending.status).toBe('pending');
+    expect(pending).not.toHaveProperty('decidedAt');
+    const approved = example('/aura/hitl/approve/{requestId}', 'post', '200');
+    expect(approved).toMatchObject({ status: 'approved', decidedBy: expect.any(String), decidedAt: expect.any(String) });
+    expect(approved).not.toHaveProperty('reason');
+    expect(example('/aura/hitl/reject/{requestId}', 'post', '200')).toMatchObject({ status: 'rejected', reason: expect.any(String), decidedAt: expect.any(String) });
+    expect(example('/aura/hitl/approve/{requestId}', 'post', '409').status).not.toBe('pending');
+  });
+
+  it('names the gateway as the server when asked through it (X-Forwarded-Prefix), and only a path prefix', async () => {
+    expect((doc as unknown as { servers: { url: string }[] }).servers[0].url).toBe('/');
+    const through = (await request(app.url).get('/docs-json').set('X-Forwarded-Prefix', '/api').expect(200)).body;
+    expect(through.servers.map((s: { url: string }) => s.url)).toEqual(['/api', '/']);
+    const forged = (await request(app.url).get('/docs-json').set('X-Forwarded-Prefix', 'https://evil.example/x').expect(200)).body;
+    expect(forged.servers.map((s: { url: string }) => s.url)).toEqual(['/']);
+  });
+
   it('serves the Swagger UI at /docs', async () => {
     const res = await request(app.url).get('/docs').redirects(1).expect(200);
     expect(res.text).toContain('swagger-ui');

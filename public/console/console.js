@@ -445,6 +445,7 @@
   function applyToState(type, data) {
     if (type === 'done') {
       run.done = true;
+      if (data.status !== 'completed') finishPlan(data.status === 'failed' ? 'failed' : 'cancelled');
       setRunState(TERMINAL.has(data.status) ? data.status : 'completed');
       closeStream();
       setConn('closed');
@@ -472,12 +473,26 @@
   /** The plan summary: one row per step id, with its latest status. */
   function updatePlan(step) {
     const key = String(step.id ?? step.title ?? '');
-    const row = h('li', { testid: 'plan-step', 'data-step-id': key }, h('span', { text: step.title ?? key }), badge(step.status ?? 'pending'));
+    const status = step.status ?? 'pending';
+    const row = h('li', { testid: 'plan-step', 'data-step-id': key, 'data-status': status, 'data-title': step.title ?? key }, h('span', { text: step.title ?? key }), badge(status));
     const old = run.steps.get(key);
     if (old) old.replaceWith(row);
     else el.planSteps.append(row);
     run.steps.set(key, row);
     el.plan.hidden = false;
+  }
+
+  /**
+   * A run that ended other than completed sends no final plan_step for the step it abandoned:
+   * the summary marks every step still pending or in progress as `status` (cancelled or failed).
+   */
+  function finishPlan(status) {
+    for (const row of run.steps.values()) {
+      const current = row.getAttribute('data-status');
+      if (current === 'pending' || current === 'in_progress') {
+        updatePlan({ id: row.getAttribute('data-step-id'), title: row.getAttribute('data-title'), status });
+      }
+    }
   }
 
   function renderEvent(type, data, id) {

@@ -1,6 +1,8 @@
 import type { INestApplication } from '@nestjs/common';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import type { IncomingMessage } from 'node:http';
 import type { AppConfig } from '../config/app-config';
+import { HITL_REQUEST_EXAMPLES } from '../hitl/dto/hitl-request.dto';
 import { BEARER_SCHEME, TENANT_SCHEME, WORKER_SCHEME } from './swagger';
 
 /** Swagger UI at /docs and the OpenAPI document at /docs-json, with both security schemes for "Try it out". */
@@ -26,6 +28,43 @@ export function setupSwagger(app: INestApplication, config: AppConfig): void {
     .addApiKey({ type: 'apiKey', in: 'header', name: 'X-Tenant-ID', description: 'Must equal the token’s tenant_id' }, TENANT_SCHEME)
     .addServer('/', 'This instance');
   if (config.http.apiPrefix) builder.addServer(`/${config.http.apiPrefix}`, 'Through the gateway prefix');
-  const document = SwaggerModule.createDocument(app, builder.build());
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json', swaggerOptions: { persistAuthorization: true } });
+  const document = withRequestExamples(SwaggerModule.createDocument(app, builder.build()));
+  SwaggerModule.setup('docs', app, document, {
+    jsonDocumentUrl: 'docs-json',
+    swaggerOptions: { persistAuthorization: true },
+    patchDocumentOnRequest: <TRequest, TResponse>(req: TRequest, _res: TResponse, doc: OpenAPIObject) => throughGateway(req as unknown as IncomingMessage, doc),
+  });
+}
+
+/** A path prefix such as /api (segments of URL-safe characters only; nothing else is echoed). */
+const PREFIX = /^(\/[A-Za-z0-9._~-]+){1,4}$/;
+
+/**
+ * Behind the gateway (docker/nginx/default.conf sets X-Forwarded-Prefix: /api) the routes are
+ * reached at /api/aura/…: the document served there names that server first, so Swagger's
+ * "Try it out" calls the gateway's paths instead of /aura/…, which the gateway does not route.
+ */
+export function throughGateway(req: IncomingMessage, doc: OpenAPIObject): OpenAPIObject {
+  const given = req.headers['x-forwarded-prefix'];
+  const prefix = typeof given === 'string' ? given.replace(/\/+$/, '') : '';
+  if (!PREFIX.test(prefix)) return doc;
+  const others = (doc.servers ?? []).filter((s) => s.url !== prefix);
+  return { ...doc, servers: [{ url: prefix, description: 'Through the gateway' }, ...others] };
+}
+
+/** Whole-object examples on the routes that answer a HITL request, matching what each one returns. */
+function withRequestExamples(doc: OpenAPIObject): OpenAPIObject {
+  const examples: [string, 'get' | 'post', string, object][] = [
+    ['/aura/hitl/requests/{requestId}', 'get', '200', HITL_REQUEST_EXAMPLES.pending],
+    ['/aura/hitl/approve/{requestId}', 'post', '200', HITL_REQUEST_EXAMPLES.approved],
+    ['/aura/hitl/approve/{requestId}', 'post', '409', HITL_REQUEST_EXAMPLES.rejected],
+    ['/aura/hitl/reject/{requestId}', 'post', '200', HITL_REQUEST_EXAMPLES.rejected],
+    ['/aura/hitl/reject/{requestId}', 'post', '409', HITL_REQUEST_EXAMPLES.approved],
+  ];
+  for (const [path, method, status, example] of examples) {
+    const response = doc.paths[path]?.[method]?.responses?.[status] as { content?: Record<string, { example?: unknown }> } | undefined;
+    const json = response?.content?.['application/json'];
+    if (json) json.example = example;
+  }
+  return doc;
 }

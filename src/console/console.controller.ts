@@ -10,7 +10,7 @@ import { AppConfig } from '../config/app-config';
 
 /** public/ sits next to dist/ in the repo and in the image. */
 export const CONSOLE_DIR = join(__dirname, '..', '..', 'public', 'console');
-const FILES: Record<string, string> = { 'index.html': 'text/html', 'console.js': 'text/javascript', 'console.css': 'text/css' };
+const FILES: Record<string, string> = { 'index.html': 'text/html', 'console.js': 'text/javascript', 'console.css': 'text/css', 'favicon.svg': 'image/svg+xml' };
 
 /**
  * The HITL console: static files that use only the public API (stream tickets + EventSource, the
@@ -43,7 +43,7 @@ export class ConsoleController {
   }
 
   @Get(':file')
-  @ApiOperation({ summary: 'The console’s script and stylesheet' })
+  @ApiOperation({ summary: 'The console’s script, stylesheet and icon' })
   @ApiParam({ name: 'file', enum: Object.keys(FILES) })
   @ApiOkResponse({ description: 'The file' })
   @ApiNotFoundResponse({ description: 'No such console file' })

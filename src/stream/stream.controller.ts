@@ -84,7 +84,7 @@ export class StreamController {
     if (req.streamTicket && !(await this.tickets.consume(req.streamTicket))) throw new UnauthorizedException('Invalid or expired stream ticket');
     await this.runs.open(sessionId, user, query.prompt ?? '');
     res.setHeader('X-Session-ID', sessionId);
-    return this.streams.watch(sessionId, afterSeq, query.deltas === 'true');
+    return this.streams.watch(sessionId, afterSeq, res, query.deltas === 'true');
   }
 
   @Post('stream-tickets')

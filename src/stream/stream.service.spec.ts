@@ -16,6 +16,9 @@ class QuietBus extends MemoryBus {
   override async publish(): Promise<void> {}
 }
 
+/** A response that takes the heartbeat's writes. */
+const quietSink = (written: string[] = []) => ({ headersSent: true, writableEnded: false, write: (chunk: string) => written.push(chunk) });
+
 const memoryStore = (bus: MemoryBus) => new MemoryRunStore(bus, new MemoryHitlStore(bus, 3600), 3600);
 
 describe('StreamService', () => {
@@ -38,7 +41,7 @@ describe('StreamService', () => {
   const collect = (afterSeq: number) => {
     const got: MessageEvent[] = [];
     let completed = false;
-    const sub = service.watch('s1', afterSeq).subscribe({ next: (m) => got.push(m), complete: () => (completed = true) });
+    const sub = service.watch('s1', afterSeq, quietSink()).subscribe({ next: (m) => got.push(m), complete: () => (completed = true) });
     return { got, ids: () => got.filter((m) => m.id !== undefined && m.type).map((m) => Number(m.id)), done: () => completed, sub };
   };
 
@@ -111,7 +114,7 @@ describe('StreamService', () => {
   it('sends deltas only to streams that asked for them; the others skip their ids', async () => {
     const plain = collect(0);
     const got: MessageEvent[] = [];
-    const withDeltas = service.watch('s1', 0, true).subscribe((m) => got.push(m));
+    const withDeltas = service.watch('s1', 0, quietSink(), true).subscribe((m) => got.push(m));
     await tick();
     const current = (await store.getRun('s1'))!;
     await store.append({
@@ -148,7 +151,7 @@ describe('StreamService', () => {
     const other = memoryStore(bus);
     const stream = new StreamService(other, loss, config, new MetricsService());
     stream.onModuleInit();
-    const lostWatch = stream.watch('s1', 0).subscribe();
+    const lostWatch = stream.watch('s1', 0, quietSink()).subscribe();
     loss.report();
     await tick();
     // s1 still exists in `store`: its stream goes on; the other service's store never had it.
@@ -156,7 +159,7 @@ describe('StreamService', () => {
     expect(lostWatch.closed).toBe(true);
     w.sub.unsubscribe();
     const got: MessageEvent[] = [];
-    const again = stream.watch('s1', 5).subscribe((m) => got.push(m));
+    const again = stream.watch('s1', 5, quietSink()).subscribe((m) => got.push(m));
     loss.report();
     await tick();
     expect(got.slice(1)).toEqual([
@@ -187,11 +190,8 @@ describe('StreamService heartbeats', () => {
     const service = new StreamService(memoryStore(bus), new StoreLoss(), config, new MetricsService());
     service.onModuleInit();
     const pings: number[] = [];
-    const subs = Array.from({ length: 20 }, (_, i) =>
-      service.watch(`hb-${i}`, 0).subscribe((m) => {
-        if (m.comment === 'ping') pings.push(Date.now());
-      }),
-    );
+    const sink = { headersSent: true, writableEnded: false, write: (chunk: string) => chunk === ': ping\n' && pings.push(Date.now()) };
+    const subs = Array.from({ length: 20 }, (_, i) => service.watch(`hb-${i}`, 0, sink).subscribe());
     jest.advanceTimersByTime(2000);
     subs.forEach((s) => s.unsubscribe());
     jest.useRealTimers();

@@ -12,6 +12,13 @@ const PAGE = 500;
 /** Heartbeats go out in slices this often, so 20k streams do not all get theirs in the same instant. */
 const HEARTBEAT_TICK_MS = 100;
 
+/** The raw response, for the heartbeat: a bare `: ping` line that no client can mistake for an event. */
+export interface HeartbeatSink {
+  write(chunk: string): unknown;
+  readonly headersSent: boolean;
+  readonly writableEnded: boolean;
+}
+
 /** One open SSE response: where it stands in the run's log. */
 interface Watcher {
   sessionId: string;
@@ -26,6 +33,7 @@ interface Watcher {
   slice: Set<Watcher>;
   /** When the log was last read, to bound re-reads a live message can cause. */
   lastReadMs: number;
+  sink: HeartbeatSink;
   /** Whether this stream asked for streamed text (deltas=true); others skip those ids. */
   deltas: boolean;
   /** The seq of the last live event that asked for a re-read: if the log did not have it, it is not asked again. */
@@ -64,7 +72,10 @@ export class StreamService implements OnModuleInit, BeforeApplicationShutdown {
     this.slices = Array.from({ length: count }, () => new Set<Watcher>());
     let tick = 0;
     this.heartbeat = setInterval(() => {
-      for (const w of this.slices[tick++ % count]) w.subscriber.next({ comment: 'ping' } as MessageEvent);
+      // Written past Nest's serializer, which ends every message with a blank line: after an `id:`,
+      // some clients (Python's httpx-sse) turn `: ping` + blank line into an empty event. Nest writes
+      // each event as one chunk, so this line only ever lands between whole events.
+      for (const w of this.slices[tick++ % count]) if (w.sink.headersSent && !w.sink.writableEnded) w.sink.write(': ping\n');
     }, HEARTBEAT_TICK_MS);
     this.heartbeat.unref();
     this.loss.onLost(() => void this.endLostRuns().catch((err) => this.logger.warn(`Checking for lost runs failed: ${String(err)}`)));
@@ -79,10 +90,10 @@ export class StreamService implements OnModuleInit, BeforeApplicationShutdown {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 
-  watch(sessionId: string, afterSeq: number, deltas = false): Observable<MessageEvent> {
+  watch(sessionId: string, afterSeq: number, sink: HeartbeatSink, deltas = false): Observable<MessageEvent> {
     return new Observable<MessageEvent>((subscriber) => {
       const slice = this.slices[this.nextSlice++ % this.slices.length];
-      const w: Watcher = { sessionId, subscriber, lastSeq: afterSeq, pending: [], readAgain: false, closed: false, slice, lastReadMs: 0, gapSeq: 0, deltas };
+      const w: Watcher = { sessionId, subscriber, lastSeq: afterSeq, pending: [], readAgain: false, closed: false, slice, lastReadMs: 0, gapSeq: 0, deltas, sink };
       this.watchers.add(w);
       slice.add(w);
       // Sent at once so the headers are flushed before the first event.

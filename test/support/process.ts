@@ -28,11 +28,13 @@ export async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs
 /** The built service (dist/main.js) as a real child process, as it runs in a pod. */
 export class ServiceProcess {
   readonly url: string;
+  readonly port: number;
   readonly child: ChildProcess;
   readonly exited: Promise<number | null>;
   output = '';
 
   private constructor(port: number, env: Env) {
+    this.port = port;
     this.url = `http://127.0.0.1:${port}`;
     this.child = spawn(process.execPath, [join(__dirname, '..', '..', 'dist', 'main.js')], {
       env: { PATH: process.env.PATH ?? '', JWT_SECRET: TEST_SECRET, LOG_LEVEL: 'warn', DEMO_STEP_DELAY_MS: '20', ...env, PORT: String(port) },
@@ -43,8 +45,9 @@ export class ServiceProcess {
     this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
   }
 
-  static async start(env: Env): Promise<ServiceProcess> {
-    const svc = new ServiceProcess(await freePort(), env);
+  /** On a free port, or on `port` (an instance restarted where the gateway expects it). */
+  static async start(env: Env, port?: number): Promise<ServiceProcess> {
+    const svc = new ServiceProcess(port ?? (await freePort()), env);
     await waitFor(async () => (await fetch(`${svc.url}/health/ready`)).ok, 15000, `${svc.url} to be ready\n${svc.output}`);
     return svc;
   }

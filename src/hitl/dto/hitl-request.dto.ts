@@ -14,10 +14,33 @@ export class HitlRequestDto {
   @ApiProperty({ enum: HITL_STATUSES, example: 'pending' }) status!: HitlStatus;
   @ApiProperty({ example: '2026-11-26T10:00:00.000Z' }) createdAt!: string;
   @ApiProperty({ example: '2026-11-26T10:05:00.000Z' }) expiresAt!: string;
-  @ApiPropertyOptional({ example: '2026-11-26T10:01:12.000Z' }) decidedAt?: string;
-  @ApiPropertyOptional({ example: 'bob' }) decidedBy?: string;
-  @ApiPropertyOptional({ example: 'Wrong recipient' }) reason?: string;
+  @ApiPropertyOptional({ description: 'Once decided (not while pending)', example: '2026-11-26T10:01:12.000Z' }) decidedAt?: string;
+  @ApiPropertyOptional({ description: 'Who approved or rejected it', example: 'bob' }) decidedBy?: string;
+  @ApiPropertyOptional({ description: 'The reason given with a rejection', example: 'Wrong recipient' }) reason?: string;
 }
+
+const PENDING: Omit<HitlRequestDto, 'decidedAt' | 'decidedBy' | 'reason'> = {
+  requestId: 'req-5f0c2a4e-8d1b-4c53-9a57-2f7f0e1d9b11',
+  sessionId: 'session-abc',
+  tenantId: 'acme',
+  userId: 'alice',
+  toolName: 'send_email',
+  params: { to: 'cfo@acme.example', subject: 'Q3 report' },
+  message: 'The agent wants to send an email to cfo@acme.example. Approve?',
+  status: 'pending',
+  createdAt: '2026-11-26T10:00:00.000Z',
+  expiresAt: '2026-11-26T10:05:00.000Z',
+};
+
+/**
+ * Whole request objects as each route answers them (the schema's per-property examples would
+ * combine `status: pending` with `decidedAt`); setupSwagger puts them on the responses.
+ */
+export const HITL_REQUEST_EXAMPLES = {
+  pending: { ...PENDING } as HitlRequestDto,
+  approved: { ...PENDING, status: 'approved', decidedAt: '2026-11-26T10:01:12.000Z', decidedBy: 'bob' } as HitlRequestDto,
+  rejected: { ...PENDING, status: 'rejected', decidedAt: '2026-11-26T10:01:12.000Z', decidedBy: 'bob', reason: 'Wrong recipient' } as HitlRequestDto,
+};
 
 export class HitlSignalDto {
   @ApiProperty({ enum: ['approval', 'rejection', 'timeout', 'cancellation'] }) type!: string;

@@ -4,20 +4,22 @@ import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-vali
 import { HITL_STATUSES, HitlStatus } from '../../contract/hitl.types';
 
 export class ListRequestsQuery {
-  @ApiPropertyOptional({ enum: HITL_STATUSES, default: 'pending' })
+  @ApiPropertyOptional({ type: 'string', enum: HITL_STATUSES, default: 'pending' })
   @IsOptional()
   @IsIn(HITL_STATUSES as unknown as string[], { message: `status must be one of ${HITL_STATUSES.join(', ')}` })
   status: HitlStatus = 'pending';
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
+  // The type is explicit: from `limit = 50` alone the metadata says Object, and the parameter was
+  // published as a $ref to an "Object" schema, which Swagger UI's "Try it out" could not send.
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 200, default: 50 })
   @IsOptional()
   @Type(() => Number)
   @IsInt({ message: 'limit must be an integer from 1 to 200' })
   @Min(1, { message: 'limit must be an integer from 1 to 200' })
   @Max(200, { message: 'limit must be an integer from 1 to 200' })
-  limit = 50;
+  limit: number = 50;
 
-  @ApiPropertyOptional({ description: 'The nextCursor of the previous page' })
+  @ApiPropertyOptional({ type: 'string', description: 'The nextCursor of the previous page' })
   @IsOptional()
   @IsString()
   @Matches(/^[A-Za-z0-9_-]{1,256}$/, { message: 'cursor is not a cursor this service issued' })
