@@ -447,6 +447,7 @@ async function scenarioTokens(def, redis, tag) {
         return null;
       }
     };
+    await fetch(`${model.url}/stats/reset`, { method: 'POST' }).catch(() => {});
     const model0 = await modelStats();
     const stats0 = await commandStats(redis.admin);
     const cpu0 = cpuSnap({ service: A.pid, model: model.pid, redis: redis.pid, load: load.pid });
@@ -459,6 +460,7 @@ async function scenarioTokens(def, redis, tag) {
     res.evalPerDelta = res.tok.deltaFrames ? ((res.commands.evalsha || 0) + (res.commands.eval || 0)) / res.tok.deltaFrames : NaN;
     const model1 = await modelStats();
     res.tokensSent = model0 && model1 ? model1.tokensSent - model0.tokensSent : NaN;
+    res.modelCallsAtOnce = model1 ? model1.maxActive : NaN; // < runs: the service did not stream them all at once
     res.commandsPerToken = res.tok.tokens ? res.commandsTotal / res.tok.tokens : NaN;
     const t = res.tok;
     log(`${tag}: ${t.done}/${t.runs} done, ${fmt(t.deltasPerSec, 0)} deltas/s (${fmt(t.tokensPerDelta, 2)} tokens each), latency p50 ${fmt(t.latency.p50, 1)} ms p99 ${fmt(t.latency.p99, 1)} ms, ${fmt(res.commandsPerDelta, 2)} Redis commands per delta, cpu% ${JSON.stringify(res.cpu)}${t.errorCount ? `, errors: ${t.errors.join('; ')}` : ''}`);
@@ -665,7 +667,7 @@ function tokensSection(results, labels) {
     .map(([k, v]) => `${k} ${fmt(v / t.deltaFrames, 2)}`)
     .join(', ');
   const lines = [
-    `- runs done: ${t.done} / ${t.runs}${Object.keys(t.status).length ? ` (status ${Object.entries(t.status).map(([k, v]) => `${k} ${v}`).join(', ')})` : ''}; tokens read ${t.tokens} of ${fmt(r.tokensSent, 0)} sent by the model server`,
+    `- runs done: ${t.done} / ${t.runs}${Object.keys(t.status).length ? ` (status ${Object.entries(t.status).map(([k, v]) => `${k} ${v}`).join(', ')})` : ''}; tokens read ${t.tokens} of ${fmt(r.tokensSent, 0)} sent by the model server; at most ${fmt(r.modelCallsAtOnce, 0)} model turns streaming at once; ${fmt(t.ms / 1000, 1)} s from opening the streams to the last \`done\``,
     `- deltas delivered: ${fmt(t.deltasPerSec, 0)} frames/s read by the clients (${t.deltaFrames} frames over ${fmt(t.deltaSpanS, 1)} s, ${fmt(t.tokensPerDelta, 2)} tokens per frame; ${fmt(t.tokensPerSec, 0)} tokens/s)`,
     `- ${pf(t.latency.p99 <= latTarget)} delivery latency (token leaves the model server -> frame read by the client): p50 ${fmt(t.latency.p50, 1)} ms, p99 ${fmt(t.latency.p99, 1)} ms, max ${fmt(t.latency.max, 1)} ms, min ${fmt(t.latencyMin, 1)} ms (target p99 <= STREAM_FLUSH_MS + 25 = ${latTarget} ms)`,
     `- ${pf(r.commandsPerDelta <= 0.2)} Redis commands per delta: ${fmt(r.commandsPerDelta, 2)} (${r.commandsTotal} commands in INFO commandstats over the scenario, those run inside scripts included / ${t.deltaFrames} delta frames; EVAL/EVALSHA alone ${fmt(r.evalPerDelta, 2)}; per model token ${fmt(r.commandsPerToken, 2)}; target <= 0.2). Per delta by command: ${cmdTop || 'n/a'}`,

@@ -12,7 +12,8 @@
 // Env: PORT, LLM_TOKENS_PER_SEC (50), LLM_SECONDS (10), HOST (127.0.0.1). A request can override
 // both with `tokens_per_sec=<n>` and `seconds=<s>` anywhere in its messages (the run's prompt), so
 // the warm-up can ask for short turns. Routes: POST /v1/chat/completions, GET /health/ready,
-// GET /stats ({requests, active, tokensSent, streamsDone}).
+// GET /stats ({requests, active, maxActive, tokensSent, streamsDone, aborted}); POST /stats/reset
+// zeroes maxActive.
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 
@@ -22,7 +23,7 @@ const HOST = env.HOST || '127.0.0.1';
 const DEFAULT_RATE = Number(env.LLM_TOKENS_PER_SEC || 50);
 const DEFAULT_SECONDS = Number(env.LLM_SECONDS || 10);
 
-const stats = { requests: 0, active: 0, tokensSent: 0, streamsDone: 0, aborted: 0 };
+const stats = { requests: 0, active: 0, maxActive: 0, tokensSent: 0, streamsDone: 0, aborted: 0 };
 let completion = 0;
 
 /** Wall-clock milliseconds with sub-ms resolution (the same expression the client uses). */
@@ -45,6 +46,10 @@ async function handle(req, res) {
   if (req.method === 'GET' && req.url === '/stats') {
     res.writeHead(200, { 'content-type': 'application/json' });
     return res.end(JSON.stringify(stats));
+  }
+  if (req.method === 'POST' && req.url === '/stats/reset') {
+    stats.maxActive = stats.active;
+    return error(res, 200, 'ok');
   }
   if (req.method !== 'POST' || req.url !== '/v1/chat/completions') return error(res, 404, 'not found');
   const chunks = [];
@@ -70,6 +75,7 @@ async function handle(req, res) {
   const send = (delta, finish = null) => res.write(`${head}${JSON.stringify(delta)},"finish_reason":${finish ? `"${finish}"` : 'null'}}]}\n\n`);
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
   stats.active++;
+  if (stats.active > stats.maxActive) stats.maxActive = stats.active;
   send({ role: 'assistant', content: '' });
   const gap = 1000 / rate;
   const t0 = performance.now();
