@@ -1,6 +1,6 @@
 // The load driver: a separate process (started by run.mjs over IPC) that holds the SSE client
 // connections and sends the approvals, so its memory and CPU are not the server's.
-// Commands (process.send({id, cmd, args})): init, warmupRuns, open, approve, throughput, closeAll, stats.
+// Commands (process.send({id, cmd, args})): init, warmupRuns, open, approve, throughput, tokens, closeAll, stats.
 import { performance } from 'node:perf_hooks';
 import { SseClient, ApiClient } from './lib/sse-client.mjs';
 import { summarize, sleep } from './lib/util.mjs';
@@ -289,6 +289,95 @@ async function throughput({ concurrency, durationMs, warmupMs, prefix, approveOn
   };
 }
 
+/**
+ * Token scenario: `concurrency` streams opened at once with deltas=true, each on a new run of the
+ * LLM agent whose model (bench/lib/llm-server.mjs) streams tokens stamped `t<send ms> `; each
+ * stream is read until its `done`. Counts the delta frames (content events with delta: true) and
+ * the tokens in them; a token's delivery latency is from its send stamp to the moment the frame
+ * holding it is read here (same clock: performance.timeOrigin + performance.now()).
+ */
+async function tokens({ concurrency, prefix, prompt, timeoutMs }) {
+  const errors = errorBag();
+  const lat = [];
+  const status = {};
+  let deltaFrames = 0;
+  let tokenCount = 0;
+  let badFrames = 0;
+  let otherEvents = 0;
+  let firstDelta = Infinity;
+  let lastDelta = -Infinity;
+  let ended = 0;
+  let done = 0;
+  const wall = () => performance.timeOrigin + performance.now();
+  const TOKEN_RE = /t(\d+\.\d+) /g;
+  const onEvent = (s, type, id, data) => {
+    const tRead = wall();
+    if (type === 'content' && data && data.includes('"delta":true')) {
+      let content;
+      try {
+        content = JSON.parse(data).data.content;
+      } catch {
+        badFrames++;
+        return;
+      }
+      deltaFrames++;
+      s.ctx.deltas++;
+      if (tRead < firstDelta) firstDelta = tRead;
+      if (tRead > lastDelta) lastDelta = tRead;
+      TOKEN_RE.lastIndex = 0;
+      let m;
+      while ((m = TOKEN_RE.exec(content))) {
+        tokenCount++;
+        s.ctx.tokens++;
+        lat.push(tRead - Number(m[1]));
+      }
+      return;
+    }
+    otherEvents++;
+    if (type === 'done') {
+      s.ctx.phase = 3;
+      const st = parseData(data).status;
+      status[st] = (status[st] || 0) + 1;
+    } else if (type === 'error' || type === 'run_error') errors.add(new Error(`${type}: ${String(data).slice(0, 160)}`));
+  };
+  const onEnd = (s, err) => {
+    ended++;
+    if (s.ctx.phase === 3) done++;
+    else errors.add(err || new Error('stream ended before done'));
+  };
+  const path = (sid) => `/aura/test/stream?sessionId=${encodeURIComponent(sid)}&deltas=true&prompt=${encodeURIComponent(prompt)}`;
+  const t0 = now();
+  for (let i = 0; i < concurrency; i++) {
+    const sid = `${prefix}-${i}`;
+    const s = sse.open(path(sid), onEvent, onEnd);
+    s.ctx = { sessionId: sid, phase: 0, deltas: 0, tokens: 0 };
+  }
+  const deadline = t0 + timeoutMs;
+  while (ended < concurrency && now() < deadline) await sleep(50);
+  const ms = now() - t0;
+  if (ended < concurrency) errors.add(new Error(`${concurrency - ended} streams still open after ${timeoutMs} ms`));
+  const spanS = lastDelta > firstDelta ? (lastDelta - firstDelta) / 1000 : NaN;
+  return {
+    runs: concurrency,
+    done,
+    status,
+    ms,
+    deltaFrames,
+    tokens: tokenCount,
+    otherEvents,
+    badFrames,
+    deltaSpanS: spanS,
+    deltasPerSec: deltaFrames / spanS,
+    tokensPerSec: tokenCount / spanS,
+    tokensPerDelta: deltaFrames ? tokenCount / deltaFrames : NaN,
+    latency: summarize(lat),
+    // a negative minimum would mean the two processes' clocks disagree (the figures are then off)
+    latencyMin: lat.length ? lat.reduce((a, b) => (b < a ? b : a), Infinity) : NaN,
+    errors: errors.top(),
+    errorCount: errors.total(),
+  };
+}
+
 function closeAll() {
   for (const s of paused) s.ctx.closing = true;
   const n = sse ? sse.streams.size : 0;
@@ -334,6 +423,7 @@ const handlers = {
   approve,
   closeAll,
   throughput,
+  tokens,
   async warmupRuns({ count, concurrency, prefix, timeoutMs = 30000 }) {
     // `count` complete runs (open -> hitl -> approve on B -> done), `concurrency` at a time
     const errors = errorBag();

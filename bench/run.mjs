@@ -4,7 +4,9 @@
 //   npm run bench                           # build, then service vs both floors, N = 1k, 5k, 20k;
 //                                           # writes bench/results.md (roughly 10-20 minutes)
 //   npm run bench -- --quick                # smoke run (same as BENCH_QUICK=1): N = 200, 200
-//                                           # approvals, 3 s throughput; stdout only (< 2 minutes)
+//                                           # approvals, 3 s throughput, 20 LLM runs x 3 s of
+//                                           # tokens; stdout only (< 2 minutes)
+//   BENCH_TARGETS=service BENCH_SCENARIOS=tokens node bench/run.mjs --quick   # the token scenario alone
 //   node bench/run.mjs [--quick]            # the same without `npm run build`
 //   BENCH_TARGETS=baseline,baseline node bench/run.mjs   # the raw floor against itself
 //
@@ -16,6 +18,11 @@
 //             subscriber, as in the service.
 // service/baseline = what the service costs over the cheapest server; service/durable = what the
 // framework and the rest of the service cost; durable/baseline = what durability costs.
+//
+// Token scenario (issue 14, service only): the service with AGENT=openai against the scripted model
+// server bench/lib/llm-server.mjs; BENCH_TOKEN_RUNS runs at once stream BENCH_TOKEN_RATE tokens/s for
+// BENCH_TOKEN_SECONDS, watched with deltas=true: deltas/s, delivery latency, Redis commands per delta
+// (INFO commandstats), CPU of service, model server and Redis.
 //
 // For each target: a private redis-server, instances A and B (child processes, fresh for every N),
 // and a separate load process (bench/load.mjs) that holds the SSE connections. Prints a table and
@@ -47,6 +54,11 @@
 //   BENCH_WAIT_QUIET_S     0                  before each scenario, wait up to this long for the
 //                                            rest of the machine to use < 20% of a core
 //   BENCH_TIMEOUT_S        3600               hard limit for the whole run (quick: 600)
+//   BENCH_SCENARIOS        paused,throughput,tokens   which scenarios to run (tokens: service only)
+//   BENCH_TOKEN_RUNS       200                token scenario: concurrent LLM-agent runs (quick: 20)
+//   BENCH_TOKEN_RATE       50                 tokens/s the scripted model streams per run
+//   BENCH_TOKEN_SECONDS    10                 length of the model's one text turn (quick: 3)
+//   BENCH_STREAM_FLUSH_MS  50                 STREAM_FLUSH_MS of the service in the token scenario
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -89,7 +101,18 @@ const C = {
   out: E.BENCH_OUT === undefined ? (QUICK ? '' : path.join(HERE, 'results.md')) : E.BENCH_OUT,
   timeoutS: num(E.BENCH_TIMEOUT_S, QUICK ? 600 : 3600),
   waitQuietS: num(E.BENCH_WAIT_QUIET_S, 0),
+  scenarios: (E.BENCH_SCENARIOS || 'paused,throughput,tokens').split(',').map((s) => s.trim()).filter(Boolean),
+  tokenRuns: num(E.BENCH_TOKEN_RUNS, QUICK ? 20 : 200),
+  tokenRate: num(E.BENCH_TOKEN_RATE, 50),
+  tokenSeconds: num(E.BENCH_TOKEN_SECONDS, QUICK ? 3 : 10),
+  flushMs: num(E.BENCH_STREAM_FLUSH_MS, 50),
 };
+for (const sc of C.scenarios) {
+  if (!['paused', 'throughput', 'tokens'].includes(sc)) {
+    console.error(`unknown scenario ${sc} in BENCH_SCENARIOS (paused, throughput, tokens)`);
+    process.exit(2);
+  }
+}
 
 // Without CAP_SYS_RESOURCE `ulimit -n` cannot go above the hard limit: every child gets
 // min(BENCH_FD_LIMIT, hard limit), and N is capped so that A (and the client) stay below it.
@@ -367,6 +390,95 @@ async function scenarioThroughput(def, redis, tag) {
   return res;
 }
 
+/** INFO commandstats as {command: calls} (commands run inside scripts are counted too). */
+async function commandStats(admin) {
+  const out = {};
+  for (const line of (await admin.info('commandstats')).split('\n')) {
+    const m = /^cmdstat_([^:]+):calls=(\d+)/.exec(line.trim());
+    if (m) out[m[1]] = Number(m[2]);
+  }
+  return out;
+}
+function commandsSince(before, after) {
+  const d = {};
+  for (const [k, v] of Object.entries(after)) {
+    const x = v - (before[k] || 0);
+    if (x > 0) d[k] = x;
+  }
+  if (d.info) d.info -= 1; // the bench's own INFO before the window
+  if (!d.info) delete d.info;
+  return d;
+}
+
+/**
+ * Token scenario (service only): the service with AGENT=openai against the scripted model server
+ * (bench/lib/llm-server.mjs), BENCH_TOKEN_RUNS runs at once, each one text-only model turn of
+ * BENCH_TOKEN_SECONDS at BENCH_TOKEN_RATE tokens/s, watched with deltas=true. One instance: the
+ * stream and the run are on it (nothing is approved).
+ */
+async function scenarioTokens(def, redis, tag) {
+  await waitQuiet(tag);
+  const res = { runs: C.tokenRuns, rate: C.tokenRate, seconds: C.tokenSeconds, flushMs: C.flushMs };
+  let model;
+  let A;
+  try {
+    if (!redis.external) await redis.admin.flushall();
+    model = await startInstance({ name: 'llm', script: path.join(HERE, 'lib', 'llm-server.mjs'), env: { PATH: E.PATH, LLM_TOKENS_PER_SEC: String(C.tokenRate), LLM_SECONDS: String(C.tokenSeconds) }, port: await freePort(), cwd: ROOT, fdLimit: FD_EFFECTIVE, logFile: path.join(workDir, `${tag}-llm.log`) });
+    const env = {
+      ...def.env,
+      REDIS_URL: redis.url,
+      AGENT: 'openai',
+      LLM_BASE_URL: `http://127.0.0.1:${model.port}/v1`,
+      LLM_MODEL: 'bench-model',
+      LLM_TIMEOUT_MS: '30000',
+      STREAM_FLUSH_MS: String(C.flushMs),
+    };
+    A = await startInstance({ name: `${def.kind}-A`, script: def.script, nodeArgs: ['--expose-gc', '--require', GC_PROBE], cwd: def.cwd, fdLimit: FD_EFFECTIVE, readyTimeoutMs: 60000, env, port: await freePort(), logFile: path.join(workDir, `${tag}-A.log`) });
+    await load.call('init', { aPort: A.port, bPort: A.port, token: TOKEN, tenantId: TENANT, localAddresses: C.localAddrs }, 10000);
+    const warm = Math.min(20, C.tokenRuns);
+    res.warmup = await load.call('tokens', { concurrency: warm, prefix: `${tag}-warm`, prompt: `bench tokens_per_sec=${C.tokenRate} seconds=1`, timeoutMs: 30000 }, 40000);
+    if (res.warmup.done < warm) log(`${tag}: warm-up ${res.warmup.done}/${warm} done: ${res.warmup.errors.join('; ')}`);
+    await sleep(500);
+    log(`${tag}: ${C.tokenRuns} LLM runs at once, ${C.tokenRate} tokens/s for ${C.tokenSeconds} s each, deltas=true, STREAM_FLUSH_MS=${C.flushMs}`);
+    const modelStats = async () => {
+      try {
+        return JSON.parse(await (await fetch(`${model.url}/stats`)).text());
+      } catch {
+        return null;
+      }
+    };
+    await fetch(`${model.url}/stats/reset`, { method: 'POST' }).catch(() => {});
+    const model0 = await modelStats();
+    const stats0 = await commandStats(redis.admin);
+    const cpu0 = cpuSnap({ service: A.pid, model: model.pid, redis: redis.pid, load: load.pid });
+    const timeoutMs = C.tokenSeconds * 1000 * 3 + 30000;
+    res.tok = await load.call('tokens', { concurrency: C.tokenRuns, prefix: `${tag}-r`, prompt: `bench tokens_per_sec=${C.tokenRate} seconds=${C.tokenSeconds}`, timeoutMs }, timeoutMs + 10000);
+    res.cpu = cpuSince(cpu0);
+    res.commands = commandsSince(stats0, await commandStats(redis.admin));
+    res.commandsTotal = Object.values(res.commands).reduce((a, b) => a + b, 0);
+    res.commandsPerDelta = res.tok.deltaFrames ? res.commandsTotal / res.tok.deltaFrames : NaN;
+    res.evalPerDelta = res.tok.deltaFrames ? ((res.commands.evalsha || 0) + (res.commands.eval || 0)) / res.tok.deltaFrames : NaN;
+    const model1 = await modelStats();
+    res.tokensSent = model0 && model1 ? model1.tokensSent - model0.tokensSent : NaN;
+    res.modelCallsAtOnce = model1 ? model1.maxActive : NaN; // < runs: the service did not stream them all at once
+    res.commandsPerToken = res.tok.tokens ? res.commandsTotal / res.tok.tokens : NaN;
+    const t = res.tok;
+    log(`${tag}: ${t.done}/${t.runs} done, ${fmt(t.deltasPerSec, 0)} deltas/s (${fmt(t.tokensPerDelta, 2)} tokens each), latency p50 ${fmt(t.latency.p50, 1)} ms p99 ${fmt(t.latency.p99, 1)} ms, ${fmt(res.commandsPerDelta, 2)} Redis commands per delta, cpu% ${JSON.stringify(res.cpu)}${t.errorCount ? `, errors: ${t.errors.join('; ')}` : ''}`);
+    res.died = [A, model].filter((i) => !i.isAlive()).map((i) => `${i.name} died ${JSON.stringify(i.exitInfo())}: ${i.tail().trim().split('\n').slice(-3).join(' | ')}`).join('; ') || null;
+  } catch (e) {
+    res.error = String(e.message || e);
+    log(`${tag}: ERROR ${res.error}`);
+  } finally {
+    try {
+      await load.call('closeAll', {}, 20000);
+    } catch (e) {
+      log(`closeAll: ${e.message}`);
+    }
+    await Promise.all([A?.stop(), model?.stop()]);
+  }
+  return res;
+}
+
 // ---------------------------------------------------------------- report
 function machine() {
   const sh = (cmd, args) => {
@@ -536,6 +648,34 @@ function costSplit(results, labels) {
   return out.join('\n');
 }
 
+/**
+ * The token scenario's figures and its two targets (issue 14): delivery p99 <= STREAM_FLUSH_MS +
+ * 25 ms, Redis commands per delta <= 0.2. Null when it did not run.
+ */
+function tokensSection(results, labels) {
+  const i = results.findIndex((r) => r.tokens);
+  if (i < 0) return null;
+  const r = results[i].tokens;
+  const head = `${labels[i]}, AGENT=openai against bench/lib/llm-server.mjs: ${r.runs} runs at once, one text-only model turn each of ${r.seconds} s at ${r.rate} tokens/s, watched with deltas=true; STREAM_FLUSH_MS=${r.flushMs}`;
+  if (r.error || !r.tok) return `${head}\n\n- not measured: ${r.error || 'no result'}`;
+  const t = r.tok;
+  const pf = (ok) => (ok === undefined ? 'n/a ' : ok ? 'PASS' : 'FAIL');
+  const latTarget = r.flushMs + 25;
+  const cmdTop = Object.entries(r.commands || {})
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 6)
+    .map(([k, v]) => `${k} ${fmt(v / t.deltaFrames, 2)}`)
+    .join(', ');
+  const lines = [
+    `- runs done: ${t.done} / ${t.runs}${Object.keys(t.status).length ? ` (status ${Object.entries(t.status).map(([k, v]) => `${k} ${v}`).join(', ')})` : ''}; tokens read ${t.tokens} of ${fmt(r.tokensSent, 0)} sent by the model server; at most ${fmt(r.modelCallsAtOnce, 0)} model turns streaming at once; ${fmt(t.ms / 1000, 1)} s from opening the streams to the last \`done\``,
+    `- deltas delivered: ${fmt(t.deltasPerSec, 0)} frames/s read by the clients (${t.deltaFrames} frames over ${fmt(t.deltaSpanS, 1)} s, ${fmt(t.tokensPerDelta, 2)} tokens per frame; ${fmt(t.tokensPerSec, 0)} tokens/s)`,
+    `- ${pf(t.latency.p99 <= latTarget)} delivery latency (token leaves the model server -> frame read by the client): p50 ${fmt(t.latency.p50, 1)} ms, p99 ${fmt(t.latency.p99, 1)} ms, max ${fmt(t.latency.max, 1)} ms, min ${fmt(t.latencyMin, 1)} ms (target p99 <= STREAM_FLUSH_MS + 25 = ${latTarget} ms)`,
+    `- ${pf(r.commandsPerDelta <= 0.2)} Redis commands per delta: ${fmt(r.commandsPerDelta, 2)} (${r.commandsTotal} commands in INFO commandstats over the scenario, those run inside scripts included / ${t.deltaFrames} delta frames; EVAL/EVALSHA alone ${fmt(r.evalPerDelta, 2)}; per model token ${fmt(r.commandsPerToken, 2)}; target <= 0.2). Per delta by command: ${cmdTop || 'n/a'}`,
+    `- CPU% over the scenario (% of one core): service ${r.cpu.service}, model server ${r.cpu.model}, Redis ${r.cpu.redis}, load ${r.cpu.load}, other ${r.cpu.other}`,
+  ];
+  return `${head}\n\n${lines.join('\n')}`;
+}
+
 function limitsHit(results, labels) {
   const notes = [];
   results.forEach((r, i) => {
@@ -555,6 +695,11 @@ function limitsHit(results, labels) {
     if (r.throughput?.cpu?.other > 15) notes.push(`${labels[i]} throughput: other processes used ${r.throughput.cpu.other}% of a core during the window: the machine was not quiet, the figures are skewed`);
     if (r.throughput?.error) notes.push(`${labels[i]} throughput: ${r.throughput.error}`);
     if (r.throughput?.died) notes.push(`${labels[i]} throughput: ${r.throughput.died}`);
+    const k = r.tokens;
+    if (k?.error) notes.push(`${labels[i]} tokens: ${k.error}`);
+    if (k?.died) notes.push(`${labels[i]} tokens: ${k.died}`);
+    if (k?.cpu?.other > 15) notes.push(`${labels[i]} tokens: other processes used ${k.cpu.other}% of a core during the scenario: the machine was not quiet, the figures are skewed`);
+    if (k?.tok && (k.tok.errorCount || k.tok.done < k.tok.runs)) notes.push(`${labels[i]} tokens: ${k.tok.done}/${k.tok.runs} runs done, ${k.tok.errorCount} errors (${k.tok.errors.join('; ')})`);
     if (r.throughput?.tp?.errorCount) notes.push(`${labels[i]} throughput: ${r.throughput.tp.errorCount} stream/approve errors (${r.throughput.tp.errors.join('; ')})`);
   });
   return notes;
@@ -569,6 +714,7 @@ function report(m, results, labels, calibration) {
   const check = targetsCheck(results, labels);
   const split = costSplit(results, labels);
   const notes = limitsHit(results, labels);
+  const tokens = tokensSection(results, labels);
   const fdLimits = results.map((r, i) => `${labels[i]}: ${r.paused?.[0]?.fdLimit ?? 'n/a'}`).join(', ');
   const memSource = results.map((r) => r.paused?.find((p) => p.memAfter)?.memAfter.source).find(Boolean) || 'n/a';
   const md = `# Aura benchmark results
@@ -596,6 +742,7 @@ Generated by \`npm run bench\` (\`node bench/run.mjs\`)${QUICK ? ' in QUICK mode
 - Redis connections: \`CLIENT LIST\` entries whose client port belongs to a socket of A's pid (matched through /proc/<pid>/fd and /proc/net/tcp).
 - Approve->resume: ${C.approvals} approvals (capped at N) spread over the paused runs, sent to B at ${C.rate}/s; latency from just before the POST is written to the first frame after the \`hitl\` request on the stream (the decision event), measured in the load process.
 - Throughput: ${C.tpConcurrency} concurrent streams for ${C.tpSeconds} s (after 1 s warm-up), each approved on B as soon as its \`hitl\` arrives and replaced by a new run at \`done\`; events counted at the client.
+- Token streaming (service only; the floors have no LLM agent): one instance with \`AGENT=openai\` and \`STREAM_FLUSH_MS=${C.flushMs}\` against \`bench/lib/llm-server.mjs\`, a scripted OpenAI-compatible server that answers every call with one text-only turn of ${C.tokenSeconds} s at ${C.tokenRate} tokens/s, each token stamped with its send time; ${C.tokenRuns} runs opened at once with \`deltas=true\` (after ${Math.min(20, C.tokenRuns)} 1-s warm-up runs), each read to its \`done\`. Deltas/s = delta frames read / time from the first to the last; latency per token = frame read - send stamp; Redis commands = \`INFO commandstats\` after - before (commands inside scripts included) / delta frames; CPU from /proc/<pid>/stat over the scenario.
 - File-descriptor limit of the children (\`ulimit -n\`): ${fdLimits} (asked ${C.fdLimit}, hard limit ${FD_HARD}); N is capped at ${N_MAX} (limit - ${C.fdHeadroom} headroom). Ephemeral port range: ${m.portRange ? m.portRange.join('-') : 'n/a'} (caps the streams per source address at about ${m.portRange ? m.portRange[1] - m.portRange[0] + 1 : '?'}).
 
 ## Results
@@ -605,7 +752,7 @@ Ratio columns: ${ratioPairs(labels).map(([a, b]) => `${labels[a]}/${labels[b]}`)
 ${t}
 
 ${cal}
-${split ? `\n## Durability vs framework\n\n${split}\n` : ''}${check ? `\n## Targets (issue 6, against the raw floor)\n\n${check}\n` : ''}
+${split ? `\n## Durability vs framework\n\n${split}\n` : ''}${tokens ? `\n## Token streaming (issue 14)\n\n${tokens}\n` : ''}${check ? `\n## Targets (issue 6, against the raw floor)\n\n${check}\n` : ''}
 ## Limits hit and errors
 
 ${notes.length ? notes.map((n) => `- ${n}`).join('\n') : '- none'}
@@ -617,11 +764,11 @@ ${JSON.stringify({ config: C, results: results.map((r, i) => ({ label: labels[i]
 \`\`\`
 </details>
 `;
-  return { md, table: t, check, split, notes };
+  return { md, table: t, check, split, notes, tokens };
 }
 
 const FLOOR_NOTE =
-  ' `baseline` is the raw floor: a raw `node:http` server (`bench/baseline/server.mjs`, `FLOOR_MODE=raw`) with the same routes, pause/resume and Redis connections (one command connection, one subscriber with a single PSUBSCRIBE for the decisions), which writes each event straight to its response. `durable` is the durable floor: the same server with `FLOOR_MODE=durable`, which also does the durable work the service does per event (XADD to `aura:run:{sid}:events` with the explicit id `{seq}-0` and MAXLEN ~ 10000, PUBLISH `{seq} {json}` on `aura:events:{sid}`, one pipeline per burst of events plus EXPIRE, awaited before the run goes on) and serves each stream as a watcher following its session channel through the one shared subscriber (SUBSCRIBE per session, a log read when it starts, events written by seq). durable/baseline is what durability costs; service/durable what the framework and the rest of the service cost.';
+  ' `baseline` is the raw floor: a raw `node:http` server (`bench/baseline/server.mjs`, `FLOOR_MODE=raw`) with the same routes, pause/resume and Redis connections (one command connection, one subscriber with a single PSUBSCRIBE for the decisions), which writes each event straight to its response. `durable` is the durable floor: the same server with `FLOOR_MODE=durable`, which also does the durable work the service does per event (XADD to `aura:run:{sid}:events` with the explicit id `{seq}-0`, MAXLEN ~ 10000 and the fields `t {type} e {json}`, PUBLISH `{seq} {type} {json}` on `aura:events:{sid}`, one pipeline per burst of events plus EXPIRE, awaited before the run goes on) and serves each stream as a watcher following its session channel through the one shared subscriber (SUBSCRIBE per session, a log read when it starts, events written by seq). durable/baseline is what durability costs; service/durable what the framework and the rest of the service cost.';
 
 // ---------------------------------------------------------------- main
 async function main() {
@@ -666,8 +813,10 @@ async function main() {
     try {
       redis = await startRedis({ logFile: path.join(workDir, `redis-${i}.log`), fdLimit: FD_EFFECTIVE });
       r.redisMaxclients = redis.maxclients;
-      for (const n of C.ns) r.paused.push(await scenarioPaused(def, redis, n, `${labels[i]}-n${n}`.replace(/#/g, '')));
-      r.throughput = await scenarioThroughput(def, redis, `${labels[i]}-tp`.replace(/#/g, ''));
+      if (C.scenarios.includes('paused')) for (const n of C.ns) r.paused.push(await scenarioPaused(def, redis, n, `${labels[i]}-n${n}`.replace(/#/g, '')));
+      if (C.scenarios.includes('throughput')) r.throughput = await scenarioThroughput(def, redis, `${labels[i]}-tp`.replace(/#/g, ''));
+      // the floors have no LLM agent: the token scenario is the service's alone (once)
+      if (C.scenarios.includes('tokens') && def.kind === 'service' && !results.some((x) => x.tokens)) r.tokens = await scenarioTokens(def, redis, `${labels[i]}-tok`.replace(/#/g, ''));
     } catch (e) {
       r.error = String(e.message || e);
       log(`${labels[i]}: ERROR ${r.error}`);
@@ -676,11 +825,12 @@ async function main() {
     }
   }
   await load.stop();
-  const { md, table: t, check, split, notes } = report(m, results, labels, calibration);
+  const { md, table: t, check, split, notes, tokens } = report(m, results, labels, calibration);
   console.log(`\nAura benchmark: ${m.cores} cores, ${m.totalMemGiB} GiB, Node ${m.node}, ${m.date}${QUICK ? ' (QUICK)' : ''}\n`);
   console.log(t);
   if (calibration) console.log(`\ncalibration (trivial HTTP round trip at ${C.rate}/s): p50 ${fmt(calibration.p50, 2)} ms, p99 ${fmt(calibration.p99, 2)} ms, max ${fmt(calibration.max, 2)} ms`);
   if (split) console.log(`\nDurability vs framework (service/baseline = service/durable x durable/baseline):\n${split}`);
+  if (tokens) console.log(`\nToken streaming (issue 14): ${tokens}`);
   if (check) console.log(`\nTargets (against the raw floor):\n${check}`);
   console.log(`\nLimits hit / errors:\n${notes.length ? notes.map((n) => `- ${n}`).join('\n') : '- none'}`);
   if (C.out) {

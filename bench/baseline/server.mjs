@@ -9,8 +9,9 @@
 //   raw      (default) the run writes each event straight to its own HTTP response: nothing is
 //            stored but the hitl request. The cheapest possible server ("baseline" in the report).
 //   durable  the run appends each event to the session's log and publishes it, as the service's
-//            store does: XADD aura:run:{sid}:events MAXLEN ~ 10000 {seq}-0 e {json} and
-//            PUBLISH aura:events:{sid} "{seq} {json}" (same keys and formats as src/store), one
+//            store does: XADD aura:run:{sid}:events MAXLEN ~ 10000 {seq}-0 t {type} e {json} and
+//            PUBLISH aura:events:{sid} "{seq} {type} {json}" (same keys and formats as the runs
+//            Lua script and src/contract/live-event.codec.ts), one
 //            pipeline per burst of events (+ EXPIRE), awaited before the run goes on. The response is
 //            a separate watcher that follows the session's channel through the ONE shared
 //            subscriber connection (SUBSCRIBE per session, like src/redis/redis-bus.ts), reads the
@@ -87,7 +88,7 @@ function send(run, type, data) {
   run.seq++;
   const json = JSON.stringify({ type, data });
   if (DURABLE) {
-    (run.batch ||= []).push(run.seq, json, BROADCAST ? broadcastOf(run, type, data) : '');
+    (run.batch ||= []).push(run.seq, type, json, BROADCAST ? broadcastOf(run, type, data) : '');
     return;
   }
   if (!run.closed) run.res.write(frame(run.seq, type, json));
@@ -96,8 +97,8 @@ function send(run, type, data) {
 
 /**
  * durable: appends the queued events to the session's log and publishes each on its channel, in
- * one pipeline (XADD MAXLEN ~ with the explicit seq id, PUBLISH "{seq} {json}", EXPIRE), and waits
- * for Redis to answer before the run goes on.
+ * one pipeline (XADD MAXLEN ~ with the explicit seq id and the fields t {type} e {json}, PUBLISH
+ * "{seq} {type} {json}", EXPIRE), and waits for Redis to answer before the run goes on.
  */
 async function flush(run) {
   const b = run.batch;
@@ -106,10 +107,10 @@ async function flush(run) {
   const key = EVENTS_KEY(run.sessionId);
   const channel = EVENTS_PREFIX + run.sessionId;
   const p = cmd.pipeline();
-  for (let i = 0; i < b.length; i += 3) {
-    p.xadd(key, 'MAXLEN', '~', EVENT_LOG_MAX, `${b[i]}-0`, 'e', b[i + 1]);
-    p.publish(channel, `${b[i]} ${b[i + 1]}`);
-    if (b[i + 2]) p.publish('dwp:events:all', b[i + 2]);
+  for (let i = 0; i < b.length; i += 4) {
+    p.xadd(key, 'MAXLEN', '~', EVENT_LOG_MAX, `${b[i]}-0`, 't', b[i + 1], 'e', b[i + 2]);
+    p.publish(channel, `${b[i]} ${b[i + 1]} ${b[i + 2]}`);
+    if (b[i + 3]) p.publish('dwp:events:all', b[i + 3]);
   }
   p.expire(key, RUN_TTL_S);
   const results = await p.exec();
@@ -203,21 +204,24 @@ sub.on('pmessage', (_pattern, channel, message) => {
 
 // ... and, durable, every watched session's events (channel -> its watcher; one per session)
 const watched = new Map();
+// live messages are framed "{seq} {type} {json}" (src/contract/live-event.codec.ts)
 sub.on('message', (channel, message) => {
   const w = watched.get(channel);
   if (!w) return;
-  const space = message.indexOf(' ');
-  const seq = Number(message.slice(0, space));
-  if (space > 0 && Number.isInteger(seq)) receive(w, seq, message.slice(space + 1));
+  const first = message.indexOf(' ');
+  const second = first > 0 ? message.indexOf(' ', first + 1) : -1;
+  if (second < 0) return;
+  const seq = Number(message.slice(0, first));
+  if (Number.isInteger(seq)) receive(w, seq, message.slice(first + 1, second), message.slice(second + 1));
 });
 
 /** A live event for a watcher: in order it is written, early it waits, after a gap the log is read. */
-function receive(w, seq, json) {
+function receive(w, seq, type, json) {
   if (w.closed || seq <= w.lastSeq) return;
-  if (w.pending) w.pending.push([seq, json]);
-  else if (seq === w.lastSeq + 1) deliver(w, seq, json);
+  if (w.pending) w.pending.push([seq, type, json]);
+  else if (seq === w.lastSeq + 1) deliver(w, seq, type, json);
   else {
-    w.pending = [[seq, json]];
+    w.pending = [[seq, type, json]];
     void catchUp(w);
   }
 }
@@ -227,7 +231,8 @@ async function catchUp(w) {
   try {
     for (;;) {
       const page = await cmd.xrange(EVENTS_KEY(w.sessionId), `${w.lastSeq + 1}-0`, '+', 'COUNT', LOG_PAGE);
-      for (const [id, fields] of page) deliver(w, parseInt(id, 10), fields[1]);
+      // fields: t {type} e {json}
+      for (const [id, fields] of page) deliver(w, parseInt(id, 10), fields[1], fields[3]);
       if (page.length < LOG_PAGE || w.closed) break;
     }
   } catch {
@@ -235,13 +240,12 @@ async function catchUp(w) {
   }
   const queued = (w.pending || []).sort((a, b) => a[0] - b[0]);
   w.pending = null;
-  for (const [seq, json] of queued) receive(w, seq, json);
+  for (const [seq, type, json] of queued) receive(w, seq, type, json);
 }
 
-function deliver(w, seq, json) {
+function deliver(w, seq, type, json) {
   if (w.closed || seq <= w.lastSeq) return;
   w.lastSeq = seq;
-  const type = json.slice(9, json.indexOf('"', 9)); // {"type":"…","data":…}
   w.res.write(frame(seq, type, json));
   if (type === 'done') {
     forget(w);
