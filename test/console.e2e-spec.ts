@@ -1,27 +1,15 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Browser, BrowserContext, chromium, Page } from 'playwright-core';
+import { Browser, BrowserContext, Page } from 'playwright-core';
 import { startApp, TestApp } from './support/app';
+import { launchChromium } from './support/browser';
 import { token } from './support/tokens';
 
 /**
  * The HITL console in a real browser: Debian's Chromium driven by playwright-core, against the
  * real service in demo mode (the page gets its token from /console/config.json).
  */
-/** Found by the global setup (test/support/prerequisites.js), which stops the run when there is none. */
-const CHROMIUM = process.env.AURA_TEST_CHROMIUM as string;
 const ARTIFACTS = join(__dirname, 'artifacts');
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  // No --user-data-dir: playwright's launch() refuses it and always uses a fresh temporary profile.
-];
 const TEST_MS = 20000;
 const WAIT_MS = 10000;
 
@@ -38,7 +26,7 @@ describe('HITL console in Chromium', () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     [app, browser] = await Promise.all([
       startApp({ AURA_DEMO: 'true', JWT_SECRET: '', DEMO_STEP_DELAY_MS: '50' }),
-      chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS }),
+      launchChromium(),
     ]);
   }, 30000);
 

@@ -9,10 +9,21 @@
 (function () {
   'use strict';
 
+  // Served at …/console, …/console/ or …/console/index.html (also behind a gateway prefix):
+  // normalise to …/console so relative URLs resolve to …/console/<file> and …/aura/….
+  (function normalisePath() {
+    const m = location.pathname.match(/^(.*\/console)\/(?:index\.html)?$/);
+    if (m) history.replaceState(null, '', m[1] + location.search + location.hash);
+  })();
+
   const EVENT_TYPES = ['thought', 'plan_step', 'tool_execution', 'hitl', 'content', 'run_error', 'done'];
   const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
   const INBOX_INTERVAL_MS = 4000;
   const MAX_RECONNECT_FAILURES = 6;
+  const RUN_ERRORS = {
+    agent_failed: 'The agent failed (its model did not answer after several tries); the run was stopped.',
+    run_lost: 'The run’s stored state was lost (the store was reset); it cannot continue.',
+  };
   const TERMINAL = new Set(['completed', 'rejected', 'expired', 'cancelled', 'failed']);
   const STATE_LABELS = {
     idle: 'Idle',
@@ -282,6 +293,7 @@
     run.reconnects = 0;
     run.cards = new Map();
     run.steps = new Map();
+    run.streaming = new Map();
     el.planSteps.replaceChildren();
     el.plan.hidden = true;
     el.timeline.replaceChildren();
@@ -307,6 +319,14 @@
     el.start.disabled = true;
     const gen = run.gen;
     try {
+      // The prompt travels in a POST body (never in a URL a gateway logs); an existing session is attached to.
+      if (run.prompt) {
+        const started = await api('POST', 'aura/runs', sessionId ? { sessionId, prompt: run.prompt } : { prompt: run.prompt }).catch((err) => {
+          if (err.status === 409 && err.body && err.body.sessionId) return err.body;
+          throw err;
+        });
+        sessionId = started.sessionId;
+      }
       const ticket = await api('POST', 'aura/stream-tickets', sessionId ? { sessionId } : {});
       if (gen !== run.gen) return;
       run.sessionId = ticket.sessionId;
@@ -319,7 +339,7 @@
       if (gen !== run.gen) return;
       setRunState('idle');
       setConn('idle');
-      notify('error', `Could not start the run: ${err.message}`);
+      notify('error', `Could not start the run: ${inWords(err)}`);
     } finally {
       el.start.disabled = false;
     }
@@ -330,7 +350,8 @@
     const gen = run.gen;
     const streamUrl = url('aura/test/stream');
     streamUrl.searchParams.set('ticket', ticket);
-    if (run.prompt) streamUrl.searchParams.set('prompt', run.prompt);
+    // Streamed text (deltas) shows as it is produced; the complete message replaces it.
+    streamUrl.searchParams.set('deltas', 'true');
     // A reconnect resumes after the last event shown (EventSource cannot send Last-Event-ID itself here).
     if (run.seen.size) streamUrl.searchParams.set('lastEventId', String(Math.max(...run.seen)));
     const es = new EventSource(streamUrl);
@@ -342,12 +363,19 @@
     };
     es.onerror = () => {
       if (gen !== run.gen) return;
+      // CLOSED: the server answered something other than a stream (204 for a run that has ended,
+      // or a 4xx): EventSource gives up by itself. Find out which, and say it.
+      const refused = es.readyState === EventSource.CLOSED;
       // A ticket is single use: EventSource's own retry would present the used ticket again.
       // Close it and reconnect with a fresh ticket; dedupe by id keeps the timeline exact.
       es.close();
       run.es = null;
       if (run.done) {
         setConn('closed');
+        return;
+      }
+      if (refused) {
+        explainRefusal(gen);
         return;
       }
       run.failures++;
@@ -360,6 +388,44 @@
         onEvent(type, ev);
       });
     }
+  }
+
+  /** Asks the stream route once more (with fetch, which sees the status) why it refused the EventSource. */
+  async function explainRefusal(gen) {
+    try {
+      const ticket = await api('POST', 'aura/stream-tickets', { sessionId: run.sessionId });
+      const probe = url('aura/test/stream');
+      probe.searchParams.set('ticket', ticket.ticket);
+      if (run.seen.size) probe.searchParams.set('lastEventId', String(Math.max(...run.seen)));
+      const ctrl = new AbortController();
+      const res = await fetch(probe, { cache: 'no-store', credentials: 'omit', signal: ctrl.signal });
+      ctrl.abort();
+      if (gen !== run.gen) return;
+      if (res.status === 204) {
+        run.done = true;
+        setConn('closed');
+        notify('info', 'This run has already ended: everything it did is shown.');
+        return;
+      }
+      if (res.ok) return reconnect(false);
+      const body = await res.json().catch(() => null);
+      setConn('lost');
+      notify('error', `The stream was refused: ${inWords({ status: res.status, message: (body && body.message) || res.statusText, body })}`);
+    } catch (err) {
+      if (gen !== run.gen) return;
+      run.failures++;
+      scheduleReconnect();
+    }
+  }
+
+  /** An API error as a person would want to read it. */
+  function inWords(err) {
+    const said = err.body && err.body.message ? [].concat(err.body.message).join('; ') : err.message;
+    if (err.status === 429) return `too many unfinished runs right now (${said}). Wait for one to end, or cancel one, and try again.`;
+    if (err.status === 403) return `you are not allowed to do that (${said}).`;
+    if (err.status === 404) return 'no such run or request for your tenant (or it is not yours to see).';
+    if (err.status === 401) return 'the token is missing, expired or not accepted. Paste a fresh one.';
+    return said;
   }
 
   function scheduleReconnect() {
@@ -392,7 +458,7 @@
       if (gen !== run.gen) return;
       if (err.status >= 400 && err.status < 500) {
         setConn('lost');
-        notify('error', `Could not reconnect: ${err.message}`);
+        notify('error', `Could not reconnect: ${inWords(err)}`);
       } else {
         run.failures++;
         scheduleReconnect();
@@ -407,7 +473,7 @@
       await api('POST', `aura/runs/${encodeURIComponent(run.sessionId)}/cancel`);
       notify('info', 'Run cancelled.');
     } catch (err) {
-      notify('error', err.status === 409 ? 'The run has already ended.' : `Could not cancel: ${err.message}`);
+      notify('error', err.status === 409 ? 'The run has already ended.' : `Could not cancel: ${inWords(err)}`);
       setRunState(run.state);
     }
   }
@@ -427,11 +493,31 @@
     }
     if (known) run.seen.add(id);
     const data = payload && typeof payload.data === 'object' && payload.data ? payload.data : {};
+    if (type === 'content' && data.delta === true) return streamDelta(data, known ? id : Infinity);
+    const streamed = data.messageId ? run.streaming.get(data.messageId) : null;
+    if (streamed) {
+      streamed.remove();
+      run.streaming.delete(data.messageId);
+    }
     const item = renderEvent(type, data, known ? id : null);
     insertInOrder(item, known ? id : Infinity);
     el.timelineEmpty.hidden = true;
     el.eventCount.textContent = String(el.timeline.children.length);
     applyToState(type, data);
+  }
+
+  /** Text the agent is still producing: appended to one item per message, as it arrives. */
+  function streamDelta(data, id) {
+    let item = run.streaming.get(data.messageId);
+    if (!item) {
+      item = h('li', { class: 'event ev-streaming', testid: 'streaming', 'data-id': id, 'data-type': 'streaming' },
+        h('div', { class: 'event-rail' }, h('span', { class: 'event-id', text: '…' })),
+        h('div', { class: 'event-card' }, h('p', { class: 'answer streaming-text', testid: 'streaming-text', text: '' })));
+      run.streaming.set(data.messageId, item);
+      insertInOrder(item, id);
+      el.timelineEmpty.hidden = true;
+    }
+    item.querySelector('.streaming-text').textContent += String(data.content ?? '');
   }
 
   function insertInOrder(item, id) {
@@ -537,7 +623,7 @@
       case 'content':
         return h('p', { class: 'answer', testid: 'answer', text: d.content ?? '' });
       case 'run_error':
-        return h('div', { class: 'row' }, d.code && h('code', { class: 'error-code', text: d.code }), h('span', { class: 'error-text', text: d.message ?? 'The run failed' }));
+        return h('div', { class: 'row' }, d.code && h('code', { class: 'error-code', text: d.code }), h('span', { class: 'error-text', text: RUN_ERRORS[d.code] ?? d.message ?? 'The run failed' }));
       case 'done':
         return h('div', { class: 'row' }, h('span', { text: 'Final state' }), badge(d.status ?? 'completed', 'done-status'));
       default:
@@ -615,7 +701,7 @@
         notify('info', `Already decided: ${err.body.status}.`);
         return err.body;
       }
-      notify('error', `Could not ${verb}: ${err.message}`);
+      notify('error', `Could not ${verb}: ${inWords(err)}`);
       return null;
     } finally {
       refreshInbox();
