@@ -11,6 +11,24 @@ export abstract class Bus {
   abstract psubscribe(pattern: string, handler: MessageHandler): Promise<() => void>;
   /** Called after the connection came back and the subscriptions were restored; returns the function that stops it. */
   abstract onResubscribed(listener: () => void): () => void;
+
+  /**
+   * Subscribes, and calls `onResync` after every reconnect (messages sent meanwhile are gone, so
+   * the listener re-reads what it follows); the returned function stops both.
+   */
+  async subscribeWithResync(channel: string, handler: MessageHandler, onResync: () => void): Promise<() => void> {
+    const stopResync = this.onResubscribed(onResync);
+    try {
+      const unsubscribe = await this.subscribe(channel, handler);
+      return () => {
+        stopResync();
+        unsubscribe();
+      };
+    } catch (err) {
+      stopResync();
+      throw err;
+    }
+  }
 }
 
 /** Handlers by channel (or pattern), reference-counted so the transport subscribes once per name. */

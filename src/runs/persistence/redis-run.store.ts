@@ -109,21 +109,15 @@ export class RedisRunStore extends RunStore {
     });
   }
 
-  async follow(sessionId: string, follower: RunFollower): Promise<() => void> {
-    const stopResync = this.bus.onResubscribed(() => follower.onResync());
-    try {
-      const unsubscribe = await this.bus.subscribe(NAMES.eventsChannel(sessionId), (message) => {
+  follow(sessionId: string, follower: RunFollower): Promise<() => void> {
+    return this.bus.subscribeWithResync(
+      NAMES.eventsChannel(sessionId),
+      (message) => {
         const event = decodeLiveEvent(message);
         if (event) follower.onEvent(event);
-      });
-      return () => {
-        stopResync();
-        unsubscribe();
-      };
-    } catch (err) {
-      stopResync();
-      throw err;
-    }
+      },
+      () => follower.onResync(),
+    );
   }
 
   async heartbeat(instanceId: string, leaseMs: number): Promise<{ nowMs: number; epoch: string }> {

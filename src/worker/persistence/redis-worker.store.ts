@@ -55,17 +55,7 @@ export class RedisWorkerStore extends WorkerStore {
     await this.scripts.release([NAMES.run(sessionId), NAMES.instances], [sessionId, leaseId, toInstance, SCRIPT_PREFIXES]);
   }
 
-  async listen(onReady: () => void, onResync: () => void): Promise<() => void> {
-    const stopResync = this.bus.onResubscribed(onResync);
-    try {
-      const unsubscribe = await this.bus.subscribe(NAMES.workerWakeChannel, () => onReady());
-      return () => {
-        stopResync();
-        unsubscribe();
-      };
-    } catch (err) {
-      stopResync();
-      throw err;
-    }
+  listen(onReady: () => void, onResync: () => void): Promise<() => void> {
+    return this.bus.subscribeWithResync(NAMES.workerWakeChannel, () => onReady(), onResync);
   }
 }
