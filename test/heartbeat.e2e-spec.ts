@@ -9,7 +9,7 @@ import { authHeaders } from './support/tokens';
  *
  * Python's httpx-sse (SSEDecoder.decode) dispatches an event on EVERY blank line once it has seen
  * an `id:` (it keeps the last id, as the spec says, and then treats "an id is set" as "there is an
- * event"), so our `: ping\n\n` after event 7 reaches a naive client as an empty `message` event and
+ * event"), so a `: ping\n\n` (what Nest writes for a comment) after event 7 would reach a naive client as an empty `message` event and
  * its json.loads("") fails. The decoder below does the same, line by line, as a stand-in.
  */
 function httpxSseLikeEvents(raw: string): { event: string; data: string; id: string }[] {

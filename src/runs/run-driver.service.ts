@@ -35,7 +35,8 @@ export class RunDriver implements OnModuleInit, BeforeApplicationShutdown {
   private readonly driving = new Set<string>();
   /** Paused runs by the request they wait on: one map entry each, no promise, frame or timer. */
   private readonly paused = new Map<string, RunRecord>();
-  private readonly aborter = new AbortController();
+  /** The agent steps in progress: aborted on shutdown. (AbortSignal.any on one long-lived signal piles up dependents in Node 20.) */
+  private readonly inFlight = new Set<AbortController>();
   private stopping = false;
 
   constructor(
@@ -63,7 +64,7 @@ export class RunDriver implements OnModuleInit, BeforeApplicationShutdown {
 
   beforeApplicationShutdown(): void {
     this.stopping = true;
-    this.aborter.abort();
+    this.inFlight.forEach((step) => step.abort());
     this.paused.clear();
   }
 
@@ -136,6 +137,7 @@ export class RunDriver implements OnModuleInit, BeforeApplicationShutdown {
   private async askAgent(run: RunRecord): Promise<{ step: AgentStep; run: RunRecord; deltas: AuraEvent[] } | null> {
     const approved = run.approvedRequestId ? ((await this.requests.getRequest(run.approvedRequestId)) ?? undefined) : undefined;
     const lost = new AbortController();
+    this.inFlight.add(lost);
     let current = run;
     const batcher = new DeltaBatcher(this.config.runs.streamFlushMs, async (events) => {
       const next = await this.writer.write(current, { events, nextCursor: current.cursor, status: 'running', approvedRequestId: current.approvedRequestId });
@@ -148,7 +150,7 @@ export class RunDriver implements OnModuleInit, BeforeApplicationShutdown {
         state: run.state,
         approved,
         streamText: (messageId, chunk) => batcher.push(messageId, chunk),
-        signal: AbortSignal.any([this.aborter.signal, lost.signal]),
+        signal: lost.signal,
       });
       const deltas = await batcher.finish();
       return lost.signal.aborted ? null : { step, run: current, deltas };
@@ -156,6 +158,8 @@ export class RunDriver implements OnModuleInit, BeforeApplicationShutdown {
       await batcher.finish();
       if (lost.signal.aborted || this.stopping) return null;
       throw err;
+    } finally {
+      this.inFlight.delete(lost);
     }
   }
 

@@ -72,13 +72,16 @@ export class StreamController {
     }
     const sessionId = user.sessionId ?? query.sessionId ?? randomUUID();
     const afterSeq = parseLastEventId(lastEventId ?? query.lastEventId);
-    const existing = await this.runs.findFor(user, sessionId);
-    // Resuming a session that has no run would start one only to answer 400.
-    if (afterSeq > 0 && !existing) throw new NotFoundException(`Session ${sessionId} not found`);
-    if (existing && afterSeq > existing.seq) throw new BadRequestException(`Last-Event-ID ${afterSeq} is ahead of the run (last event ${existing.seq})`);
-    if (existing && isTerminal(existing.status) && afterSeq >= existing.seq) {
-      res.status(204).end();
-      return EMPTY;
+    if (afterSeq > 0) {
+      // Resuming: the run must exist (a new one would only answer 400), and one that has ended
+      // with nothing after this id answers 204. A first open needs no read: open() checks access.
+      const existing = await this.runs.findFor(user, sessionId);
+      if (!existing) throw new NotFoundException(`Session ${sessionId} not found`);
+      if (afterSeq > existing.seq) throw new BadRequestException(`Last-Event-ID ${afterSeq} is ahead of the run (last event ${existing.seq})`);
+      if (isTerminal(existing.status) && afterSeq >= existing.seq) {
+        res.status(204).end();
+        return EMPTY;
+      }
     }
     // Everything that could refuse the request has passed: only now is a ticket used up.
     if (req.streamTicket && !(await this.tickets.consume(req.streamTicket))) throw new UnauthorizedException('Invalid or expired stream ticket');
