@@ -12,7 +12,7 @@ const ROOT = resolve(__dirname, '..');
 const DOCKER = join(ROOT, 'docker');
 const K8S = join(DOCKER, 'k8s');
 
-/** The contract's environment table (CONTRACT.md, "Environment"). */
+/** The contract's environment table (docs/protocol.md and the README's configuration table). */
 const CONTRACT_VARS = [
   'PORT', 'JWT_SECRET', 'REDIS_URL', 'HITL_TIMEOUT_SECONDS', 'SSE_HEARTBEAT_SECONDS',
   'API_PREFIX', 'EVENTS_BROADCAST', 'DEMO_STEP_DELAY_MS', 'LOG_LEVEL',

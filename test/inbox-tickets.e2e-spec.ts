@@ -4,7 +4,7 @@ import { startApp, TestApp, testRedisUrl, uniqueId } from './support/app';
 import { SseClient } from './support/sse';
 import { authHeaders } from './support/tokens';
 
-describe('Approvals inbox and stream tickets (CONTRACT.md "Browsers and approvers")', () => {
+describe('Approvals inbox and stream tickets (docs/protocol.md, inbox and stream tickets)', () => {
   let a: TestApp;
   let b: TestApp;
   let redis: Redis;

@@ -6,7 +6,7 @@ import { SseClient } from './support/sse';
 import { authHeaders } from './support/tokens';
 
 /**
- * Runs that survive (CONTRACT.md "Runs"): the built service as real child processes on one Redis,
+ * Runs that survive (docs/protocol.md, "Runs"): the built service as real child processes on one Redis,
  * killed and stopped for real.
  */
 describe('Durable runs across real processes', () => {

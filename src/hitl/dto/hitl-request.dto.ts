@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { HITL_STATUSES, HitlStatus } from '../../contract/hitl.types';
 
-/** The HITL request object (CONTRACT.md), for the OpenAPI document. */
+/** The HITL request object (docs/protocol.md), for the OpenAPI document. */
 export class HitlRequestDto {
   @ApiProperty({ example: 'req-5f0c2a4e-8d1b-4c53-9a57-2f7f0e1d9b11' }) requestId!: string;
   @ApiProperty({ example: 'session-abc' }) sessionId!: string;
