@@ -476,3 +476,23 @@ describe('Redis adapter limits: a run that is gone or ended without freeing its 
     expect(await s.runs.createRun(newRun('inst-a', tenantId), lim)).toEqual({ created: false, limited: 'user' });
   });
 });
+
+describe('Redis adapter: a batch of streamed text is a light write', () => {
+  let s: Stores;
+  beforeEach(() => (s = redisStores()));
+  afterEach(() => s.close());
+
+  it('leaves the TTLs to the steps: only a write that moves the position refreshes them', async () => {
+    const run = newRun();
+    await s.runs.createRun(run, NO_LIMITS);
+    expect(await s.runs.append(step(run))).toEqual({ ok: true, seq: 1 });
+    const ttls = () => Promise.all([s.redis!.ttl(`aura:run:${run.sessionId}`), s.redis!.ttl(`aura:run:${run.sessionId}:events`)]);
+    await s.redis!.expire(`aura:run:${run.sessionId}`, 100);
+    await s.redis!.expire(`aura:run:${run.sessionId}:events`, 100);
+    const delta = { type: 'content' as const, data: { content: 'x', messageId: 'm', delta: true } };
+    expect(await s.runs.append(step({ ...run, cursor: 1, seq: 1 }, { nextCursor: 1, events: [delta] }))).toEqual({ ok: true, seq: 2 });
+    for (const ttl of await ttls()) expect(ttl).toBeLessThanOrEqual(100);
+    expect(await s.runs.append(step({ ...run, cursor: 1, seq: 2 }))).toEqual({ ok: true, seq: 3 });
+    for (const ttl of await ttls()) expect(ttl).toBeGreaterThan(3000);
+  });
+});

@@ -8,7 +8,8 @@ import { HITL_LUA_LIB } from '../../hitl/persistence/hitl.lua';
 export const RUNS_LUA_LIB = `${HITL_LUA_LIB}
 local TERMINAL = {completed=true, rejected=true, expired=true, cancelled=true, failed=true}
 
--- Appends [type, json] events after seq, publishes each live as '<seq> <type> <json>' (and the broadcast).
+-- Appends [type, json] events after seq, publishes each live as '<seq> <type> <json>' (and the broadcast);
+-- ttl '' leaves the log's TTL as it is.
 local function append_events(sid, ekey, seq, events, broadcasts, maxlen, ttl)
   for i, e in ipairs(events) do
     seq = seq + 1
@@ -17,7 +18,7 @@ local function append_events(sid, ekey, seq, events, broadcasts, maxlen, ttl)
     local b = broadcasts[i]
     if b and b ~= '' then redis.call('PUBLISH', P.broadcast, b) end
   end
-  redis.call('EXPIRE', ekey, ttl)
+  if ttl ~= '' then redis.call('EXPIRE', ekey, ttl) end
   return seq
 end
 
@@ -84,10 +85,12 @@ if ARGV[11] ~= '' then
   requestId = req.requestId
   insert_request(req, ARGV[12], ARGV[10])
 end
-local seq = append_events(ARGV[1], KEYS[2], tonumber(r[4]), cjson.decode(ARGV[7]), cjson.decode(ARGV[8]), ARGV[9], ARGV[10])
+-- A batch of streamed text leaves the position as it is: its step, before and after, refreshes the TTLs.
+local moves = ARGV[5] ~= ARGV[3]
+local seq = append_events(ARGV[1], KEYS[2], tonumber(r[4]), cjson.decode(ARGV[7]), cjson.decode(ARGV[8]), ARGV[9], moves and ARGV[10] or '')
 redis.call('HSET', KEYS[1], 'cursor', ARGV[5], 'seq', seq, 'status', ARGV[6], 'requestId', requestId, 'approvedRequestId', ARGV[14])
 if ARGV[13] ~= '' then redis.call('HSET', KEYS[1], 'state', ARGV[13]) end
-redis.call('EXPIRE', KEYS[1], ARGV[10])
+if moves then redis.call('EXPIRE', KEYS[1], ARGV[10]) end
 release_if_terminal(ARGV[1], r[2], ARGV[6], r[5], r[6])
 return {'ok', seq}
 `;
