@@ -57,6 +57,11 @@ export class AccessPolicy {
     return owner === undefined || request.userId === owner;
   }
 
+  /** True when no rule depends on who started the run: deciding then needs no read of the request (the decide step scopes it to the tenant). */
+  get decidingIsOpenToTenant(): boolean {
+    return this.approverRole === null && this.selfApproval;
+  }
+
   /**
    * May `user` decide `request`? In the contract's order: another tenant's request is 'not_found'
    * (answered exactly as an unknown one, never 403), then the role, then the four-eyes rule.
