@@ -2,17 +2,17 @@ import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
-import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { rejectDeepJson } from './common/json-depth.middleware';
 import { setupSwagger } from './common/swagger-setup';
 import { AppConfig } from './config/app-config';
+import { AppLogger } from './logging/app-logger.service';
 import { workerBodyParser } from './worker/worker-body-parser';
 
 /** Builds the whole service (used by main.ts and by the e2e tests, so they test what ships). */
 export async function createApp(config: AppConfig): Promise<NestExpressApplication> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), { bufferLogs: true });
-  app.useLogger(app.get(Logger));
+  app.useLogger(app.get(AppLogger));
   app.disable('x-powered-by');
   // nosniff, no-referrer and the other defaults on every response; the console adds its own CSP,
   // and Swagger UI (inline bootstrap) would not load under a global one.

@@ -1,0 +1,38 @@
+import type { NextFunction, Request, Response } from 'express';
+import type { Logger } from 'pino';
+import { isQuietPath, LoggedRequest, redactUrl, requestIdOf, requestProps } from './log-fields';
+
+/**
+ * One JSON line per request, written when its response ends (an SSE stream: when it closes), with
+ * the request id (taken or generated, and echoed as X-Request-ID), tenant, user and session.
+ * Everything is read at that moment: an open stream holds two listeners and no per-request logger
+ * (pino-http's child loggers cost ~2 KB of heap per open stream and a serialization per request).
+ */
+export function requestLog(logger: Logger) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const r = req as LoggedRequest;
+    r.id = requestIdOf(req);
+    res.setHeader('X-Request-ID', r.id);
+    if (isQuietPath(req.url) || !logger.isLevelEnabled('info')) return next();
+    const started = Date.now();
+    // Read now: a gateway prefix is stripped from req.url further down.
+    const url = req.originalUrl ?? req.url;
+    const done = () => {
+      res.removeListener('finish', done);
+      res.removeListener('close', done);
+      const failed = res.statusCode >= 500;
+      logger.info(
+        {
+          req: { id: r.id, method: req.method, url: redactUrl(url), headers: req.headers },
+          ...requestProps(r),
+          res: { statusCode: res.statusCode, headers: res.getHeaders() },
+          responseTime: Date.now() - started,
+        },
+        failed ? 'request errored' : 'request completed',
+      );
+    };
+    res.on('finish', done);
+    res.on('close', done);
+    next();
+  };
+}
