@@ -31,36 +31,48 @@ export abstract class Bus {
   }
 }
 
-/** Handlers by channel (or pattern), reference-counted so the transport subscribes once per name. */
+/**
+ * Handlers by channel (or pattern), reference-counted so the transport subscribes once per name.
+ * A name with one handler (a stream's session channel, nearly always) holds it without a Set.
+ */
 export class HandlerRegistry {
-  private readonly handlers = new Map<string, Set<MessageHandler>>();
+  private readonly handlers = new Map<string, MessageHandler | Set<MessageHandler>>();
 
   /** Returns true when this is the name's first handler. */
   add(name: string, handler: MessageHandler): boolean {
-    let set = this.handlers.get(name);
-    const first = !set;
-    if (!set) this.handlers.set(name, (set = new Set()));
-    set.add(handler);
-    return first;
+    const held = this.handlers.get(name);
+    if (!held) {
+      this.handlers.set(name, handler);
+      return true;
+    }
+    if (typeof held === 'function') this.handlers.set(name, new Set([held, handler]));
+    else held.add(handler);
+    return false;
   }
 
   /** Returns true when the name has no handler left. */
   remove(name: string, handler: MessageHandler): boolean {
-    const set = this.handlers.get(name);
-    if (!set || !set.delete(handler)) return false;
-    if (set.size === 0) this.handlers.delete(name);
-    return set.size === 0;
+    const held = this.handlers.get(name);
+    if (held === handler) {
+      this.handlers.delete(name);
+      return true;
+    }
+    if (!held || typeof held === 'function' || !held.delete(handler)) return false;
+    if (held.size === 1) this.handlers.set(name, held.values().next().value as MessageHandler);
+    return false;
   }
 
   dispatch(name: string, message: string, channel: string, onError: (err: unknown) => void): void {
-    const set = this.handlers.get(name);
-    if (!set) return;
-    for (const handler of set) {
-      try {
-        handler(message, channel);
-      } catch (err) {
-        onError(err);
-      }
-    }
+    const held = this.handlers.get(name);
+    if (typeof held === 'function') call(held, message, channel, onError);
+    else held?.forEach((handler) => call(handler, message, channel, onError));
+  }
+}
+
+function call(handler: MessageHandler, message: string, channel: string, onError: (err: unknown) => void): void {
+  try {
+    handler(message, channel);
+  } catch (err) {
+    onError(err);
   }
 }

@@ -11,7 +11,7 @@ export class RedisBus extends Bus {
   private readonly logger = new Logger('RedisBus');
   private readonly channels = new HandlerRegistry();
   private readonly patterns = new HandlerRegistry();
-  /** The SUBSCRIBE in flight or done per channel: every handler waits for it, not just the first. */
+  /** The SUBSCRIBE in flight per channel: every handler that comes meanwhile waits for it, not just the first. */
   private readonly subscribing = new Map<string, Promise<unknown>>();
   private readonly resubscribedListeners = new Set<() => void>();
   private wasDisconnected = false;
@@ -41,7 +41,13 @@ export class RedisBus extends Bus {
   }
 
   async subscribe(channel: string, handler: MessageHandler): Promise<() => void> {
-    if (this.channels.add(channel, handler)) this.subscribing.set(channel, this.subscriber.subscribe(channel));
+    if (this.channels.add(channel, handler)) {
+      const pending = this.subscriber.subscribe(channel);
+      this.subscribing.set(channel, pending);
+      // Only while in flight: an open stream keeps no settled promise.
+      const settle = () => void (this.subscribing.get(channel) === pending && this.subscribing.delete(channel));
+      pending.then(settle, settle);
+    }
     try {
       await this.subscribing.get(channel);
     } catch (err) {
