@@ -54,7 +54,8 @@
 //   BENCH_WAIT_QUIET_S     0                  before each scenario, wait up to this long for the
 //                                            rest of the machine to use < 20% of a core
 //   BENCH_TIMEOUT_S        3600               hard limit for the whole run (quick: 600)
-//   BENCH_SCENARIOS        paused,throughput,tokens   which scenarios to run (tokens: service only)
+//   BENCH_SCENARIOS        paused,throughput,tokens,framework   which scenarios to run (tokens: service only;
+//                                            framework: once, raw node:http vs a bare Nest @Sse route)
 //   BENCH_TOKEN_RUNS       200                token scenario: concurrent LLM-agent runs (quick: 20)
 //   BENCH_TOKEN_RATE       50                 tokens/s the scripted model streams per run
 //   BENCH_TOKEN_SECONDS    10                 length of the model's one text turn (quick: 3)
@@ -101,15 +102,15 @@ const C = {
   out: E.BENCH_OUT === undefined ? (QUICK ? '' : path.join(HERE, 'results.md')) : E.BENCH_OUT,
   timeoutS: num(E.BENCH_TIMEOUT_S, QUICK ? 600 : 3600),
   waitQuietS: num(E.BENCH_WAIT_QUIET_S, 0),
-  scenarios: (E.BENCH_SCENARIOS || 'paused,throughput,tokens').split(',').map((s) => s.trim()).filter(Boolean),
+  scenarios: (E.BENCH_SCENARIOS || 'paused,throughput,tokens,framework').split(',').map((s) => s.trim()).filter(Boolean),
   tokenRuns: num(E.BENCH_TOKEN_RUNS, QUICK ? 20 : 200),
   tokenRate: num(E.BENCH_TOKEN_RATE, 50),
   tokenSeconds: num(E.BENCH_TOKEN_SECONDS, QUICK ? 3 : 10),
   flushMs: num(E.BENCH_STREAM_FLUSH_MS, 50),
 };
 for (const sc of C.scenarios) {
-  if (!['paused', 'throughput', 'tokens'].includes(sc)) {
-    console.error(`unknown scenario ${sc} in BENCH_SCENARIOS (paused, throughput, tokens)`);
+  if (!['paused', 'throughput', 'tokens', 'framework'].includes(sc)) {
+    console.error(`unknown scenario ${sc} in BENCH_SCENARIOS (paused, throughput, tokens, framework)`);
     process.exit(2);
   }
 }
@@ -480,6 +481,79 @@ async function scenarioTokens(def, redis, tag) {
 }
 
 // ---------------------------------------------------------------- report
+/**
+ * What an open SSE stream costs with nothing else, in the same run: bench/baseline/sse-probe.cjs as
+ * raw node:http and as a bare NestJS @Sse route (no guard, logger, Redis or run), each holding the
+ * largest N of open streams, memory read as for the paused runs. Tells how much of the service's
+ * memory per paused run the framework path the contract mandates costs before any work of ours.
+ */
+async function scenarioFramework() {
+  const n = Math.min(Math.max(...C.ns), N_MAX);
+  const out = { n, modes: {} };
+  for (const mode of ['raw', 'nest']) {
+    const tag = `framework-${mode}`;
+    await waitQuiet(tag);
+    let inst;
+    const res = (out.modes[mode] = {});
+    try {
+      const port = await freePort();
+      inst = await startInstance({
+        name: tag,
+        script: path.join(HERE, 'baseline', 'sse-probe.cjs'),
+        nodeArgs: ['--expose-gc', '--require', GC_PROBE],
+        env: { PATH: E.PATH, HOME: E.HOME || '/root', NODE_ENV: 'production', PROBE_MODE: mode, BENCH_PROBE_DIR: workDir },
+        port,
+        cwd: ROOT,
+        fdLimit: FD_EFFECTIVE,
+        logFile: path.join(workDir, `${tag}.log`),
+      });
+      await load.call('init', { aPort: port, bPort: port, token: TOKEN, tenantId: TENANT, localAddresses: C.localAddrs }, 10000);
+      // Warm up the route (code, caches) the way the instances are warmed up before the paused runs.
+      await load.call('open', { n: 100, concurrency: 20, prefix: `${tag}-warm`, timeoutMs: 30000 }, 40000);
+      await load.call('closeAll', {}, 20000);
+      await load.call('init', { aPort: port, bPort: port, token: TOKEN, tenantId: TENANT, localAddresses: C.localAddrs }, 10000);
+      await sleep(500);
+      res.memBefore = await measureMemory(inst, workDir);
+      res.open = await load.call('open', { n, concurrency: C.openConcurrency, prefix: `${tag}-p`, timeoutMs: Math.max(60000, n * 20) }, Math.max(60000, n * 20) + 15000);
+      await sleep(1000);
+      res.memAfter = await measureMemory(inst, workDir);
+      const opened = res.open.opened;
+      res.rssPerStream = opened ? (res.memAfter.rss - res.memBefore.rss) / opened : NaN;
+      res.heapPerStream = opened ? (res.memAfter.heapUsed - res.memBefore.heapUsed) / opened : NaN;
+      log(`${tag}: ${opened}/${n} streams open: RSS ${fmt(res.rssPerStream / 1024, 1)} KB, heap ${fmt(res.heapPerStream / 1024, 1)} KB per stream`);
+    } catch (e) {
+      res.error = String(e.message || e);
+      log(`${tag}: ERROR ${res.error}`);
+    } finally {
+      try {
+        await load.call('closeAll', {}, 20000);
+      } catch {
+        /* the load process reports its own errors */
+      }
+      if (inst) await inst.stop();
+    }
+  }
+  return out;
+}
+
+/** The framework scenario against the service's paused runs at the same N. */
+function frameworkSection(framework, results, labels) {
+  if (!framework) return null;
+  const { raw, nest } = framework.modes;
+  const si = labels.findIndex((l) => l.startsWith('service'));
+  const sp = si >= 0 ? results[si].paused.find((x) => x.nUsed === framework.n || x.n === framework.n) : null;
+  const kb = (v) => fmt(v / 1024, 1);
+  const x = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b ? `${fmt(a / b, 2)}x` : 'n/a');
+  const rows = [
+    ['| | RSS per open stream (KB) | heap per open stream (KB) | RSS vs raw | heap vs raw |', '|---|---:|---:|---:|---:|'],
+    [`| raw node:http (\`sse-probe.cjs\`, \`PROBE_MODE=raw\`) | ${kb(raw?.rssPerStream)} | ${kb(raw?.heapPerStream)} | 1.00x | 1.00x |`],
+    [`| bare NestJS @Sse route (\`PROBE_MODE=nest\`) | ${kb(nest?.rssPerStream)} | ${kb(nest?.heapPerStream)} | ${x(nest?.rssPerStream, raw?.rssPerStream)} | ${x(nest?.heapPerStream, raw?.heapPerStream)} |`],
+  ];
+  if (sp) rows.push([`| the service, per paused run at N=${sp.n} (table above) | ${kb(sp.rssPerRun)} | ${kb(sp.heapPerRun)} | ${x(sp.rssPerRun, raw?.rssPerStream)} | ${x(sp.heapPerRun, raw?.heapPerStream)} |`]);
+  const errors = [raw, nest].filter((m) => m?.error).map((m) => `- error: ${m.error}`);
+  return `${framework.n} streams held open on each, one event sent on each, memory read after a full GC as for the paused runs.\n\n${rows.flat().join('\n')}${errors.length ? `\n\n${errors.join('\n')}` : ''}`;
+}
+
 function machine() {
   const sh = (cmd, args) => {
     try {
@@ -705,7 +779,7 @@ function limitsHit(results, labels) {
   return notes;
 }
 
-function report(m, results, labels, calibration) {
+function report(m, results, labels, calibration, framework) {
   const cal = calibration
     ? `Machine noise for comparison: a trivial node:http server in its own process, driven by the same load process at ${C.rate}/s, answers in p50 ${fmt(calibration.p50, 2)} ms, p99 ${fmt(calibration.p99, 2)} ms, max ${fmt(calibration.max, 2)} ms (${calibration.count} requests).`
     : 'Machine noise calibration: not available.';
@@ -715,6 +789,7 @@ function report(m, results, labels, calibration) {
   const split = costSplit(results, labels);
   const notes = limitsHit(results, labels);
   const tokens = tokensSection(results, labels);
+  const frameworkText = frameworkSection(framework, results, labels);
   const fdLimits = results.map((r, i) => `${labels[i]}: ${r.paused?.[0]?.fdLimit ?? 'n/a'}`).join(', ');
   const memSource = results.map((r) => r.paused?.find((p) => p.memAfter)?.memAfter.source).find(Boolean) || 'n/a';
   const md = `# Aura benchmark results
@@ -752,7 +827,7 @@ Ratio columns: ${ratioPairs(labels).map(([a, b]) => `${labels[a]}/${labels[b]}`)
 ${t}
 
 ${cal}
-${split ? `\n## Durability vs framework\n\n${split}\n` : ''}${tokens ? `\n## Token streaming (issue 14)\n\n${tokens}\n` : ''}${check ? `\n## Targets (issue 6, against the raw floor)\n\n${check}\n` : ''}
+${split ? `\n## Durability vs framework\n\n${split}\n` : ''}${tokens ? `\n## Token streaming (issue 14)\n\n${tokens}\n` : ''}${frameworkText ? `\n## An SSE stream with nothing else (framework floor)\n\n${frameworkText}\n` : ''}${check ? `\n## Targets (issue 6, against the raw floor)\n\n${check}\n` : ''}
 ## Limits hit and errors
 
 ${notes.length ? notes.map((n) => `- ${n}`).join('\n') : '- none'}
@@ -760,11 +835,11 @@ ${notes.length ? notes.map((n) => `- ${n}`).join('\n') : '- none'}
 <details><summary>raw results (JSON)</summary>
 
 \`\`\`json
-${JSON.stringify({ config: C, results: results.map((r, i) => ({ label: labels[i], ...r })) }, null, 1)}
+${JSON.stringify({ config: C, results: results.map((r, i) => ({ label: labels[i], ...r })), framework }, null, 1)}
 \`\`\`
 </details>
 `;
-  return { md, table: t, check, split, notes, tokens };
+  return { md, table: t, check, split, notes, tokens, frameworkText };
 }
 
 const FLOOR_NOTE =
@@ -824,13 +899,15 @@ async function main() {
       if (redis) await redis.stop();
     }
   }
+  const framework = C.scenarios.includes('framework') ? await scenarioFramework() : null;
   await load.stop();
-  const { md, table: t, check, split, notes, tokens } = report(m, results, labels, calibration);
+  const { md, table: t, check, split, notes, tokens, frameworkText } = report(m, results, labels, calibration, framework);
   console.log(`\nAura benchmark: ${m.cores} cores, ${m.totalMemGiB} GiB, Node ${m.node}, ${m.date}${QUICK ? ' (QUICK)' : ''}\n`);
   console.log(t);
   if (calibration) console.log(`\ncalibration (trivial HTTP round trip at ${C.rate}/s): p50 ${fmt(calibration.p50, 2)} ms, p99 ${fmt(calibration.p99, 2)} ms, max ${fmt(calibration.max, 2)} ms`);
   if (split) console.log(`\nDurability vs framework (service/baseline = service/durable x durable/baseline):\n${split}`);
   if (tokens) console.log(`\nToken streaming (issue 14): ${tokens}`);
+  if (frameworkText) console.log(`\nAn SSE stream with nothing else: ${frameworkText}`);
   if (check) console.log(`\nTargets (against the raw floor):\n${check}`);
   console.log(`\nLimits hit / errors:\n${notes.length ? notes.map((n) => `- ${n}`).join('\n') : '- none'}`);
   if (C.out) {
