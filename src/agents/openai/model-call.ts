@@ -1,6 +1,8 @@
-import { APICallError, LanguageModel, ModelMessage, ToolSet, streamText } from 'ai';
+import type { LanguageModelV3, LanguageModelV3FunctionTool } from '@ai-sdk/provider';
+import { APICallError, ModelMessage } from 'ai';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AgentFailure } from '../../runs/agent/agent.port';
+import { toProviderPrompt } from './provider-prompt';
 
 export const MAX_ATTEMPTS = 4;
 const BACKOFF_BASE_MS = 200;
@@ -21,10 +23,10 @@ export interface ModelAnswer {
 }
 
 export interface ModelRequest {
-  model: LanguageModel;
+  model: LanguageModelV3;
   system: string;
   messages: ModelMessage[];
-  tools: ToolSet;
+  tools: LanguageModelV3FunctionTool[];
   /** The longest the endpoint may stay silent: before its first chunk and between chunks. */
   timeoutMs: number;
   signal: AbortSignal;
@@ -88,46 +90,32 @@ async function streamOnce(req: ModelRequest, attempt: number): Promise<ModelAnsw
   };
   rearm();
   try {
-    const result = streamText({
-      model: req.model,
-      system: req.system,
-      messages: req.messages,
-      tools: req.tools,
-      // Retries are ours: theirs would neither back off abortably nor count a broken stream.
-      maxRetries: 0,
-      abortSignal: controller.signal,
-      // Errors reach us as 'error' parts of the stream; the default would also print them.
-      onError: () => undefined,
-    });
+    // The provider's own stream: streamText would add half a dozen web-stream transforms per chunk
+    // (most of the CPU while 200 runs stream), for tool execution and steps this agent does itself.
+    const { stream } = await req.model.doStream({ prompt: toProviderPrompt(req.system, req.messages), tools: req.tools, toolChoice: { type: 'auto' }, abortSignal: controller.signal });
     let text = '';
     const toolCalls: ModelToolCall[] = [];
     let finished = false;
-    for await (const part of result.fullStream) {
+    for await (const part of stream) {
       rearm();
       switch (part.type) {
         case 'text-delta':
-          text += part.text;
-          req.onText(attempt, part.text);
+          text += part.delta;
+          req.onText(attempt, part.delta);
           break;
         case 'tool-call':
-          toolCalls.push({
-            callId: part.toolCallId,
-            toolName: part.toolName,
-            input: part.input,
-            ...(part.invalid ? { invalid: describe(part.error) } : {}),
-          });
+          toolCalls.push(readToolCall(part.toolCallId, part.toolName, part.input, req.tools));
           break;
         case 'error':
           throw part.error;
-        case 'abort':
-          throw controller.signal.reason ?? new Error('The model call was aborted');
         case 'finish':
           // The provider reports a stream it could not parse as finishReason 'error'.
-          if (part.finishReason === 'error') throw new Error('The model stream was malformed');
+          if (part.finishReason.unified === 'error') throw new Error('The model stream was malformed');
           finished = true;
           break;
       }
     }
+    if (controller.signal.aborted) throw controller.signal.reason ?? new Error('The model call was aborted');
     if (!finished) throw new Error('The model stream ended without finishing');
     return { attempt, text, toolCalls };
   } catch (err) {
@@ -136,5 +124,15 @@ async function streamOnce(req: ModelRequest, attempt: number): Promise<ModelAnsw
   } finally {
     clearTimeout(timer);
     req.signal.removeEventListener('abort', forward);
+  }
+}
+
+/** A tool call as the provider streams it (arguments as JSON text): unknown tools and bad JSON are kept, marked invalid. */
+function readToolCall(callId: string, toolName: string, inputText: string, tools: LanguageModelV3FunctionTool[]): ModelToolCall {
+  if (!tools.some((t) => t.name === toolName)) return { callId, toolName, input: {}, invalid: `There is no tool named ${toolName}` };
+  try {
+    return { callId, toolName, input: inputText.trim() === '' ? {} : JSON.parse(inputText) };
+  } catch {
+    return { callId, toolName, input: {}, invalid: 'The arguments are not valid JSON' };
   }
 }

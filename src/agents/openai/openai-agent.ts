@@ -1,12 +1,14 @@
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import { Inject, Injectable } from '@nestjs/common';
-import { LanguageModel, ModelMessage, TextPart, ToolCallPart, ToolSet, jsonSchema, tool } from 'ai';
+import type { LanguageModelV3 } from '@ai-sdk/provider';
+import { ModelMessage, TextPart, ToolCallPart } from 'ai';
 import { randomUUID } from 'node:crypto';
 import { Agent, AgentContext, AgentFailure, AgentStep } from '../../runs/agent/agent.port';
 import type { AuraEvent } from '../../contract/run.types';
 import { ToolRegistry } from '../tools/tool-registry';
 import { OpenAiAgentState, PendingCall, initialState, readState, toJsonValue } from './agent-state';
 import { ModelAnswer, callModel } from './model-call';
+import { toProviderTool } from './provider-prompt';
 
 export const OPENAI_AGENT_OPTIONS = Symbol('OPENAI_AGENT_OPTIONS');
 
@@ -45,7 +47,7 @@ const planStep = (turn: number, status: PlanStatus, title = `Turn ${turn}`): Aur
  */
 @Injectable()
 export class OpenAiAgent extends Agent {
-  private readonly model: LanguageModel;
+  private readonly model: LanguageModelV3;
   private readonly hitl: Set<string>;
 
   constructor(
@@ -79,7 +81,7 @@ export class OpenAiAgent extends Agent {
       model: this.model,
       system: this.systemPrompt(ctx),
       messages: s.messages,
-      tools: this.toolSet(),
+      tools: this.tools.list().map(toProviderTool),
       timeoutMs: this.options.timeoutMs,
       signal: ctx.signal,
       onText: (attempt, chunk) => ctx.streamText(messageId(attempt), chunk),
@@ -195,12 +197,5 @@ export class OpenAiAgent extends Agent {
   private systemPrompt(ctx: AgentContext): string {
     const meta = ctx.run.metadata ?? {};
     return Object.keys(meta).length ? `${SYSTEM_PROMPT}\n\nContext given with the request: ${JSON.stringify(meta)}` : SYSTEM_PROMPT;
-  }
-
-  private toolSet(): ToolSet {
-    const set: ToolSet = {};
-    // No execute: the SDK returns the calls and this agent runs them, one durable step each.
-    for (const t of this.tools.list()) set[t.name] = tool({ description: t.description, inputSchema: jsonSchema(t.parameters) });
-    return set;
   }
 }
