@@ -649,39 +649,41 @@ function table(rows, labels) {
 function targetsCheck(results, labels) {
   const si = labels.findIndex((l) => l.startsWith('service'));
   const bi = labels.findIndex((l) => l.startsWith('baseline'));
+  const di = labels.findIndex((l) => l.startsWith('durable'));
   if (si < 0 || bi < 0) return null;
-  const s = results[si];
-  const b = results[bi];
+  const [s, b, d] = [results[si], results[bi], di >= 0 ? results[di] : null];
   const nMax = Math.max(...C.ns);
-  const ps = s.paused.find((x) => x.n === nMax);
-  const pb = b.paused.find((x) => x.n === nMax);
+  const nMin = Math.min(...C.ns);
+  const at = (r, n) => r.paused.find((x) => x.n === n);
   const out = [];
-  const check = (what, ok, detail) => out.push(`- ${ok === undefined ? 'n/a ' : ok ? 'PASS' : 'FAIL'} ${what}: ${detail}`);
-  try {
-    const ratio = ps.rssPerRun / pb.rssPerRun;
-    check(`RSS per paused run at N=${nMax} <= 1.5x the floor`, ratio <= 1.5, `${fmt(ps.rssPerRun / 1024)} KB vs ${fmt(pb.rssPerRun / 1024)} KB = ${fmt(ratio, 2)}x (paused: service ${ps.open.opened}, floor ${pb.open.opened})`);
-  } catch {
-    check(`RSS per paused run at N=${nMax}`, undefined, 'missing');
-  }
-  try {
+  // Issue 14's table: each figure of the service as a ratio to the floors measured in this run.
+  const check = (what, f) => {
+    try {
+      const [ok, detail] = f();
+      out.push(`- ${ok ? 'PASS' : 'FAIL'} ${what}: ${detail}`);
+    } catch {
+      out.push(`- n/a  ${what}: not measured in this run`);
+    }
+  };
+  const ratio = (a, b2, digits = 2) => `${fmt(a, digits)} vs ${fmt(b2, digits)} = ${fmt(a / b2, 2)}x`;
+  check(`RSS per paused run at N=${nMax} <= 2x the raw floor`, () => [at(s, nMax).rssPerRun / at(b, nMax).rssPerRun <= 2, ratio(at(s, nMax).rssPerRun / 1024, at(b, nMax).rssPerRun / 1024, 1) + ' (KB)']);
+  check(`heap per paused run at N=${nMax} <= 2.5x the raw floor`, () => [at(s, nMax).heapPerRun / at(b, nMax).heapPerRun <= 2.5, ratio(at(s, nMax).heapPerRun / 1024, at(b, nMax).heapPerRun / 1024, 1) + ' (KB)']);
+  check(`RSS per paused run flat from N=${nMin} to N=${nMax} (within 15%)`, () => {
+    if (nMin === nMax) throw new Error('needs two N');
+    const [lo, hi] = [at(s, nMin).rssPerRun, at(s, nMax).rssPerRun];
+    const change = (hi - lo) / lo;
+    return [Math.abs(change) <= 0.15, `${fmt(lo / 1024, 1)} -> ${fmt(hi / 1024, 1)} KB (${change >= 0 ? '+' : ''}${fmt(change * 100, 0)}%)`];
+  });
+  check(`approve->resume p50 at N=${nMax} <= 1.5x the raw floor`, () => [at(s, nMax).approve.latency.p50 / at(b, nMax).approve.latency.p50 <= 1.5, ratio(at(s, nMax).approve.latency.p50, at(b, nMax).approve.latency.p50) + ' (ms)']);
+  check(`approve->resume p99 at N=${nMax} <= 2x the raw floor`, () => [at(s, nMax).approve.latency.p99 / at(b, nMax).approve.latency.p99 <= 2, ratio(at(s, nMax).approve.latency.p99, at(b, nMax).approve.latency.p99) + ' (ms)']);
+  const openRate = (r) => at(r, nMax).open.opened / (at(r, nMax).open.ms / 1000);
+  check(`open rate at N=${nMax} >= 0.6x the raw floor`, () => [openRate(s) / openRate(b) >= 0.6, ratio(openRate(s), openRate(b), 0) + ' (runs/s)']);
+  check('throughput >= 0.5x the raw floor', () => [s.throughput.tp.eventsPerSec / b.throughput.tp.eventsPerSec >= 0.5, ratio(s.throughput.tp.eventsPerSec, b.throughput.tp.eventsPerSec, 0) + ' (events/s)']);
+  if (d) check('throughput >= 0.9x the durable floor', () => [s.throughput.tp.eventsPerSec / d.throughput.tp.eventsPerSec >= 0.9, ratio(s.throughput.tp.eventsPerSec, d.throughput.tp.eventsPerSec, 0) + ' (events/s)']);
+  check('Redis connections per instance <= 3 at every N', () => {
     const counts = s.paused.flatMap((x) => [x.connsIdleA.count, x.connsPausedA.count]);
-    check('Redis connections per instance <= 3 whatever N', Math.max(...counts) <= 3 && new Set(counts).size === 1, `idle/paused per N: ${s.paused.map((x) => `${x.n}: ${x.connsIdleA.count}/${x.connsPausedA.count}`).join(', ')}`);
-  } catch {
-    check('Redis connections per instance', undefined, 'missing');
-  }
-  try {
-    const l = ps.approve.latency;
-    check(`approve->resume across instances at N=${nMax}: p50 <= 2 ms`, l.p50 <= 2, `${fmt(l.p50, 2)} ms`);
-    check(`approve->resume across instances at N=${nMax}: p99 <= 10 ms`, l.p99 <= 10, `${fmt(l.p99, 2)} ms`);
-  } catch {
-    check('approve->resume latency', undefined, 'missing');
-  }
-  try {
-    const r = s.throughput.tp.eventsPerSec / b.throughput.tp.eventsPerSec;
-    check('throughput >= 50% of the floor', r >= 0.5, `${fmt(s.throughput.tp.eventsPerSec, 0)} vs ${fmt(b.throughput.tp.eventsPerSec, 0)} events/s = ${fmt(r * 100, 0)}%`);
-  } catch {
-    check('throughput', undefined, 'missing');
-  }
+    return [Math.max(...counts) <= 3, `idle/paused per N: ${s.paused.map((x) => `${x.n}: ${x.connsIdleA.count}/${x.connsPausedA.count}`).join(', ')}`];
+  });
   return out.join('\n');
 }
 
@@ -827,7 +829,7 @@ Ratio columns: ${ratioPairs(labels).map(([a, b]) => `${labels[a]}/${labels[b]}`)
 ${t}
 
 ${cal}
-${split ? `\n## Durability vs framework\n\n${split}\n` : ''}${tokens ? `\n## Token streaming (issue 14)\n\n${tokens}\n` : ''}${frameworkText ? `\n## An SSE stream with nothing else (framework floor)\n\n${frameworkText}\n` : ''}${check ? `\n## Targets (issue 6, against the raw floor)\n\n${check}\n` : ''}
+${split ? `\n## Durability vs framework\n\n${split}\n` : ''}${tokens ? `\n## Token streaming (issue 14)\n\n${tokens}\n` : ''}${frameworkText ? `\n## An SSE stream with nothing else (framework floor)\n\n${frameworkText}\n` : ''}${check ? `\n## Targets (issue 14, against the floors of this run; the token scenario's two are in its section)\n\n${check}\n` : ''}
 ## Limits hit and errors
 
 ${notes.length ? notes.map((n) => `- ${n}`).join('\n') : '- none'}
@@ -908,7 +910,7 @@ async function main() {
   if (split) console.log(`\nDurability vs framework (service/baseline = service/durable x durable/baseline):\n${split}`);
   if (tokens) console.log(`\nToken streaming (issue 14): ${tokens}`);
   if (frameworkText) console.log(`\nAn SSE stream with nothing else: ${frameworkText}`);
-  if (check) console.log(`\nTargets (against the raw floor):\n${check}`);
+  if (check) console.log(`\nTargets (issue 14, against the floors of this run):\n${check}`);
   console.log(`\nLimits hit / errors:\n${notes.length ? notes.map((n) => `- ${n}`).join('\n') : '- none'}`);
   if (C.out) {
     writeFileSync(C.out, md);
