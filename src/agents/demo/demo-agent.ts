@@ -29,7 +29,11 @@ const SCRIPT: Line[] = [
   say('content', { content: 'Task complete: 3 open incidents found and their owner notified.' }),
 ];
 
-/** Plays SCRIPT, paced by DEMO_STEP_DELAY_MS; its state is the next line to play. */
+/**
+ * Plays SCRIPT; its state is the next line to play. Paced by DEMO_STEP_DELAY_MS, one line per step;
+ * unpaced (0), a burst of lines up to the next approval or the end is one step, written at once, as a
+ * real agent writes what it produced together.
+ */
 @Injectable()
 export class DemoAgent extends Agent {
   constructor(private readonly config: AppConfig) {
@@ -37,12 +41,17 @@ export class DemoAgent extends Agent {
   }
 
   async step(ctx: AgentContext): Promise<AgentStep> {
-    if (this.config.agent.demoStepDelayMs > 0) await sleep(this.config.agent.demoStepDelayMs, undefined, { signal: ctx.signal });
-    const position = typeof ctx.state === 'number' ? ctx.state : 0;
-    const line = SCRIPT[position];
-    const state = position + 1;
-    if (!line) return { kind: 'finish', events: [], state, status: 'completed' };
-    if ('approval' in line) return { kind: 'approval', events: [], state, ...line.approval };
-    return { kind: 'continue', events: [line.event(ctx.run)], state };
+    const paced = this.config.agent.demoStepDelayMs > 0;
+    if (paced) await sleep(this.config.agent.demoStepDelayMs, undefined, { signal: ctx.signal });
+    let position = typeof ctx.state === 'number' ? ctx.state : 0;
+    const events: AuraEvent[] = [];
+    for (;;) {
+      const line = SCRIPT[position];
+      position += 1;
+      if (!line) return { kind: 'finish', events, state: position, status: 'completed' };
+      if ('approval' in line) return { kind: 'approval', events, state: position, ...line.approval };
+      events.push(line.event(ctx.run));
+      if (paced) return { kind: 'continue', events, state: position };
+    }
   }
 }
