@@ -60,6 +60,8 @@
 //   BENCH_TOKEN_RATE       50                 tokens/s the scripted model streams per run
 //   BENCH_TOKEN_SECONDS    10                 length of the model's one text turn (quick: 3)
 //   BENCH_STREAM_FLUSH_MS  50                 STREAM_FLUSH_MS of the service in the token scenario
+//   BENCH_IDLE_SECONDS     10                 paused runs: CPU of A measured over this long with all N paused
+//                                            and nothing else going on (heartbeats, leases, sweeps, GC; quick: 2)
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -107,6 +109,7 @@ const C = {
   tokenRate: num(E.BENCH_TOKEN_RATE, 50),
   tokenSeconds: num(E.BENCH_TOKEN_SECONDS, QUICK ? 3 : 10),
   flushMs: num(E.BENCH_STREAM_FLUSH_MS, 50),
+  idleS: num(E.BENCH_IDLE_SECONDS, QUICK ? 2 : 10),
 };
 for (const sc of C.scenarios) {
   if (!['paused', 'throughput', 'tokens', 'framework'].includes(sc)) {
@@ -290,6 +293,7 @@ async function scenarioPaused(def, redis, nRequested, tag) {
     res.connsIdleA = await redisConnsOf(redis, A);
     res.connsIdleB = await redisConnsOf(redis, B);
     res.memBefore = await measureMemory(A, workDir);
+    res.idleCpuBeforePct = await idleCpu(A.pid);
     log(`${tag}: opening ${n} streams on A (${def.kind}, pid ${A.pid}), ${C.openConcurrency} at a time`);
     const cpu0 = cpuSnap({ A: A.pid, B: B.pid, load: load.pid, redis: redis.pid });
     res.open = await load.call('open', { n, concurrency: C.openConcurrency, prefix: `${tag}-p`, timeoutMs: Math.max(60000, n * 20) }, Math.max(60000, n * 20) + 15000);
@@ -301,6 +305,8 @@ async function scenarioPaused(def, redis, nRequested, tag) {
     res.connsPausedA = await redisConnsOf(redis, A);
     res.connsPausedB = await redisConnsOf(redis, B);
     res.loadStats = await load.call('stats', {}, 5000);
+    // What holding them costs when nothing happens: heartbeats, the lease, the expiry sweep, GC.
+    res.idleCpuPct = await idleCpu(A.pid);
     const opened = res.open.opened;
     res.rssPerRun = opened ? (res.memAfter.rss - res.memBefore.rss) / opened : NaN;
     res.heapPerRun = opened ? (res.memAfter.heapUsed - res.memBefore.heapUsed) / opened : NaN;
@@ -324,6 +330,14 @@ async function scenarioPaused(def, redis, nRequested, tag) {
     await stopPair(pair);
   }
   return res;
+}
+
+/** CPU of a process (% of one core, two decimals' worth) over BENCH_IDLE_SECONDS of doing nothing asked. */
+async function idleCpu(pid) {
+  const ticks = cpuTicks(pid);
+  const t0 = Date.now();
+  await sleep(C.idleS * 1000);
+  return ((cpuTicks(pid) - ticks) / 100 / ((Date.now() - t0) / 1000)) * 100;
 }
 
 function cpuTicks(pid) {
@@ -536,6 +550,30 @@ async function scenarioFramework() {
   return out;
 }
 
+/** What one instance of the service would need for 100 000 paused runs, from the per-run figures at the largest N. */
+function estimateSection(results, labels) {
+  const si = labels.findIndex((l) => l.startsWith('service'));
+  if (si < 0) return null;
+  const nMax = Math.max(...C.ns);
+  const p = results[si].paused.find((x) => x.n === nMax);
+  if (!p || !p.memAfter || !Number.isFinite(p.rssPerRun)) return null;
+  const n = p.open.opened;
+  const target = 100000;
+  const gb = (b) => fmt(b / 2 ** 30, 2);
+  const rss = p.memBefore.rss + p.rssPerRun * target;
+  const heap = p.memBefore.heapUsed + p.heapPerRun * target;
+  // The part that grows with the runs, scaled; the instance's own (lease, sweeps) once.
+  const idle = p.idleCpuBeforePct + ((p.idleCpuPct - p.idleCpuBeforePct) / n) * target;
+  const openS = target / (n / (p.open.ms / 1000));
+  return [
+    `From the service's figures at N=${n} (linear in the number of paused runs; the descriptor limit must allow ${target} sockets):`,
+    '',
+    `- memory: ${gb(rss)} GiB RSS (${gb(p.memBefore.rss)} GiB at rest + ${fmt(p.rssPerRun / 1024, 1)} KB x ${target}), of which ${gb(heap)} GiB V8 heap: start Node with \`--max-old-space-size\` above ${Math.ceil((heap / 2 ** 20) * 1.25 / 256) * 256} (MB)`,
+    `- CPU while they wait: ${fmt(idle, 0)}% of a core (idle over ${C.idleS} s: ${fmt(p.idleCpuBeforePct, 2)}% with no run, ${fmt(p.idleCpuPct, 2)}% with ${n} paused: heartbeats every SSE_HEARTBEAT_SECONDS=${C.heartbeatS} s, the instance lease, the expiry sweep, GC; the difference scaled to ${target})`,
+    `- opening them at this run's open rate: ${fmt(openS / 60, 1)} min`,
+  ].join('\n');
+}
+
 /** The framework scenario against the service's paused runs at the same N. */
 function frameworkSection(framework, results, labels) {
   if (!framework) return null;
@@ -604,6 +642,7 @@ function buildRows(results, labels) {
     add(`N=${n}: RSS per paused run (KB)`, (r) => p(r).rssPerRun / 1024, 1);
     add(`N=${n}: heap per paused run (KB)`, (r) => p(r).heapPerRun / 1024, 1);
     add(`N=${n}: RSS of A, paused (MB)`, (r) => p(r).memAfter.rss / 2 ** 20, 0);
+    add(`N=${n}: CPU% of A idle, before / with them paused (${C.idleS} s each)`, (r) => `${fmt(p(r).idleCpuBeforePct, 2)} / ${fmt(p(r).idleCpuPct, 2)}`, 0, false);
     add(`N=${n}: Redis conns of A idle / paused`, (r) => `${p(r).connsIdleA.count} / ${p(r).connsPausedA.count}`, 0, false);
     add(`N=${n}: approve->resume p50 (ms)`, (r) => p(r).approve.latency.p50, 2);
     add(`N=${n}: approve->resume p99 (ms)`, (r) => p(r).approve.latency.p99, 2);
@@ -792,6 +831,7 @@ function report(m, results, labels, calibration, framework) {
   const notes = limitsHit(results, labels);
   const tokens = tokensSection(results, labels);
   const frameworkText = frameworkSection(framework, results, labels);
+  const estimate = estimateSection(results, labels);
   const fdLimits = results.map((r, i) => `${labels[i]}: ${r.paused?.[0]?.fdLimit ?? 'n/a'}`).join(', ');
   const memSource = results.map((r) => r.paused?.find((p) => p.memAfter)?.memAfter.source).find(Boolean) || 'n/a';
   const md = `# Aura benchmark results
@@ -829,7 +869,7 @@ Ratio columns: ${ratioPairs(labels).map(([a, b]) => `${labels[a]}/${labels[b]}`)
 ${t}
 
 ${cal}
-${split ? `\n## Durability vs framework\n\n${split}\n` : ''}${tokens ? `\n## Token streaming (issue 14)\n\n${tokens}\n` : ''}${frameworkText ? `\n## An SSE stream with nothing else (framework floor)\n\n${frameworkText}\n` : ''}${check ? `\n## Targets (issue 14, against the floors of this run; the token scenario's two are in its section)\n\n${check}\n` : ''}
+${split ? `\n## Durability vs framework\n\n${split}\n` : ''}${tokens ? `\n## Token streaming (issue 14)\n\n${tokens}\n` : ''}${frameworkText ? `\n## An SSE stream with nothing else (framework floor)\n\n${frameworkText}\n` : ''}${estimate ? `\n## One instance at 100 000 paused runs (estimate)\n\n${estimate}\n` : ''}${check ? `\n## Targets (issue 14, against the floors of this run; the token scenario's two are in its section)\n\n${check}\n` : ''}
 ## Limits hit and errors
 
 ${notes.length ? notes.map((n) => `- ${n}`).join('\n') : '- none'}
@@ -841,7 +881,7 @@ ${JSON.stringify({ config: C, results: results.map((r, i) => ({ label: labels[i]
 \`\`\`
 </details>
 `;
-  return { md, table: t, check, split, notes, tokens, frameworkText };
+  return { md, table: t, check, split, notes, tokens, frameworkText, estimate };
 }
 
 const FLOOR_NOTE =
@@ -903,13 +943,14 @@ async function main() {
   }
   const framework = C.scenarios.includes('framework') ? await scenarioFramework() : null;
   await load.stop();
-  const { md, table: t, check, split, notes, tokens, frameworkText } = report(m, results, labels, calibration, framework);
+  const { md, table: t, check, split, notes, tokens, frameworkText, estimate } = report(m, results, labels, calibration, framework);
   console.log(`\nAura benchmark: ${m.cores} cores, ${m.totalMemGiB} GiB, Node ${m.node}, ${m.date}${QUICK ? ' (QUICK)' : ''}\n`);
   console.log(t);
   if (calibration) console.log(`\ncalibration (trivial HTTP round trip at ${C.rate}/s): p50 ${fmt(calibration.p50, 2)} ms, p99 ${fmt(calibration.p99, 2)} ms, max ${fmt(calibration.max, 2)} ms`);
   if (split) console.log(`\nDurability vs framework (service/baseline = service/durable x durable/baseline):\n${split}`);
   if (tokens) console.log(`\nToken streaming (issue 14): ${tokens}`);
   if (frameworkText) console.log(`\nAn SSE stream with nothing else: ${frameworkText}`);
+  if (estimate) console.log(`\nOne instance at 100 000 paused runs (estimate): ${estimate}`);
   if (check) console.log(`\nTargets (issue 14, against the floors of this run):\n${check}`);
   console.log(`\nLimits hit / errors:\n${notes.length ? notes.map((n) => `- ${n}`).join('\n') : '- none'}`);
   if (C.out) {
