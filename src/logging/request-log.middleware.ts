@@ -15,7 +15,7 @@ export function requestLog(logger: Logger) {
     res.setHeader('X-Request-ID', r.id);
     if (isQuietPath(req.url) || !logger.isLevelEnabled('info')) return next();
     const started = Date.now();
-    // Read now: a gateway prefix is stripped from req.url further down.
+    // As the client sent it: req.url has lost a gateway prefix by now, and routers rewrite it.
     const url = req.originalUrl ?? req.url;
     const done = () => {
       res.removeListener('finish', done);
