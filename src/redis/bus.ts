@@ -45,6 +45,7 @@ export class HandlerRegistry {
       this.handlers.set(name, handler);
       return true;
     }
+    if (held === handler) return false;
     if (typeof held === 'function') this.handlers.set(name, new Set([held, handler]));
     else held.add(handler);
     return false;

@@ -22,6 +22,10 @@ describe('HandlerRegistry', () => {
     expect(reg.remove('ch', a)).toBe(true);
     expect(reg.remove('ch', a)).toBe(false);
     expect(reg.add('ch', b)).toBe(true);
+    // The same handler twice is one handler, as in a Set: one removal leaves the name.
+    expect(reg.add('ch2', a)).toBe(true);
+    expect(reg.add('ch2', a)).toBe(false);
+    expect(reg.remove('ch2', a)).toBe(true);
   });
 
   it('delivers to every handler of the name, once each, and to none of another name', () => {

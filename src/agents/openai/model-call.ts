@@ -11,7 +11,7 @@ export interface ModelToolCall {
   callId: string;
   toolName: string;
   input: unknown;
-  /** Set when the SDK could not use the call (unknown tool, arguments not JSON). */
+  /** Set when the call's arguments could not be read (not JSON). */
   invalid?: string;
 }
 
@@ -104,7 +104,7 @@ async function streamOnce(req: ModelRequest, attempt: number): Promise<ModelAnsw
           req.onText(attempt, part.delta);
           break;
         case 'tool-call':
-          toolCalls.push(readToolCall(part.toolCallId, part.toolName, part.input, req.tools));
+          toolCalls.push(readToolCall(part.toolCallId, part.toolName, part.input));
           break;
         case 'error':
           throw part.error;
@@ -127,9 +127,8 @@ async function streamOnce(req: ModelRequest, attempt: number): Promise<ModelAnsw
   }
 }
 
-/** A tool call as the provider streams it (arguments as JSON text): unknown tools and bad JSON are kept, marked invalid. */
-function readToolCall(callId: string, toolName: string, inputText: string, tools: LanguageModelV3FunctionTool[]): ModelToolCall {
-  if (!tools.some((t) => t.name === toolName)) return { callId, toolName, input: {}, invalid: `There is no tool named ${toolName}` };
+/** A tool call as the provider streams it (arguments as JSON text); arguments that are not JSON are kept, marked invalid. */
+function readToolCall(callId: string, toolName: string, inputText: string): ModelToolCall {
   try {
     return { callId, toolName, input: inputText.trim() === '' ? {} : JSON.parse(inputText) };
   } catch {

@@ -1,6 +1,6 @@
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import { Inject, Injectable } from '@nestjs/common';
-import type { LanguageModelV3 } from '@ai-sdk/provider';
+import type { LanguageModelV3, LanguageModelV3FunctionTool } from '@ai-sdk/provider';
 import { ModelMessage, TextPart, ToolCallPart } from 'ai';
 import { randomUUID } from 'node:crypto';
 import { Agent, AgentContext, AgentFailure, AgentStep } from '../../runs/agent/agent.port';
@@ -49,6 +49,8 @@ const planStep = (turn: number, status: PlanStatus, title = `Turn ${turn}`): Aur
 export class OpenAiAgent extends Agent {
   private readonly model: LanguageModelV3;
   private readonly hitl: Set<string>;
+  /** The tools as the model is offered them: the registry does not change after boot. */
+  private readonly providerTools: LanguageModelV3FunctionTool[];
 
   constructor(
     @Inject(OPENAI_AGENT_OPTIONS) private readonly options: OpenAiAgentOptions,
@@ -58,6 +60,7 @@ export class OpenAiAgent extends Agent {
     const provider = createOpenAICompatible({ name: 'aura-llm', baseURL: options.baseUrl, apiKey: options.apiKey, includeUsage: true });
     this.model = provider.chatModel(options.model);
     this.hitl = new Set(options.hitlTools);
+    this.providerTools = tools.list().map(toProviderTool);
   }
 
   async step(ctx: AgentContext): Promise<AgentStep> {
@@ -81,7 +84,7 @@ export class OpenAiAgent extends Agent {
       model: this.model,
       system: this.systemPrompt(ctx),
       messages: s.messages,
-      tools: this.tools.list().map(toProviderTool),
+      tools: this.providerTools,
       timeoutMs: this.options.timeoutMs,
       signal: ctx.signal,
       onText: (attempt, chunk) => ctx.streamText(messageId(attempt), chunk),
@@ -174,6 +177,8 @@ export class OpenAiAgent extends Agent {
     const base = { id: `tool-${turn}-${index + 1}`, callId: call.callId, toolName: call.toolName };
     const input = call.input;
     if (call.invalid) return { ...base, params: {}, invalid: `The call could not be used: ${call.invalid}` };
+    // Never ask a human to approve a tool that does not exist (HITL_TOOLS may name one).
+    if (!this.tools.get(call.toolName)) return { ...base, params: {}, invalid: `There is no tool named ${call.toolName}` };
     if (typeof input !== 'object' || input === null || Array.isArray(input)) {
       return { ...base, params: {}, invalid: 'The arguments must be a JSON object' };
     }
