@@ -18,7 +18,17 @@
 //            log once when it starts (XRANGE, like the service's catch-up) and writes events by
 //            seq, with no gap and no duplicate. The durable floor ("durable" in the report): what
 //            durability costs without a framework.
+//
+// FLOOR_HTTP picks what serves HTTP:
+//   node     (default) node:http alone, as above.
+//   nest     the same runs, watchers, Redis work and routes served by a bare NestJS app on the
+//            service's stack (Nest 11, Express adapter, a guard doing the same JWT + tenant check,
+//            an @Sse handler returning an Observable, @Post handlers answering through Nest's
+//            serializer and exception layer): no validation pipe, logger, metrics or run store.
+//            With FLOOR_MODE=durable it is the Nest floor ("nest" in the report): what durability
+//            plus the contract's framework cost, before any work of the service's own.
 import http from 'node:http';
+import { createRequire } from 'node:module';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { verifyJwt } from '../lib/jwt.mjs';
@@ -30,6 +40,11 @@ if (MODE !== 'raw' && MODE !== 'durable') {
   process.exit(1);
 }
 const DURABLE = MODE === 'durable';
+const HTTP = (env.FLOOR_HTTP || 'node').trim().toLowerCase();
+if (HTTP !== 'node' && HTTP !== 'nest') {
+  console.error(`FLOOR_HTTP must be node or nest, not ${HTTP}`);
+  process.exit(1);
+}
 const PORT = Number(env.PORT || 3000);
 const SECRET = env.JWT_SECRET;
 if (!SECRET) {
@@ -51,8 +66,8 @@ const EVENTS_PREFIX = 'aura:events:';
 const EVENT_LOG_MAX = 10000;
 const LOG_PAGE = 500;
 
-const cmd = new Redis(REDIS_URL, { connectionName: `floor-${MODE}-cmd`, maxRetriesPerRequest: 3 });
-const sub = new Redis(REDIS_URL, { connectionName: `floor-${MODE}-sub` });
+const cmd = new Redis(REDIS_URL, { connectionName: `floor-${MODE}-${HTTP}-cmd`, maxRetriesPerRequest: 3 });
+const sub = new Redis(REDIS_URL, { connectionName: `floor-${MODE}-${HTTP}-sub` });
 cmd.on('error', () => {});
 sub.on('error', () => {});
 await sub.psubscribe(`${CHANNEL_PREFIX}*`);
@@ -63,7 +78,8 @@ const waiting = new Map();
  * Heartbeats: one timer for all streams, spread over the interval. Each stream sits in one of
  * HB_SLOTS buckets (by when it opened); every tick pings one bucket, so 20k streams cost 20k/HB_SLOTS
  * writes per tick instead of one 20k-write burst every SSE_HEARTBEAT_SECONDS.
- * A stream is anything with {res, closed, hb}: the run itself (raw) or its watcher (durable).
+ * A stream is anything with {out, closed, hb}: the run itself (raw) or its watcher (durable); `out`
+ * is where its frames go (nodeSink or nestSink).
  */
 const HB_TICK_MS = 250;
 const HB_SLOTS = Math.max(1, Math.round((HEARTBEAT_S * 1000) / HB_TICK_MS));
@@ -91,7 +107,7 @@ function send(run, type, data) {
     (run.batch ||= []).push(run.seq, type, json, BROADCAST ? broadcastOf(run, type, data) : '');
     return;
   }
-  if (!run.closed) run.res.write(frame(run.seq, type, json));
+  if (!run.closed) run.out.event(run.seq, type, json);
   if (BROADCAST) cmd.publish('dwp:events:all', broadcastOf(run, type, data));
 }
 
@@ -134,7 +150,7 @@ async function finish(run, status) {
   if (DURABLE) await flush(run);
   if (DURABLE) return; // the watcher ends the response when it writes `done`
   open.delete(run);
-  if (!run.closed) run.res.end();
+  if (!run.closed) run.out.end();
 }
 
 async function startRun(run, prompt) {
@@ -246,10 +262,10 @@ async function catchUp(w) {
 function deliver(w, seq, type, json) {
   if (w.closed || seq <= w.lastSeq) return;
   w.lastSeq = seq;
-  w.res.write(frame(seq, type, json));
+  w.out.event(seq, type, json);
   if (type === 'done') {
     forget(w);
-    w.res.end();
+    w.out.end();
   }
 }
 
@@ -277,39 +293,123 @@ setInterval(() => {
 // one heartbeat timer for all open streams (one bucket per tick)
 setInterval(() => {
   hbTick = (hbTick + 1) % HB_SLOTS;
-  for (const s of hbBuckets[hbTick]) if (!s.closed) s.res.write(': ping\n\n');
+  for (const s of hbBuckets[hbTick]) if (!s.closed) s.out.ping();
 }, HB_TICK_MS).unref();
 
-function json(res, status, body) {
-  const s = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(s) });
-  res.end(s);
+/** A stream's frames straight to a node:http response. */
+function nodeSink(res) {
+  return {
+    event: (seq, type, json) => res.write(frame(seq, type, json)),
+    end: () => res.end(),
+    ping: () => res.write(': ping\n\n'),
+    destroy: () => res.destroy(),
+  };
 }
 
-function auth(req, res) {
-  const h = req.headers.authorization;
+/** A stream's frames through Nest's SSE serializer (the subscriber of the handler's Observable). */
+function nestSink(subscriber, res) {
+  return {
+    event: (seq, type, json) => subscriber.next({ id: String(seq), type, data: json }),
+    end: () => subscriber.complete(),
+    // past the serializer, as the service does: Nest ends every message with a blank line
+    ping: () => res.write(': ping\n'),
+    destroy: () => res.destroy(),
+  };
+}
+
+const fail = (status, message) => ({ status, body: { statusCode: status, message } });
+
+/** The caller's claims, or the refusal {status, body}. */
+function authOf(headers) {
+  const h = headers.authorization;
   const claims = h && h.startsWith('Bearer ') ? verifyJwt(SECRET, h.slice(7)) : null;
-  if (!claims) return json(res, 401, { statusCode: 401, message: 'Unauthorized' }), null;
-  const tenant = req.headers['x-tenant-id'];
-  if (!tenant) return json(res, 400, { statusCode: 400, message: 'X-Tenant-ID header is required' }), null;
-  if (tenant !== claims.tenant_id) return json(res, 403, { statusCode: 403, message: 'Tenant ID mismatch' }), null;
-  return claims;
+  if (!claims) return { refused: fail(401, 'Unauthorized') };
+  const tenant = headers['x-tenant-id'];
+  if (!tenant) return { refused: fail(400, 'X-Tenant-ID header is required') };
+  if (tenant !== claims.tenant_id) return { refused: fail(403, 'Tenant ID mismatch') };
+  return { claims };
 }
 
-async function decide(req, res, requestId, type) {
-  const claims = auth(req, res);
-  if (!claims) return;
-  if (!ID_RE.test(requestId)) return json(res, 400, { statusCode: 400, message: 'invalid requestId' });
+/** Decides a pending request: {status, body} to answer. */
+async function decide(claims, requestId, type) {
+  if (!ID_RE.test(requestId)) return fail(400, 'invalid requestId');
   const raw = await cmd.get(REQ_KEY(requestId));
   const request = raw ? JSON.parse(raw) : null;
-  if (!request || request.tenantId !== claims.tenant_id) return json(res, 404, { statusCode: 404, message: 'Not found' });
-  if (request.status !== 'pending') return json(res, 409, request);
+  if (!request || request.tenantId !== claims.tenant_id) return fail(404, 'Not found');
+  if (request.status !== 'pending') return { status: 409, body: request };
   request.status = type === 'approval' ? 'approved' : 'rejected';
   request.decidedAt = new Date().toISOString();
   request.decidedBy = claims.sub;
   const signal = JSON.stringify({ type, requestId, sessionId: request.sessionId, decidedBy: claims.sub, timestamp: request.decidedAt });
   await cmd.multi().set(REQ_KEY(requestId), JSON.stringify(request), 'KEEPTTL').publish(`${CHANNEL_PREFIX}${request.sessionId}`, signal).exec();
-  json(res, 200, request);
+  return { status: 200, body: request };
+}
+
+/** Checks a stream request: {sessionId, prompt} or the refusal. */
+function streamArgs(query) {
+  const sessionId = query.get('sessionId') || randomUUID();
+  if (!ID_RE.test(sessionId)) return { refused: fail(400, 'invalid sessionId') };
+  if (DURABLE && watched.has(EVENTS_PREFIX + sessionId)) return { refused: fail(409, 'the floor serves one stream per session') };
+  return { sessionId, prompt: query.get('prompt') || '' };
+}
+
+/**
+ * Starts the stream's run and its watcher, writing to `out`; answers what to call when the client
+ * leaves. raw: the run writes to its own response; durable: the run writes to the log and a
+ * watcher follows it (like the service).
+ */
+function startStream(out, sessionId, claims, prompt) {
+  const run = { out, sessionId, tenantId: claims.tenant_id, userId: claims.sub, seq: 0, requestId: null, deadline: 0, closed: false, batch: null };
+  if (!DURABLE) {
+    open.add(run);
+    startRun(run, prompt).catch((e) => {
+      if (!run.closed) {
+        send(run, 'error', { code: 'INTERNAL', message: String(e.message) });
+        finish(run, 'failed');
+      }
+    });
+    return () => {
+      run.closed = true;
+      open.delete(run);
+    };
+  }
+  run.out = null; // durable: the run never writes to a response
+  startRun(run, prompt).catch((e) => {
+    send(run, 'error', { code: 'INTERNAL', message: String(e.message) });
+    finish(run, 'failed').catch(() => {});
+  });
+  const channel = EVENTS_PREFIX + sessionId;
+  const w = { out, sessionId, lastSeq: 0, pending: [], closed: false, hb: null };
+  open.add(w);
+  watched.set(channel, w);
+  sub.subscribe(channel).then(
+    () => catchUp(w),
+    () => {
+      forget(w);
+      out.end();
+    },
+  );
+  return () => forget(w);
+}
+
+function readiness() {
+  return { status: cmd.status === 'ready' && sub.status === 'ready' ? 200 : 503, body: { status: cmd.status, mode: MODE, http: HTTP } };
+}
+
+function metricsText() {
+  const m = process.memoryUsage();
+  return (
+    `# HELP process_resident_memory_bytes Resident memory size in bytes.\n# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes ${m.rss}\n` +
+    `# HELP nodejs_heap_size_used_bytes Process heap size used from Node.js in bytes.\n# TYPE nodejs_heap_size_used_bytes gauge\nnodejs_heap_size_used_bytes ${m.heapUsed}\n` +
+    `# HELP floor_paused_runs Runs waiting for a decision.\n# TYPE floor_paused_runs gauge\nfloor_paused_runs ${waiting.size}\n` +
+    `# HELP floor_watched_sessions Sessions followed through the shared subscriber (durable mode).\n# TYPE floor_watched_sessions gauge\nfloor_watched_sessions ${watched.size}\n`
+  );
+}
+
+function json(res, { status, body }) {
+  const s = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(s) });
+  res.end(s);
 }
 
 function sseHead(res) {
@@ -322,82 +422,131 @@ function sseHead(res) {
   res.flushHeaders();
 }
 
-function stream(req, res, url) {
-  const claims = auth(req, res);
-  if (!claims) return;
-  const sessionId = url.searchParams.get('sessionId') || randomUUID();
-  if (!ID_RE.test(sessionId)) return json(res, 400, { statusCode: 400, message: 'invalid sessionId' });
-  const prompt = url.searchParams.get('prompt') || '';
-  if (DURABLE) return streamDurable(res, sessionId, claims, prompt);
+function nodeStream(req, res, url) {
+  const { claims, refused } = authOf(req.headers);
+  if (refused) return json(res, refused);
+  const args = streamArgs(url.searchParams);
+  if (args.refused) return json(res, args.refused);
   sseHead(res);
-  const run = { res, sessionId, tenantId: claims.tenant_id, userId: claims.sub, seq: 0, requestId: null, deadline: 0, closed: false };
-  open.add(run);
-  res.on('close', () => {
-    run.closed = true;
-    open.delete(run);
-  });
-  startRun(run, prompt).catch((e) => {
-    if (!run.closed) {
-      send(run, 'error', { code: 'INTERNAL', message: String(e.message) });
-      finish(run, 'failed');
-    }
-  });
+  res.on('close', startStream(nodeSink(res), args.sessionId, claims, args.prompt));
 }
 
-/** durable: starts the run (it writes to the log), then a watcher follows the log (like the service). */
-function streamDurable(res, sessionId, claims, prompt) {
-  const channel = EVENTS_PREFIX + sessionId;
-  if (watched.has(channel)) return json(res, 409, { statusCode: 409, message: 'the floor serves one stream per session' });
-  sseHead(res);
-  const run = { sessionId, tenantId: claims.tenant_id, userId: claims.sub, seq: 0, requestId: null, deadline: 0, batch: null };
-  startRun(run, prompt).catch((e) => {
-    send(run, 'error', { code: 'INTERNAL', message: String(e.message) });
-    finish(run, 'failed').catch(() => {});
-  });
-  const w = { res, sessionId, lastSeq: 0, pending: [], closed: false, hb: null };
-  open.add(w);
-  watched.set(channel, w);
-  res.on('close', () => forget(w));
-  sub.subscribe(channel).then(
-    () => catchUp(w),
-    () => {
-      forget(w);
-      res.end();
-    },
+function nodeDecide(req, res, requestId, type) {
+  req.resume();
+  const { claims, refused } = authOf(req.headers);
+  if (refused) return json(res, refused);
+  decide(claims, requestId, type).then(
+    (answer) => json(res, answer),
+    (e) => json(res, fail(500, e.message)),
   );
 }
 
-const server = http.createServer((req, res) => {
-  const url = new URL(req.url, 'http://x');
-  const p = url.pathname;
-  if (req.method === 'GET' && p === '/aura/test/stream') return stream(req, res, url);
-  if (req.method === 'POST' && p.startsWith('/aura/hitl/approve/')) {
-    req.resume();
-    return void decide(req, res, decodeURIComponent(p.slice(19)), 'approval').catch((e) => json(res, 500, { message: e.message }));
+function startNode() {
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url, 'http://x');
+    const p = url.pathname;
+    if (req.method === 'GET' && p === '/aura/test/stream') return nodeStream(req, res, url);
+    if (req.method === 'POST' && p.startsWith('/aura/hitl/approve/')) return nodeDecide(req, res, decodeURIComponent(p.slice(19)), 'approval');
+    if (req.method === 'POST' && p.startsWith('/aura/hitl/reject/')) return nodeDecide(req, res, decodeURIComponent(p.slice(18)), 'rejection');
+    if (p === '/health/live') return json(res, { status: 200, body: { status: 'ok' } });
+    if (p === '/health/ready') return json(res, readiness());
+    if (p === '/metrics') {
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+      return res.end(metricsText());
+    }
+    json(res, fail(404, 'Not found'));
+  });
+  server.listen(PORT, env.HOST || '127.0.0.1', () => console.log(`floor (${MODE}, node:http) listening on ${env.HOST || '127.0.0.1'}:${PORT}`));
+  return () => server.close();
+}
+
+/**
+ * The same routes in a bare Nest app. CommonJS packages loaded with require and decorators applied
+ * by hand, as in sse-probe.cjs: no build step.
+ */
+async function startNest() {
+  const require = createRequire(import.meta.url);
+  require('reflect-metadata');
+  const common = require('@nestjs/common');
+  const { NestFactory } = require('@nestjs/core');
+  const { Observable } = require('rxjs');
+  const refuse = ({ status, body }) => {
+    throw new common.HttpException(body, status);
+  };
+
+  /** The JWT and tenant check, as a Nest guard (the service's are passport-jwt and a tenant guard). */
+  class FloorAuthGuard {
+    canActivate(ctx) {
+      const req = ctx.switchToHttp().getRequest();
+      const { claims, refused } = authOf(req.headers);
+      if (refused) refuse(refused);
+      req.claims = claims;
+      return true;
+    }
   }
-  if (req.method === 'POST' && p.startsWith('/aura/hitl/reject/')) {
-    req.resume();
-    return void decide(req, res, decodeURIComponent(p.slice(18)), 'rejection').catch((e) => json(res, 500, { message: e.message }));
+
+  class FloorController {
+    stream(req) {
+      const args = streamArgs(new URL(req.url, 'http://x').searchParams);
+      if (args.refused) refuse(args.refused);
+      const res = req.res;
+      return new Observable((subscriber) => startStream(nestSink(subscriber, res), args.sessionId, req.claims, args.prompt));
+    }
+    async approve(req, id) {
+      const answer = await decide(req.claims, id, 'approval');
+      return answer.status === 200 ? answer.body : refuse(answer);
+    }
+    async reject(req, id) {
+      const answer = await decide(req.claims, id, 'rejection');
+      return answer.status === 200 ? answer.body : refuse(answer);
+    }
+    live() {
+      return { status: 'ok' };
+    }
+    ready() {
+      const answer = readiness();
+      return answer.status === 200 ? answer.body : refuse(answer);
+    }
+    metrics(res) {
+      res.setHeader('content-type', 'text/plain; version=0.0.4; charset=utf-8');
+      return metricsText();
+    }
   }
-  if (p === '/health/live') return json(res, 200, { status: 'ok' });
-  if (p === '/health/ready') return json(res, cmd.status === 'ready' && sub.status === 'ready' ? 200 : 503, { status: cmd.status, mode: MODE });
-  if (p === '/metrics') {
-    const m = process.memoryUsage();
-    const body =
-      `# HELP process_resident_memory_bytes Resident memory size in bytes.\n# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes ${m.rss}\n` +
-      `# HELP nodejs_heap_size_used_bytes Process heap size used from Node.js in bytes.\n# TYPE nodejs_heap_size_used_bytes gauge\nnodejs_heap_size_used_bytes ${m.heapUsed}\n` +
-      `# HELP floor_paused_runs Runs waiting for a decision.\n# TYPE floor_paused_runs gauge\nfloor_paused_runs ${waiting.size}\n` +
-      `# HELP floor_watched_sessions Sessions followed through the shared subscriber (durable mode).\n# TYPE floor_watched_sessions gauge\nfloor_watched_sessions ${watched.size}\n`;
-    res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
-    return res.end(body);
-  }
-  json(res, 404, { statusCode: 404, message: 'Not found' });
-});
-server.listen(PORT, env.HOST || '127.0.0.1', () => console.log(`floor (${MODE}) listening on ${env.HOST || '127.0.0.1'}:${PORT}`));
+  const on = (name, ...decorators) => {
+    const descriptor = Object.getOwnPropertyDescriptor(FloorController.prototype, name);
+    for (const d of decorators) d(FloorController.prototype, name, descriptor);
+  };
+  const param = (name, index, decorator) => decorator(FloorController.prototype, name, index);
+  Reflect.defineMetadata('design:paramtypes', [], FloorController);
+  Reflect.defineMetadata('design:paramtypes', [], FloorAuthGuard);
+  common.Injectable()(FloorAuthGuard);
+  common.Controller()(FloorController);
+  const guarded = common.UseGuards(FloorAuthGuard);
+  on('stream', common.Sse('aura/test/stream'), guarded);
+  param('stream', 0, common.Req());
+  on('approve', common.Post('aura/hitl/approve/:id'), common.HttpCode(200), guarded);
+  param('approve', 0, common.Req());
+  param('approve', 1, common.Param('id'));
+  on('reject', common.Post('aura/hitl/reject/:id'), common.HttpCode(200), guarded);
+  param('reject', 0, common.Req());
+  param('reject', 1, common.Param('id'));
+  on('live', common.Get('health/live'));
+  on('ready', common.Get('health/ready'));
+  on('metrics', common.Get('metrics'));
+  param('metrics', 0, common.Res({ passthrough: true }));
+  class FloorModule {}
+  common.Module({ controllers: [FloorController], providers: [FloorAuthGuard] })(FloorModule);
+  const app = await NestFactory.create(FloorModule, { logger: ['error'] });
+  await app.listen(PORT, env.HOST || '127.0.0.1');
+  console.log(`floor (${MODE}, nest) listening on ${env.HOST || '127.0.0.1'}:${PORT}`);
+  return () => app.close();
+}
+
+const close = HTTP === 'nest' ? await startNest() : startNode();
 
 const stop = () => {
-  server.close();
-  for (const b of hbBuckets) for (const s of b) s.res.destroy();
+  close();
+  for (const b of hbBuckets) for (const s of b) s.out.destroy();
   cmd.disconnect();
   sub.disconnect();
   setTimeout(() => process.exit(0), 200).unref();
