@@ -69,7 +69,8 @@
 //                                            and nothing else going on (heartbeats, leases, sweeps, GC; quick: 2)
 import os from 'node:os';
 import path from 'node:path';
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
@@ -487,6 +488,9 @@ async function scenarioTokens(def, redis, tag) {
     const t = res.tok;
     log(`${tag}: ${t.done}/${t.runs} done, ${fmt(t.deltasPerSec, 0)} deltas/s (${fmt(t.tokensPerDelta, 2)} tokens each), latency p50 ${fmt(t.latency.p50, 1)} ms p99 ${fmt(t.latency.p99, 1)} ms, ${fmt(res.commandsPerDelta, 2)} Redis commands per delta, cpu% ${JSON.stringify(res.cpu)}${t.errorCount ? `, errors: ${t.errors.join('; ')}` : ''}`);
     res.died = [A, model].filter((i) => !i.isAlive()).map((i) => `${i.name} died ${JSON.stringify(i.exitInfo())}: ${i.tail().trim().split('\n').slice(-3).join(' | ')}`).join('; ') || null;
+    await A.stop();
+    A = null;
+    res.modelFloor = await modelFloor(model, tag);
   } catch (e) {
     res.error = String(e.message || e);
     log(`${tag}: ERROR ${res.error}`);
@@ -499,6 +503,32 @@ async function scenarioTokens(def, redis, tag) {
     await Promise.all([A?.stop(), model?.stop()]);
   }
   return res;
+}
+
+/**
+ * The model-stream floor: the same turns read with no service around them
+ * (bench/baseline/model-probe.mjs), once through the AI SDK provider stream the LLM agent uses and
+ * once through node:http with JSON.parse, so the report can tell what reading the model costs.
+ */
+async function modelFloor(model, tag) {
+  const out = {};
+  for (const mode of ['sdk', 'http']) {
+    await waitQuiet(`${tag}-${mode}`);
+    try {
+      const { stdout } = await promisify(execFile)(process.execPath, [path.join(HERE, 'baseline', 'model-probe.mjs')], {
+        cwd: ROOT,
+        env: { PATH: E.PATH, PROBE_MODE: mode, RUNS: String(C.tokenRuns), LLM_URL: `${model.url}/v1`, PROMPT: `bench tokens_per_sec=${C.tokenRate} seconds=${C.tokenSeconds}` },
+        timeout: C.tokenSeconds * 1000 * 4 + 60000,
+      });
+      out[mode] = JSON.parse(stdout.trim().split('\n').at(-1));
+      const r = out[mode];
+      log(`${tag}: model stream alone (${mode}): ${r.tokens} tokens, latency p50 ${fmt(r.latency.p50, 1)} ms p99 ${fmt(r.latency.p99, 1)} ms, CPU ${fmt(r.cpuPct, 0)}% of a core`);
+    } catch (e) {
+      out[mode] = { error: String(e.message || e).split('\n')[0] };
+      log(`${tag}: model stream alone (${mode}): ERROR ${out[mode].error}`);
+    }
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------- report
@@ -827,6 +857,15 @@ function tokensSection(results, labels) {
     `- ${pf(r.commandsPerDelta <= 0.2)} Redis commands per delta: ${fmt(r.commandsPerDelta, 2)} (${r.commandsTotal} commands in INFO commandstats over the scenario, those run inside scripts included / ${t.deltaFrames} delta frames; EVAL/EVALSHA alone ${fmt(r.evalPerDelta, 2)}; per model token ${fmt(r.commandsPerToken, 2)}; target <= 0.2). Per delta by command: ${cmdTop || 'n/a'}`,
     `- CPU% over the scenario (% of one core): service ${r.cpu.service}, model server ${r.cpu.model}, Redis ${r.cpu.redis}, load ${r.cpu.load}, other ${r.cpu.other}`,
   ];
+  // The model-stream floor: the same turns read by one process with no service around them.
+  const floor = (m, what) => {
+    const f = r.modelFloor?.[m];
+    if (!f) return null;
+    if (f.error) return `  - ${what}: not measured (${f.error})`;
+    return `  - ${what}: ${f.tokens} tokens of ${f.turnsDone}/${f.runs} turns, latency (send -> token in hand) p50 ${fmt(f.latency.p50, 1)} ms, p99 ${fmt(f.latency.p99, 1)} ms, max ${fmt(f.latency.max, 1)} ms; CPU ${fmt(f.cpuPct, 0)}% of a core over ${fmt(f.seconds, 1)} s; ${f.latency.p99 <= latTarget ? 'within' : 'beyond'} the ${latTarget} ms target on its own`;
+  };
+  const floors = [floor('sdk', 'the AI SDK provider stream the LLM agent reads (`@ai-sdk/openai-compatible` chatModel doStream)'), floor('http', 'node:http, split on blank lines, JSON.parse per chunk (the cheapest reader)')].filter(Boolean);
+  if (floors.length) lines.push(`- the model stream alone, no service (\`bench/baseline/model-probe.mjs\`, the same ${r.runs} turns at once after a warm-up):\n${floors.join('\n')}`);
   return `${head}\n\n${lines.join('\n')}`;
 }
 
