@@ -80,15 +80,12 @@ async function streamOnce(req: ModelRequest, attempt: number): Promise<ModelAnsw
   const forward = () => controller.abort(req.signal.reason);
   req.signal.addEventListener('abort', forward, { once: true });
   let timedOut = false;
-  let timer: NodeJS.Timeout | undefined;
-  const rearm = () => {
-    clearTimeout(timer);
-    timer = setTimeout(() => {
-      timedOut = true;
-      controller.abort(new ModelTimeout(req.timeoutMs));
-    }, req.timeoutMs);
-  };
-  rearm();
+  // The timeout is on silence: every part restarts it. refresh() moves the one timer along instead
+  // of a clear and a new timer per token.
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort(new ModelTimeout(req.timeoutMs));
+  }, req.timeoutMs);
   try {
     // The provider's own stream: streamText would add half a dozen web-stream transforms per chunk
     // (most of the CPU while 200 runs stream), for tool execution and steps this agent does itself.
@@ -97,7 +94,7 @@ async function streamOnce(req: ModelRequest, attempt: number): Promise<ModelAnsw
     const toolCalls: ModelToolCall[] = [];
     let finished = false;
     for await (const part of stream) {
-      rearm();
+      timer.refresh();
       switch (part.type) {
         case 'text-delta':
           text += part.delta;
