@@ -2,7 +2,7 @@ import { MessageEvent } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { loadAppConfig } from '../config/load-config';
 import { MetricsService } from '../metrics/metrics.service';
-import { encodeLiveEvent } from '../contract/live-event.codec';
+import { encodeLiveEvents } from '../contract/live-event.codec';
 import { RunRecord } from '../contract/run.types';
 import { MemoryHitlStore } from '../hitl/persistence/memory-hitl.store';
 import { MemoryBus } from '../redis/memory-bus';
@@ -81,14 +81,31 @@ describe('StreamService', () => {
     await append(2);
     const log = await store.readEvents('s1', 0, 10);
     const channel = NAMES.eventsChannel('s1');
-    bus.deliver(channel, encodeLiveEvent(log[2]));
-    bus.deliver(channel, encodeLiveEvent(log[2]));
+    bus.deliver(channel, encodeLiveEvents([log[2]]));
+    bus.deliver(channel, encodeLiveEvents([log[2]]));
     // A gap re-reads the log, at most 10 times a second per stream.
     await new Promise((r) => setTimeout(r, 150));
     expect(w.ids()).toEqual([1, 2, 3]);
-    bus.deliver(channel, encodeLiveEvent(log[1]));
+    bus.deliver(channel, encodeLiveEvents([log[1]]));
     await tick();
     expect(w.ids()).toEqual([1, 2, 3]);
+    w.sub.unsubscribe();
+  });
+
+  it('sends every event of a message that carries several, in order', async () => {
+    bus = new QuietBus();
+    store = memoryStore(bus);
+    service = new StreamService(store, loss, config, new MetricsService());
+    await store.createRun(run, config.limits);
+    await append(1);
+    const w = collect(0);
+    await tick();
+    expect(w.ids()).toEqual([1]);
+    await append(3);
+    const log = await store.readEvents('s1', 1, 10);
+    bus.deliver(NAMES.eventsChannel('s1'), encodeLiveEvents(log));
+    await tick();
+    expect(w.ids()).toEqual([1, 2, 3, 4]);
     w.sub.unsubscribe();
   });
 
@@ -99,7 +116,7 @@ describe('StreamService', () => {
     let reads = 0;
     const read = store.readEvents.bind(store);
     store.readEvents = (...args) => (reads++, read(...args));
-    const forged = (seq: number) => bus.deliver(NAMES.eventsChannel('s1'), encodeLiveEvent({ seq, type: 'thought', json: '{"type":"thought","data":{}}' }));
+    const forged = (seq: number) => bus.deliver(NAMES.eventsChannel('s1'), encodeLiveEvents([{ seq, type: 'thought', json: '{"type":"thought","data":{}}' }]));
     const started = Date.now();
     while (Date.now() - started < 1000) {
       forged(1000 + (Date.now() % 7));

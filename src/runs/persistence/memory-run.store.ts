@@ -1,5 +1,5 @@
 import { logKind, serializeEvent } from '../../contract/events';
-import { decodeLiveEvent, encodeLiveEvent } from '../../contract/live-event.codec';
+import { decodeLiveEvents, encodeLiveEvents } from '../../contract/live-event.codec';
 import { AuraEvent, LoggedEvent, RunRecord, isTerminal } from '../../contract/run.types';
 import type { MemoryHitlStore } from '../../hitl/persistence/memory-hitl.store';
 import type { Bus } from '../../redis/bus';
@@ -92,8 +92,7 @@ export class MemoryRunStore extends RunStore {
 
   async follow(sessionId: string, follower: RunFollower): Promise<() => void> {
     return this.bus.subscribe(NAMES.eventsChannel(sessionId), (message) => {
-      const event = decodeLiveEvent(message);
-      if (event) follower.onEvent(event);
+      for (const event of decodeLiveEvents(message)) follower.onEvent(event);
     });
   }
 
@@ -150,16 +149,13 @@ export class MemoryRunStore extends RunStore {
   private appendEvents(run: RunRecord, events: AuraEvent[], broadcasts: string[]): number {
     const log = this.logs.get(run.sessionId) ?? [];
     this.logs.set(run.sessionId, log);
-    let seq = run.seq;
-    events.forEach((event, i) => {
-      seq += 1;
-      const logged: LoggedEvent = { seq, type: logKind(event), json: serializeEvent(event) };
-      log.push(logged);
-      void this.bus.publish(NAMES.eventsChannel(run.sessionId), encodeLiveEvent(logged));
-      if (broadcasts[i]) void this.bus.publish(NAMES.broadcastChannel, broadcasts[i]);
-    });
+    const logged = events.map((event, i): LoggedEvent => ({ seq: run.seq + i + 1, type: logKind(event), json: serializeEvent(event) }));
+    log.push(...logged);
+    // One live message per write, as the Redis script publishes it.
+    if (logged.length > 0) void this.bus.publish(NAMES.eventsChannel(run.sessionId), encodeLiveEvents(logged));
+    for (const b of broadcasts) if (b) void this.bus.publish(NAMES.broadcastChannel, b);
     if (log.length > EVENT_LOG_MAX) log.splice(0, log.length - EVENT_LOG_MAX);
-    return seq;
+    return run.seq + logged.length;
   }
 
   private activeSet(key: string): Set<string> {

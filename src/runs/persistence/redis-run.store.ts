@@ -1,7 +1,7 @@
 import type Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { logKind, serializeEvent } from '../../contract/events';
-import { decodeLiveEvent } from '../../contract/live-event.codec';
+import { decodeLiveEvents } from '../../contract/live-event.codec';
 import { LoggedEvent, RunRecord, RunStatus } from '../../contract/run.types';
 import { pairsToObject, requestToFields } from '../../hitl/persistence/request-fields.codec';
 import type { Bus } from '../../redis/bus';
@@ -113,8 +113,7 @@ export class RedisRunStore extends RunStore {
     return this.bus.subscribeWithResync(
       NAMES.eventsChannel(sessionId),
       (message) => {
-        const event = decodeLiveEvent(message);
-        if (event) follower.onEvent(event);
+        for (const event of decodeLiveEvents(message)) follower.onEvent(event);
       },
       () => follower.onResync(),
     );
