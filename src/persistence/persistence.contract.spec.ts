@@ -155,13 +155,22 @@ describe.each([
     expect(await s.hitl.signals(req.sessionId)).toHaveLength(1);
   });
 
-  it('refuses a resume whose decision is not stored so', async () => {
+  it('refuses a resume whose decision is not stored so, and answers one that is with the request as stored', async () => {
     const { run, req } = await paused(s);
     const resume = step(run, { expectDecided: { requestId: req.requestId, status: 'approved' }, approvedRequestId: req.requestId });
     expect(await s.runs.append(resume)).toEqual({ ok: false, reason: 'stale' });
-    await s.hitl.decide(req.requestId, { status: 'approved', decidedAt: new Date().toISOString() });
-    expect(await s.runs.append(resume)).toEqual({ ok: true, seq: 2 });
+    await s.hitl.decide(req.requestId, { status: 'approved', decidedAt: new Date().toISOString(), decidedBy: 'boss' });
+    const stored = await s.hitl.getRequest(req.requestId);
+    expect(stored).toMatchObject({ status: 'approved', decidedBy: 'boss', params: { to: 'x@example.com' } });
+    expect(await s.runs.append(resume)).toEqual({ ok: true, seq: 2, approved: stored });
     expect((await s.runs.getRun(run.sessionId))!.approvedRequestId).toBe(req.requestId);
+  });
+
+  it('answers a resume on a rejection without the request: no tool runs after it', async () => {
+    const { run, req } = await paused(s);
+    await s.hitl.decide(req.requestId, { status: 'rejected', decidedAt: new Date().toISOString() });
+    const resume = step(run, { status: 'rejected', expectDecided: { requestId: req.requestId, status: 'rejected' } });
+    expect(await s.runs.append(resume)).toEqual({ ok: true, seq: 2 });
   });
 
   it('cancels a run while its request is pending, and while approved but not yet resumed', async () => {
@@ -392,7 +401,7 @@ describe.each([
       const { run, req } = await paused(s);
       expect((await s.hitl.decide(req.requestId, { status: 'approved', decidedAt: new Date().toISOString(), decidedBy: 'boss' })).outcome).toBe('decided');
       const resumed = step(run, { events: [{ type: 'hitl', data: {} }], approvedRequestId: req.requestId, expectDecided: { requestId: req.requestId, status: 'approved' } });
-      expect(await s.runs.append(resumed)).toEqual({ ok: true, seq: 2 });
+      expect(await s.runs.append(resumed)).toMatchObject({ ok: true, seq: 2, approved: { requestId: req.requestId, status: 'approved' } });
       expect(await s.workers.makeReady(run.sessionId, run.owner)).toBe(true);
       const claimed = (await s.workers.claimReady(lease(), 5000))!;
       expect(claimed.decision).toMatchObject({ requestId: req.requestId, status: 'approved', decidedBy: 'boss', params: { to: 'x@example.com' } });

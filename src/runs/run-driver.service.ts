@@ -101,6 +101,8 @@ export class RunDriver implements OnModuleInit, BeforeApplicationShutdown {
   private async loop(initial: RunRecord, decided?: Resume): Promise<boolean> {
     let run = initial;
     let decision = decided;
+    /** The request the run resumed on, as the store returned it with the resume: the agent's steps need not read it back. */
+    let approved: HitlRequest | undefined;
     while (!this.stopping && !isTerminal(run.status)) {
       let step: Step;
       let decidedAtMs = 0;
@@ -115,7 +117,7 @@ export class RunDriver implements OnModuleInit, BeforeApplicationShutdown {
         decidedAtMs = Date.parse(decision.request.decidedAt ?? '') || Date.now();
         decision = undefined;
       } else {
-        const asked = await this.askAgent(run);
+        const asked = await this.askAgent(run, approved);
         if (!asked || this.stopping) return false;
         // The hook for agents that live elsewhere: the agent already passed the run on (atomically, as its owner).
         if (asked.step.kind === 'handed_off') return false;
@@ -125,7 +127,8 @@ export class RunDriver implements OnModuleInit, BeforeApplicationShutdown {
       const next = await this.writer.write(run, step);
       if (!next) return false;
       if (decidedAtMs) this.metrics.decisionToResume.observe(Math.max(0, Date.now() - decidedAtMs) / 1000);
-      run = next;
+      run = next.run;
+      approved = next.approved ?? approved;
     }
     return false;
   }
@@ -134,14 +137,14 @@ export class RunDriver implements OnModuleInit, BeforeApplicationShutdown {
    * One step of the agent. Text it streams meanwhile is written in batches (the run's seq moves
    * on, its position does not); null when the run stopped being ours during the step.
    */
-  private async askAgent(run: RunRecord): Promise<{ step: AgentStep; run: RunRecord; deltas: AuraEvent[] } | null> {
-    const approved = run.approvedRequestId ? ((await this.requests.getRequest(run.approvedRequestId)) ?? undefined) : undefined;
+  private async askAgent(run: RunRecord, stored?: HitlRequest): Promise<{ step: AgentStep; run: RunRecord; deltas: AuraEvent[] } | null> {
+    const approved = await this.approvedRequest(run, stored);
     const lost = new AbortController();
     this.inFlight.add(lost);
     let current = run;
     const batcher = new DeltaBatcher(this.config.runs.streamFlushMs, async (events) => {
       const next = await this.writer.write(current, { events, nextCursor: current.cursor, status: 'running', approvedRequestId: current.approvedRequestId });
-      if (next) current = next;
+      if (next) current = next.run;
       else lost.abort();
     });
     try {
@@ -161,6 +164,13 @@ export class RunDriver implements OnModuleInit, BeforeApplicationShutdown {
     } finally {
       this.inFlight.delete(lost);
     }
+  }
+
+  /** The request the run is approved on, if any: as the store returned it when the run resumed, else read. */
+  private async approvedRequest(run: RunRecord, stored?: HitlRequest): Promise<HitlRequest | undefined> {
+    if (!run.approvedRequestId) return undefined;
+    if (stored?.requestId === run.approvedRequestId) return stored;
+    return (await this.requests.getRequest(run.approvedRequestId)) ?? undefined;
   }
 
   private toWrite(run: RunRecord, step: WritableStep, deltas: AuraEvent[]): Step {

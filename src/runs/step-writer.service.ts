@@ -4,11 +4,18 @@ import { StoreUnavailableError } from '../common/store-errors';
 import { isoNow } from '../common/time';
 import { AppConfig } from '../config/app-config';
 import { broadcastEnvelope } from '../contract/events';
+import type { HitlRequest } from '../contract/hitl.types';
 import { RunRecord, isTerminal } from '../contract/run.types';
 import { MetricsService } from '../metrics/metrics.service';
 import { InstanceId } from '../redis/instance-id';
 import { RunStore, StepWrite } from './persistence/run-store.port';
 import type { Step } from './step-plan';
+
+/** A step as written: the run as it now stands and, for a resume on an approval, the request as stored. */
+export interface Written {
+  run: RunRecord;
+  approved?: HitlRequest;
+}
 
 /** Writes a run's steps as this instance, from the position it read, riding out store outages. */
 @Injectable()
@@ -32,7 +39,7 @@ export class StepWriter implements BeforeApplicationShutdown {
    * state moved (our own earlier write whose reply was lost, a cancel, a takeover), re-reads the
    * run and goes on from what is stored, or stops if it is no longer ours to drive.
    */
-  async write(run: RunRecord, step: Step): Promise<RunRecord | null> {
+  async write(run: RunRecord, step: Step): Promise<Written | null> {
     const now = isoNow();
     const write: StepWrite = {
       sessionId: run.sessionId,
@@ -55,11 +62,12 @@ export class StepWriter implements BeforeApplicationShutdown {
       if (result.ok) {
         this.metrics.eventsPublished.inc(step.events.length);
         const state = step.state === undefined ? run.state : step.state;
-        return { ...run, cursor: step.nextCursor, seq: result.seq, status: step.status, requestId: step.request?.requestId ?? null, approvedRequestId: step.approvedRequestId, state };
+        const written = { ...run, cursor: step.nextCursor, seq: result.seq, status: step.status, requestId: step.request?.requestId ?? null, approvedRequestId: step.approvedRequestId, state };
+        return { run: written, approved: result.approved };
       }
       if (result.reason !== 'stale') return null;
       const stored = await this.runs.getRun(run.sessionId);
-      return stored && stored.owner === this.instance.value && !isTerminal(stored.status) ? stored : null;
+      return stored && stored.owner === this.instance.value && !isTerminal(stored.status) ? { run: stored } : null;
     }
     return null;
   }

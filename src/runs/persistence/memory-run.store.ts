@@ -66,7 +66,8 @@ export class MemoryRunStore extends RunStore {
     Object.assign(run, { cursor: s.nextCursor, seq, status: s.status, requestId: s.request?.requestId ?? null, approvedRequestId: s.approvedRequestId });
     if (s.state !== undefined) run.state = structuredClone(s.state);
     this.releaseIfTerminal(run);
-    return { ok: true, seq };
+    const approved = s.expectDecided?.status === 'approved' ? await this.hitl.getRequest(s.expectDecided.requestId) : null;
+    return approved ? { ok: true, seq, approved } : { ok: true, seq };
   }
 
   async cancel(c: CancelInput): Promise<CancelResult> {

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { logKind, serializeEvent } from '../../contract/events';
 import { decodeLiveEvents } from '../../contract/live-event.codec';
 import { LoggedEvent, RunRecord, RunStatus } from '../../contract/run.types';
-import { pairsToObject, requestToFields } from '../../hitl/persistence/request-fields.codec';
+import { pairsToObject, requestFromFields, requestToFields } from '../../hitl/persistence/request-fields.codec';
 import type { Bus } from '../../redis/bus';
 import { redisCall } from '../../redis/redis-errors';
 import { NAMES, SCRIPT_PREFIXES } from '../../redis/redis-names';
@@ -51,7 +51,7 @@ export class RedisRunStore extends RunStore {
 
   async append(s: StepWrite): Promise<AppendResult> {
     const req = s.request;
-    const [tag, value] = (await this.scripts.append(
+    const [tag, value, approved] = (await this.scripts.append(
       [NAMES.run(s.sessionId), NAMES.events(s.sessionId)],
       [
         s.sessionId,
@@ -72,8 +72,8 @@ export class RedisRunStore extends RunStore {
         s.expectDecided?.status ?? '',
         SCRIPT_PREFIXES,
       ],
-    )) as [string, string | number | undefined];
-    if (tag === 'ok') return { ok: true, seq: Number(value) };
+    )) as [string, string | number | undefined, string[] | undefined];
+    if (tag === 'ok') return approved ? { ok: true, seq: Number(value), approved: requestFromFields(pairsToObject(approved)) } : { ok: true, seq: Number(value) };
     if (tag === 'ended') return { ok: false, reason: 'ended', status: value as RunStatus };
     return { ok: false, reason: tag as 'gone' | 'not_owner' | 'stale' };
   }

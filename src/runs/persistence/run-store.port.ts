@@ -27,7 +27,8 @@ export interface StepWrite {
 }
 
 export type AppendResult =
-  | { ok: true; seq: number }
+  /** `approved`: for a write that resumes on an approval (expectDecided approved), the request as stored. */
+  | { ok: true; seq: number; approved?: HitlRequest }
   | { ok: false; reason: 'gone' | 'not_owner' | 'stale' }
   | { ok: false; reason: 'ended'; status: RunStatus };
 

@@ -73,7 +73,8 @@ return {0}
  * broadcastsJson, maxlen, ttl, requestJson ('' = none), deadlineMs, stateJson ('' = unchanged),
  * approvedRequestId, expectDecidedId ('' = none), expectDecidedStatus, prefixes.
  * Position and seq must both be what the writer read: a script re-sent after a lost reply refuses.
- * Returns {'ok', seq} | {'gone'} | {'ended', status} | {'not_owner'} | {'stale'}.
+ * Returns {'ok', seq} | {'gone'} | {'ended', status} | {'not_owner'} | {'stale'}; a write of an
+ * approval returns {'ok', seq, requestFields}: the request as stored, for the agent's next step.
  */
 export const APPEND = `${RUNS_LUA_LIB}
 local r = redis.call('HMGET', KEYS[1], 'status', 'owner', 'cursor', 'seq', 'tenantId', 'userId')
@@ -82,6 +83,8 @@ if TERMINAL[r[1]] then return {'ended', r[1]} end
 if r[2] ~= ARGV[2] then return {'not_owner'} end
 if r[3] ~= ARGV[3] or r[4] ~= ARGV[4] then return {'stale'} end
 if ARGV[15] ~= '' and redis.call('HGET', P.request .. ARGV[15], 'status') ~= ARGV[16] then return {'stale'} end
+local approved = nil
+if ARGV[15] ~= '' and ARGV[16] == 'approved' then approved = redis.call('HGETALL', P.request .. ARGV[15]) end
 local requestId = ''
 if ARGV[11] ~= '' then
   local req = cjson.decode(ARGV[11])
@@ -95,7 +98,7 @@ redis.call('HSET', KEYS[1], 'cursor', ARGV[5], 'seq', seq, 'status', ARGV[6], 'r
 if ARGV[13] ~= '' then redis.call('HSET', KEYS[1], 'state', ARGV[13]) end
 if moves then redis.call('EXPIRE', KEYS[1], ARGV[10]) end
 release_if_terminal(ARGV[1], r[2], ARGV[6], r[5], r[6])
-return {'ok', seq}
+return {'ok', seq, approved}
 `;
 
 /**
