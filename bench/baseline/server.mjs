@@ -9,11 +9,10 @@
 //   raw      (default) the run writes each event straight to its own HTTP response: nothing is
 //            stored but the hitl request. The cheapest possible server ("baseline" in the report).
 //   durable  the run appends each event to the session's log and publishes it, as the service's
-//            store does: XADD aura:run:{sid}:events MAXLEN ~ 10000 {seq}-0 t {type} e {json} per
-//            event and one PUBLISH aura:events:{sid} per burst, a line "{seq} {type} {json}" per
-//            event (same keys and formats as the runs Lua script and
-//            src/contract/live-event.codec.ts), one pipeline per burst of events (+ EXPIRE),
-//            awaited before the run goes on. The response is
+//            store does: XADD aura:run:{sid}:events MAXLEN ~ 10000 {seq}-0 t {type} e {json} and
+//            PUBLISH aura:events:{sid} "{seq} {type} {json}" per event (same keys and formats as
+//            the runs Lua script and src/contract/live-event.codec.ts), one pipeline per burst of
+//            events (+ EXPIRE), awaited before the run goes on. The response is
 //            a separate watcher that follows the session's channel through the ONE shared
 //            subscriber connection (SUBSCRIBE per session, like src/redis/redis-bus.ts), reads the
 //            log once when it starts (XRANGE, like the service's catch-up) and writes events by
@@ -113,10 +112,9 @@ function send(run, type, data) {
 }
 
 /**
- * durable: appends the queued events to the session's log and publishes them on its channel, in
- * one pipeline (an XADD MAXLEN ~ per event with the explicit seq id and the fields t {type} e
- * {json}, one PUBLISH with a line "{seq} {type} {json}" per event, EXPIRE), and waits for Redis to
- * answer before the run goes on.
+ * durable: appends the queued events to the session's log and publishes each on its channel, in
+ * one pipeline (XADD MAXLEN ~ with the explicit seq id and the fields t {type} e {json}, PUBLISH
+ * "{seq} {type} {json}", EXPIRE), and waits for Redis to answer before the run goes on.
  */
 async function flush(run) {
   const b = run.batch;
@@ -125,13 +123,11 @@ async function flush(run) {
   const key = EVENTS_KEY(run.sessionId);
   const channel = EVENTS_PREFIX + run.sessionId;
   const p = cmd.pipeline();
-  const lines = [];
   for (let i = 0; i < b.length; i += 4) {
     p.xadd(key, 'MAXLEN', '~', EVENT_LOG_MAX, `${b[i]}-0`, 't', b[i + 1], 'e', b[i + 2]);
-    lines.push(`${b[i]} ${b[i + 1]} ${b[i + 2]}`);
+    p.publish(channel, `${b[i]} ${b[i + 1]} ${b[i + 2]}`);
     if (b[i + 3]) p.publish('dwp:events:all', b[i + 3]);
   }
-  p.publish(channel, lines.join('\n'));
   p.expire(key, RUN_TTL_S);
   const results = await p.exec();
   for (const [err] of results || []) if (err) throw err;
@@ -224,7 +220,7 @@ sub.on('pmessage', (_pattern, channel, message) => {
 
 // ... and, durable, every watched session's events (channel -> its watcher; one per session)
 const watched = new Map();
-// live messages: the events of one write, a line "{seq} {type} {json}" each (src/contract/live-event.codec.ts)
+// live messages: one or more events, a line "{seq} {type} {json}" each (src/contract/live-event.codec.ts)
 sub.on('message', (channel, message) => {
   const w = watched.get(channel);
   if (!w) return;

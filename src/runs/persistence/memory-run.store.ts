@@ -150,13 +150,17 @@ export class MemoryRunStore extends RunStore {
   private appendEvents(run: RunRecord, events: AuraEvent[], broadcasts: string[]): number {
     const log = this.logs.get(run.sessionId) ?? [];
     this.logs.set(run.sessionId, log);
-    const logged = events.map((event, i): LoggedEvent => ({ seq: run.seq + i + 1, type: logKind(event), json: serializeEvent(event) }));
-    log.push(...logged);
-    // One live message per write, as the Redis script publishes it.
-    if (logged.length > 0) void this.bus.publish(NAMES.eventsChannel(run.sessionId), encodeLiveEvents(logged));
-    for (const b of broadcasts) if (b) void this.bus.publish(NAMES.broadcastChannel, b);
+    let seq = run.seq;
+    events.forEach((event, i) => {
+      seq += 1;
+      const logged: LoggedEvent = { seq, type: logKind(event), json: serializeEvent(event) };
+      log.push(logged);
+      // One live message per event, as the Redis script publishes them.
+      void this.bus.publish(NAMES.eventsChannel(run.sessionId), encodeLiveEvents([logged]));
+      if (broadcasts[i]) void this.bus.publish(NAMES.broadcastChannel, broadcasts[i]);
+    });
     if (log.length > EVENT_LOG_MAX) log.splice(0, log.length - EVENT_LOG_MAX);
-    return run.seq + logged.length;
+    return seq;
   }
 
   private activeSet(key: string): Set<string> {

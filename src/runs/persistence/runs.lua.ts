@@ -8,19 +8,18 @@ import { HITL_LUA_LIB } from '../../hitl/persistence/hitl.lua';
 export const RUNS_LUA_LIB = `${HITL_LUA_LIB}
 local TERMINAL = {completed=true, rejected=true, expired=true, cancelled=true, failed=true}
 
--- Appends [type, json] events after seq and publishes them live as one message, a line
--- '<seq> <type> <json>' per event (src/contract/live-event.codec.ts), and each broadcast;
--- ttl '' leaves the log's TTL as it is.
+-- Appends [type, json] events after seq and publishes each live as '<seq> <type> <json>' (and the
+-- broadcast); ttl '' leaves the log's TTL as it is. One message per event: instances before
+-- 9bd534e read a message as one event, so a write's events go out as one message only once no
+-- such instance is left (readers since then take several, a line each).
 local function append_events(sid, ekey, seq, events, broadcasts, maxlen, ttl)
-  local lines = {}
   for i, e in ipairs(events) do
     seq = seq + 1
     redis.call('XADD', ekey, 'MAXLEN', '~', maxlen, seq .. '-0', 't', e[1], 'e', e[2])
-    lines[i] = seq .. ' ' .. e[1] .. ' ' .. e[2]
+    redis.call('PUBLISH', P.eventsChannel .. sid, seq .. ' ' .. e[1] .. ' ' .. e[2])
     local b = broadcasts[i]
     if b and b ~= '' then redis.call('PUBLISH', P.broadcast, b) end
   end
-  if #lines > 0 then redis.call('PUBLISH', P.eventsChannel .. sid, table.concat(lines, string.char(10))) end
   if ttl ~= '' then redis.call('EXPIRE', ekey, ttl) end
   return seq
 end
