@@ -68,8 +68,8 @@ describe('StreamService', () => {
     w.sub.unsubscribe();
   });
 
-  it('fills a gap in live messages from the log and drops duplicates', async () => {
-    // The store publishes nowhere: this test plays the channel by hand, losing event 2.
+  /** A stream on a store that publishes nowhere, holding event 1: the test plays the channel by hand. */
+  async function watchQuietChannel() {
     bus = new QuietBus();
     store = memoryStore(bus);
     service = new StreamService(store, loss, config, new MetricsService());
@@ -78,6 +78,12 @@ describe('StreamService', () => {
     const w = collect(0);
     await tick();
     expect(w.ids()).toEqual([1]);
+    return w;
+  }
+
+  it('fills a gap in live messages from the log and drops duplicates', async () => {
+    const w = await watchQuietChannel();
+    // Event 2 is lost on the channel.
     await append(2);
     const log = await store.readEvents('s1', 0, 10);
     const channel = NAMES.eventsChannel('s1');
@@ -93,14 +99,7 @@ describe('StreamService', () => {
   });
 
   it('sends every event of a message that carries several, in order', async () => {
-    bus = new QuietBus();
-    store = memoryStore(bus);
-    service = new StreamService(store, loss, config, new MetricsService());
-    await store.createRun(run, config.limits);
-    await append(1);
-    const w = collect(0);
-    await tick();
-    expect(w.ids()).toEqual([1]);
+    const w = await watchQuietChannel();
     await append(3);
     const log = await store.readEvents('s1', 1, 10);
     bus.deliver(NAMES.eventsChannel('s1'), encodeLiveEvents(log));
