@@ -507,7 +507,7 @@ async function scenarioTokens(def, redis, tag) {
 
 /**
  * The model-stream floor: the same turns read with no service around them
- * (bench/baseline/model-probe.mjs), once through the AI SDK provider stream the LLM agent uses and
+ * (bench/baseline/model-probe.mjs), once through the OpenAI client stream the LLM agent uses and
  * once through node:http with JSON.parse, so the report can tell what reading the model costs.
  */
 async function modelFloor(model, tag) {
@@ -864,7 +864,7 @@ function tokensSection(results, labels) {
     if (f.error) return `  - ${what}: not measured (${f.error})`;
     return `  - ${what}: ${f.tokens} tokens of ${f.turnsDone}/${f.runs} turns, latency (send -> token in hand) p50 ${fmt(f.latency.p50, 1)} ms, p99 ${fmt(f.latency.p99, 1)} ms, max ${fmt(f.latency.max, 1)} ms; CPU ${fmt(f.cpuPct, 0)}% of a core over ${fmt(f.seconds, 1)} s; ${f.latency.p99 <= latTarget ? 'within' : 'beyond'} the ${latTarget} ms target on its own`;
   };
-  const floors = [floor('sdk', 'the AI SDK provider stream the LLM agent reads (`@ai-sdk/openai-compatible` chatModel doStream)'), floor('http', 'node:http, split on blank lines, JSON.parse per chunk (the cheapest reader)')].filter(Boolean);
+  const floors = [floor('sdk', 'the OpenAI client stream the LLM agent reads (`openai` chat.completions.create, stream with usage)'), floor('http', 'node:http, split on blank lines, JSON.parse per chunk (the cheapest reader)')].filter(Boolean);
   if (floors.length) lines.push(`- the model stream alone, no service (\`bench/baseline/model-probe.mjs\`, the same ${r.runs} turns at once after a warm-up):\n${floors.join('\n')}`);
   return `${head}\n\n${lines.join('\n')}`;
 }

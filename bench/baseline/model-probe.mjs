@@ -4,8 +4,8 @@
 // delivery latency (send stamp -> token in hand) recorded, and the process's CPU measured over the
 // turns. PROMPT carries the turn's rate and length to the server (`tokens_per_sec=50 seconds=10`).
 //
-//   PROBE_MODE=sdk   the provider call the LLM agent makes (@ai-sdk/openai-compatible, chatModel
-//                    doStream with usage): fetch, web streams, SSE parser, zod-checked chunks;
+//   PROBE_MODE=sdk   the call the LLM agent makes (the `openai` client's chat.completions.create
+//                    with stream and usage): fetch, its SSE decoder, JSON.parse per chunk;
 //   PROBE_MODE=http  node:http, split on blank lines, JSON.parse per chunk: the cheapest reader.
 //
 // Prints one JSON line: {mode, runs, turnsDone, tokens, latency: {p50, p99, max}, cpuPct, seconds}.
@@ -35,13 +35,16 @@ function onText(text) {
   }
 }
 
-async function sdkTurn(model, prompt) {
-  const { stream } = await model.doStream({ prompt: [{ role: 'user', content: [{ type: 'text', text: prompt }] }], toolChoice: { type: 'auto' } });
+async function sdkTurn(client, prompt) {
+  const stream = await client.chat.completions.create(
+    { model: 'bench-model', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: prompt }] },
+    { maxRetries: 0 },
+  );
   let finished = false;
-  for await (const part of stream) {
-    if (part.type === 'text-delta') onText(part.delta);
-    else if (part.type === 'error') throw part.error;
-    else if (part.type === 'finish') finished = true;
+  for await (const chunk of stream) {
+    const choice = chunk.choices?.[0];
+    if (choice?.delta?.content) onText(choice.delta.content);
+    if (choice?.finish_reason) finished = true;
   }
   if (!finished) throw new Error('the stream ended without finishing');
 }
@@ -82,9 +85,10 @@ function httpTurn(prompt) {
 let turn;
 if (MODE === 'sdk') {
   const require = createRequire(import.meta.url);
-  const { createOpenAICompatible } = require('@ai-sdk/openai-compatible');
-  const model = createOpenAICompatible({ name: 'aura-llm', baseURL: URL_BASE, includeUsage: true }).chatModel('bench-model');
-  turn = (prompt) => sdkTurn(model, prompt);
+  const { OpenAI } = require('openai');
+  // As the agent builds it (src/agents/openai/openai-agent.ts): nothing taken from the environment.
+  const client = new OpenAI({ baseURL: URL_BASE, apiKey: 'none', adminAPIKey: null, organization: null, project: null, webhookSecret: null, maxRetries: 0, logLevel: 'off', defaultHeaders: { Authorization: null } });
+  turn = (prompt) => sdkTurn(client, prompt);
 } else {
   turn = httpTurn;
 }

@@ -21,10 +21,14 @@ export type ScriptedTurn =
   /** Never answers (after `afterPieces` streamed text pieces if given): only the client can give up. */
   | { fault: 'stall'; afterPieces?: number }
   /** A streamed chunk that is not JSON, then [DONE]. */
-  | { fault: 'malformed' };
+  | { fault: 'malformed' }
+  /** Some text, then the response ends cleanly with no finish_reason and no [DONE]. */
+  | { fault: 'truncated' };
 
 export interface RecordedRequest {
   body: ChatRequestBody;
+  /** The request's Authorization header, if it had one. */
+  authorization?: string;
   receivedAt: number;
 }
 
@@ -46,7 +50,7 @@ export function tokenPieces(text: string): string[] {
 
 /**
  * A real OpenAI-compatible Chat Completions endpoint that answers from a script, so the agent is
- * tested through the real AI SDK and a real socket instead of mocks. It records every request.
+ * tested through the real OpenAI client and a real socket instead of mocks. It records every request.
  */
 export class ScriptedLlmServer {
   readonly requests: RecordedRequest[] = [];
@@ -90,7 +94,7 @@ export class ScriptedLlmServer {
       const chunks: Buffer[] = [];
       for await (const chunk of req) chunks.push(chunk as Buffer);
       const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as ChatRequestBody;
-      this.requests.push({ body, receivedAt: Date.now() });
+      this.requests.push({ body, authorization: req.headers.authorization, receivedAt: Date.now() });
       const turn = this.script[this.next++];
       if (!turn) return this.error(res, 500, `script exhausted after ${this.script.length} turns`);
       if ('fault' in turn && turn.fault === 'status') return this.error(res, turn.status, `scripted ${turn.status}`);
@@ -142,6 +146,10 @@ export class ScriptedLlmServer {
         for (let i = 0; i < (turn.afterPieces ?? 0); i++) send({ content: `piece${i} ` });
         return; // headers and some text sent, then silence
       }
+      if (turn.fault === 'truncated') {
+        send({ content: 'cut ' });
+        return void res.end();
+      }
       res.write('data: {"id": "broken", "choices": [ {"delta": \n\n');
       res.write('data: [DONE]\n\n');
       return void res.end();
@@ -157,7 +165,7 @@ export class ScriptedLlmServer {
     calls.forEach((call, index) => {
       const full = this.toolCall(call, index);
       send({ tool_calls: [{ index, id: full.id, type: 'function', function: { name: full.function.name, arguments: '' } }] });
-      // Arguments arrive in pieces, as real endpoints send them: the SDK must reassemble them.
+      // Arguments arrive in pieces, as real endpoints send them: the client must reassemble them.
       for (const piece of full.function.arguments.match(/[\s\S]{1,8}/g) ?? []) {
         send({ tool_calls: [{ index, function: { arguments: piece } }] });
       }

@@ -1,4 +1,4 @@
-import type { JSONValue, ModelMessage } from 'ai';
+import type { ConversationMessage, JSONValue } from './conversation';
 import { AgentFailure } from '../../runs/agent/agent.port';
 
 /** A tool call the model made that has not run yet. */
@@ -24,8 +24,8 @@ export interface OpenAiAgentState {
   turn: number;
   /** Set by the step that wrote the final answer: asked again, the agent only repeats the finish. */
   finished?: boolean;
-  /** The conversation as the AI SDK takes it: user prompt, assistant turns, tool results. */
-  messages: ModelMessage[];
+  /** The conversation: user prompt, assistant turns, tool results (see conversation.ts). */
+  messages: ConversationMessage[];
   /** The current turn's tool calls not run yet, in the model's order. */
   pending: PendingCall[];
   /** The callId of pending[0] when it waits on a human. */

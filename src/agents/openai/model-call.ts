@@ -1,8 +1,9 @@
-import type { LanguageModelV3, LanguageModelV3FunctionTool } from '@ai-sdk/provider';
-import { APICallError, ModelMessage } from 'ai';
+import OpenAI, { APIError } from 'openai';
+import type { ChatCompletionChunk, ChatCompletionFunctionTool } from 'openai/resources/chat/completions';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AgentFailure } from '../../runs/agent/agent.port';
-import { toProviderPrompt } from './provider-prompt';
+import { toChatMessages } from './chat-messages';
+import type { ConversationMessage } from './conversation';
 
 export const MAX_ATTEMPTS = 4;
 const BACKOFF_BASE_MS = 200;
@@ -23,10 +24,11 @@ export interface ModelAnswer {
 }
 
 export interface ModelRequest {
-  model: LanguageModelV3;
+  client: OpenAI;
+  model: string;
   system: string;
-  messages: ModelMessage[];
-  tools: LanguageModelV3FunctionTool[];
+  messages: ConversationMessage[];
+  tools: ChatCompletionFunctionTool[];
   /** The longest the endpoint may stay silent: before its first chunk and between chunks. */
   timeoutMs: number;
   signal: AbortSignal;
@@ -43,10 +45,11 @@ class ModelTimeout extends Error {
 }
 
 /** A 4xx other than 408/409/429: asking again would get the same answer. */
-const isPermanent = (err: unknown): boolean => APICallError.isInstance(err) && !err.isRetryable;
+const isPermanent = (err: unknown): boolean =>
+  err instanceof APIError && err.status !== undefined && err.status >= 400 && err.status < 500 && ![408, 409, 429].includes(err.status);
 
 const describe = (err: unknown): string => {
-  if (APICallError.isInstance(err)) return err.statusCode ? `HTTP ${err.statusCode}: ${err.message}` : err.message;
+  if (err instanceof APIError && err.status !== undefined) return `HTTP ${err.status}: ${err.message}`;
   return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
 };
 
@@ -87,34 +90,23 @@ async function streamOnce(req: ModelRequest, attempt: number): Promise<ModelAnsw
     controller.abort(new ModelTimeout(req.timeoutMs));
   }, req.timeoutMs);
   try {
-    // The provider's own stream: streamText would add half a dozen web-stream transforms per chunk
-    // (most of the CPU while 200 runs stream), for tool execution and steps this agent does itself.
-    const { stream } = await req.model.doStream({ prompt: toProviderPrompt(req.system, req.messages), tools: req.tools, toolChoice: { type: 'auto' }, abortSignal: controller.signal });
-    let text = '';
-    const toolCalls: ModelToolCall[] = [];
-    let finished = false;
-    for await (const part of stream) {
+    const stream = await req.client.chat.completions.create(
+      {
+        model: req.model,
+        messages: toChatMessages(req.system, req.messages),
+        ...(req.tools.length ? { tools: req.tools, tool_choice: 'auto' as const } : {}),
+        stream: true,
+        stream_options: { include_usage: true },
+      },
+      { signal: controller.signal, maxRetries: 0 },
+    );
+    const turn = new TurnReader(attempt, req.onText);
+    for await (const chunk of stream) {
       timer.refresh();
-      switch (part.type) {
-        case 'text-delta':
-          text += part.delta;
-          req.onText(attempt, part.delta);
-          break;
-        case 'tool-call':
-          toolCalls.push(readToolCall(part.toolCallId, part.toolName, part.input));
-          break;
-        case 'error':
-          throw part.error;
-        case 'finish':
-          // The provider reports a stream it could not parse as finishReason 'error'.
-          if (part.finishReason.unified === 'error') throw new Error('The model stream was malformed');
-          finished = true;
-          break;
-      }
+      turn.read(chunk);
     }
     if (controller.signal.aborted) throw controller.signal.reason ?? new Error('The model call was aborted');
-    if (!finished) throw new Error('The model stream ended without finishing');
-    return { attempt, text, toolCalls };
+    return turn.answer();
   } catch (err) {
     if (timedOut) throw new ModelTimeout(req.timeoutMs);
     throw err;
@@ -124,7 +116,51 @@ async function streamOnce(req: ModelRequest, attempt: number): Promise<ModelAnsw
   }
 }
 
-/** A tool call as the provider streams it (arguments as JSON text); arguments that are not JSON are kept, marked invalid. */
+/**
+ * Puts one streamed turn together: text pieces as they come (each handed on at once), tool calls
+ * from their fragments (the id and name come first, the arguments in pieces, all under the call's
+ * index), and whether the endpoint said the turn was finished.
+ */
+class TurnReader {
+  private text = '';
+  private readonly calls = new Map<number, { id: string; name: string; args: string }>();
+  private finished = false;
+
+  constructor(
+    private readonly attempt: number,
+    private readonly onText: ModelRequest['onText'],
+  ) {}
+
+  read(chunk: ChatCompletionChunk): void {
+    // The usage chunk that ends a stream has no choices.
+    const choice = chunk.choices?.[0];
+    if (!choice) return;
+    const delta = choice.delta ?? {};
+    if (typeof delta.content === 'string' && delta.content !== '') {
+      this.text += delta.content;
+      this.onText(this.attempt, delta.content);
+    }
+    for (const fragment of delta.tool_calls ?? []) {
+      const call = this.calls.get(fragment.index) ?? { id: '', name: '', args: '' };
+      if (fragment.id) call.id = fragment.id;
+      if (fragment.function?.name && !call.name) call.name = fragment.function.name;
+      if (fragment.function?.arguments) call.args += fragment.function.arguments;
+      this.calls.set(fragment.index, call);
+    }
+    if (choice.finish_reason) this.finished = true;
+  }
+
+  answer(): ModelAnswer {
+    // A stream cut short (no finish_reason) may have lost text or arguments: the turn is asked again.
+    if (!this.finished) throw new Error('The model stream ended without finishing');
+    const toolCalls = [...this.calls.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([index, c]) => readToolCall(c.id || `call_${index}`, c.name, c.args));
+    return { attempt: this.attempt, text: this.text, toolCalls };
+  }
+}
+
+/** A tool call's arguments (JSON text); arguments that are not JSON are kept, marked invalid. */
 function readToolCall(callId: string, toolName: string, inputText: string): ModelToolCall {
   try {
     return { callId, toolName, input: inputText.trim() === '' ? {} : JSON.parse(inputText) };

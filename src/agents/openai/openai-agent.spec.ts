@@ -28,10 +28,10 @@ describe('OpenAiAgent against a scripted OpenAI-compatible endpoint', () => {
   const unhandled: unknown[] = [];
   const onUnhandled = (reason: unknown) => unhandled.push(reason);
 
-  const agent = (timeoutMs = 2000) => {
+  const agent = (timeoutMs = 2000, apiKey: string | null = 'test-key') => {
     outbox = new SendEmailTool();
     const tools = new ToolRegistry([new SearchIncidentsTool(), outbox]);
-    return new OpenAiAgent({ baseUrl: server.baseUrl, model: 'scripted-model', apiKey: 'test-key', timeoutMs, hitlTools: ['send_email'] }, tools);
+    return new OpenAiAgent({ baseUrl: server.baseUrl, model: 'scripted-model', apiKey: apiKey ?? undefined, timeoutMs, hitlTools: ['send_email'] }, tools);
   };
 
   beforeAll(() => process.on('unhandledRejection', onUnhandled));
@@ -92,6 +92,47 @@ describe('OpenAiAgent against a scripted OpenAI-compatible endpoint', () => {
     expect([...streamed.keys()]).toEqual(messages.map((e) => e.data.messageId));
     for (const e of messages) expect(streamed.get(e.data.messageId as string)).toBe(e.data.content);
     expect(chunks.length).toBeGreaterThan(messages.length * 3);
+  });
+
+  it('sends the stored conversation as Chat Completions messages, with the tools and the key', async () => {
+    server = await ScriptedLlmServer.start(HAPPY);
+    const paused = await drive(agent());
+    expect(server.requests).toHaveLength(2);
+    const [first, second] = server.requests;
+    expect(first.authorization).toBe('Bearer test-key');
+    expect(first.body).toMatchObject({ model: 'scripted-model', stream: true, stream_options: { include_usage: true }, tool_choice: 'auto' });
+    expect(first.body.tools?.map((t) => [t.type, t.function.name])).toEqual([
+      ['function', 'search_incidents'],
+      ['function', 'send_email'],
+    ]);
+    const search = paused.events.find((e) => e.type === 'tool_execution' && e.data.status === 'completed');
+    expect(second.body.messages).toEqual([
+      { role: 'system', content: expect.stringContaining('You are Aura') },
+      { role: 'user', content: testRun().prompt },
+      {
+        role: 'assistant',
+        content: SEARCH_TEXT,
+        tool_calls: [{ id: 'call_search', type: 'function', function: { name: 'search_incidents', arguments: JSON.stringify({ state: 'open', limit: 5 }) } }],
+      },
+      { role: 'tool', tool_call_id: 'call_search', content: JSON.stringify(search?.data.result) },
+    ]);
+  });
+
+  it('sends no Authorization header when no key is configured', async () => {
+    server = await ScriptedLlmServer.start([{ text: ANSWER }]);
+    const done = await drive(agent(2000, null));
+    expect(done.last).toMatchObject({ kind: 'finish', status: 'completed' });
+    expect(server.requests.map((r) => r.authorization)).toEqual([undefined]);
+  });
+
+  it('asks again when a stream ends without a finish_reason (text or arguments may be missing)', async () => {
+    server = await ScriptedLlmServer.start([{ fault: 'truncated' }, { text: ANSWER }]);
+    const done = await drive(agent());
+    expect(done.last).toMatchObject({ kind: 'finish', status: 'completed' });
+    expect(server.requests).toHaveLength(2);
+    const content = done.events.find((e) => e.type === 'content');
+    expect(content?.data.content).toBe(ANSWER);
+    expect([...streamedText(done.chunks).values()]).toEqual(['cut ', ANSWER]);
   });
 
   it('resumes on a fresh instance from the stored state without asking the model again for a written turn', async () => {

@@ -1,14 +1,14 @@
-import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import { Inject, Injectable } from '@nestjs/common';
-import type { LanguageModelV3, LanguageModelV3FunctionTool } from '@ai-sdk/provider';
-import { ModelMessage, TextPart, ToolCallPart } from 'ai';
 import { randomUUID } from 'node:crypto';
+import OpenAI from 'openai';
+import type { ChatCompletionFunctionTool } from 'openai/resources/chat/completions';
 import { Agent, AgentContext, AgentFailure, AgentStep } from '../../runs/agent/agent.port';
 import type { AuraEvent } from '../../contract/run.types';
 import { ToolRegistry } from '../tools/tool-registry';
 import { OpenAiAgentState, PendingCall, initialState, readState, toJsonValue } from './agent-state';
+import { toChatTool } from './chat-messages';
+import type { ConversationMessage, TextPart, ToolCallPart } from './conversation';
 import { ModelAnswer, callModel } from './model-call';
-import { toProviderTool } from './provider-prompt';
 
 export const OPENAI_AGENT_OPTIONS = Symbol('OPENAI_AGENT_OPTIONS');
 
@@ -47,20 +47,19 @@ const planStep = (turn: number, status: PlanStatus, title = `Turn ${turn}`): Aur
  */
 @Injectable()
 export class OpenAiAgent extends Agent {
-  private readonly model: LanguageModelV3;
+  private readonly client: OpenAI;
   private readonly hitl: Set<string>;
   /** The tools as the model is offered them: the registry does not change after boot. */
-  private readonly providerTools: LanguageModelV3FunctionTool[];
+  private readonly chatTools: ChatCompletionFunctionTool[];
 
   constructor(
     @Inject(OPENAI_AGENT_OPTIONS) private readonly options: OpenAiAgentOptions,
     private readonly tools: ToolRegistry,
   ) {
     super();
-    const provider = createOpenAICompatible({ name: 'aura-llm', baseURL: options.baseUrl, apiKey: options.apiKey, includeUsage: true });
-    this.model = provider.chatModel(options.model);
+    this.client = createChatClient(options);
     this.hitl = new Set(options.hitlTools);
-    this.providerTools = tools.list().map(toProviderTool);
+    this.chatTools = tools.list().map(toChatTool);
   }
 
   async step(ctx: AgentContext): Promise<AgentStep> {
@@ -81,10 +80,11 @@ export class OpenAiAgent extends Agent {
     const messageIds: string[] = [];
     const messageId = (attempt: number) => (messageIds[attempt] ??= `turn-${s.turn}-${randomUUID().slice(0, 8)}`);
     const answer = await callModel({
-      model: this.model,
+      client: this.client,
+      model: this.options.model,
       system: this.systemPrompt(ctx),
       messages: s.messages,
-      tools: this.providerTools,
+      tools: this.chatTools,
       timeoutMs: this.options.timeoutMs,
       signal: ctx.signal,
       onText: (attempt, chunk) => ctx.streamText(messageId(attempt), chunk),
@@ -192,7 +192,7 @@ export class OpenAiAgent extends Agent {
     return last.content.filter((p): p is ToolCallPart => p.type === 'tool-call');
   }
 
-  private assistantMessage(answer: ModelAnswer): ModelMessage {
+  private assistantMessage(answer: ModelAnswer): ConversationMessage {
     const content: Array<TextPart | ToolCallPart> = [];
     if (answer.text) content.push({ type: 'text', text: answer.text });
     for (const c of answer.toolCalls) content.push({ type: 'tool-call', toolCallId: c.callId, toolName: c.toolName, input: toJsonValue(c.input) });
@@ -203,4 +203,24 @@ export class OpenAiAgent extends Agent {
     const meta = ctx.run.metadata ?? {};
     return Object.keys(meta).length ? `${SYSTEM_PROMPT}\n\nContext given with the request: ${JSON.stringify(meta)}` : SYSTEM_PROMPT;
   }
+}
+
+/**
+ * The OpenAI client for any Chat Completions endpoint. Everything it would otherwise take from the
+ * environment (OPENAI_ORG_ID, OPENAI_LOG, ...) is set here, so only the validated configuration
+ * decides what the agent sends; retries are callModel's. With no key configured, no Authorization
+ * header is sent (local endpoints such as Ollama or vLLM need none).
+ */
+function createChatClient(options: OpenAiAgentOptions): OpenAI {
+  return new OpenAI({
+    baseURL: options.baseUrl,
+    apiKey: options.apiKey || 'none',
+    adminAPIKey: null,
+    organization: null,
+    project: null,
+    webhookSecret: null,
+    maxRetries: 0,
+    logLevel: 'off',
+    defaultHeaders: options.apiKey ? undefined : { Authorization: null },
+  });
 }
