@@ -17,7 +17,7 @@ class QuietBus extends MemoryBus {
 }
 
 /** A response that takes the heartbeat's writes. */
-const quietSink = (written: string[] = []) => ({ headersSent: true, writableEnded: false, write: (chunk: string) => written.push(chunk) });
+const quietSink = (written: string[] = []) => ({ headersSent: true, writableEnded: false, write: (chunk: string) => written.push(chunk), cork: () => undefined, uncork: () => undefined });
 
 const memoryStore = (bus: MemoryBus) => new MemoryRunStore(bus, new MemoryHitlStore(bus, 3600), 3600);
 
@@ -206,7 +206,7 @@ describe('StreamService heartbeats', () => {
     const service = new StreamService(memoryStore(bus), new StoreLoss(), config, new MetricsService());
     service.onModuleInit();
     const pings: number[] = [];
-    const sink = { headersSent: true, writableEnded: false, write: (chunk: string) => chunk === ': ping\n' && pings.push(Date.now()) };
+    const sink = { headersSent: true, writableEnded: false, write: (chunk: string) => chunk === ': ping\n' && pings.push(Date.now()), cork: () => undefined, uncork: () => undefined };
     const subs = Array.from({ length: 20 }, (_, i) => service.watch(`hb-${i}`, 0, sink).subscribe());
     jest.advanceTimersByTime(2000);
     subs.forEach((s) => s.unsubscribe());

@@ -7,17 +7,11 @@ import type { LoggedEvent } from '../contract/run.types';
 import { MetricsService } from '../metrics/metrics.service';
 import { StoreLoss } from '../runs/store-loss';
 import { RunStore } from '../runs/persistence/run-store.port';
+import { BurstWrites, SseSink } from './burst-writes';
 
 const PAGE = 500;
 /** Heartbeats go out in slices this often, so 20k streams do not all get theirs in the same instant. */
 const HEARTBEAT_TICK_MS = 100;
-
-/** The raw response, for the heartbeat: a bare `: ping` line that no client can mistake for an event. */
-export interface HeartbeatSink {
-  write(chunk: string): unknown;
-  readonly headersSent: boolean;
-  readonly writableEnded: boolean;
-}
 
 /** One open SSE response: where it stands in the run's log. */
 interface Watcher {
@@ -33,7 +27,8 @@ interface Watcher {
   slice: Set<Watcher>;
   /** When the log was last read, to bound re-reads a live message can cause. */
   lastReadMs: number;
-  sink: HeartbeatSink;
+  /** The raw response: the heartbeat's bare `: ping` line (no client can mistake it for an event), and bursts. */
+  sink: SseSink;
   /** Whether this stream asked for streamed text (deltas=true); others skip those ids. */
   deltas: boolean;
   /** The seq of the last live event that asked for a re-read: if the log did not have it, it is not asked again. */
@@ -56,6 +51,7 @@ export class StreamService implements OnModuleInit, BeforeApplicationShutdown {
   private slices: Set<Watcher>[] = [new Set()];
   private nextSlice = 0;
   private heartbeat?: NodeJS.Timeout;
+  private readonly bursts = new BurstWrites();
 
   private closing = false;
 
@@ -90,7 +86,7 @@ export class StreamService implements OnModuleInit, BeforeApplicationShutdown {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 
-  watch(sessionId: string, afterSeq: number, sink: HeartbeatSink, deltas = false): Observable<MessageEvent> {
+  watch(sessionId: string, afterSeq: number, sink: SseSink, deltas = false): Observable<MessageEvent> {
     return new Observable<MessageEvent>((subscriber) => {
       const slice = this.slices[this.nextSlice++ % this.slices.length];
       const w: Watcher = { sessionId, subscriber, lastSeq: afterSeq, pending: [], readAgain: false, closed: false, slice, lastReadMs: 0, gapSeq: 0, deltas, sink };
@@ -190,11 +186,16 @@ export class StreamService implements OnModuleInit, BeforeApplicationShutdown {
     if (w.closed || event.seq <= w.lastSeq) return;
     w.lastSeq = event.seq;
     if (event.type === DELTA_KIND) {
-      if (w.deltas) w.subscriber.next({ id: String(event.seq), type: 'content', data: event.json });
+      if (w.deltas) this.next(w, { id: String(event.seq), type: 'content', data: event.json });
       return;
     }
-    w.subscriber.next({ id: String(event.seq), type: event.type, data: event.json });
+    this.next(w, { id: String(event.seq), type: event.type, data: event.json });
     if (event.type === 'done') this.detach(w, false);
+  }
+
+  private next(w: Watcher, message: MessageEvent): void {
+    this.bursts.hold(w.sink);
+    w.subscriber.next(message);
   }
 
   /** Ends the streams whose run the store no longer has: run_error {run_lost}, done {failed}, not stored, ids after the last sent. */
