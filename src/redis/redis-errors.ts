@@ -1,11 +1,18 @@
 import { StoreUnavailableError } from '../common/store-errors';
 
-/** ioredis errors that mean "cannot reach Redis right now" (offline queue disabled, reconnecting, failover). */
+import type { ChainableCommander } from 'ioredis';
+
+/**
+ * ioredis errors that mean "cannot reach Redis right now" (offline queue disabled, reconnecting,
+ * failover; a pipeline's commands left unanswered when its connection closed are aborted).
+ */
 function isUnavailable(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
   return (
     err.name === 'MaxRetriesPerRequestError' ||
-    /Stream isn't writeable|Connection is closed|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|LOADING|READONLY|MASTERDOWN|NOSCRIPT/.test(err.message)
+    /Stream isn't writeable|Connection is closed|Command aborted due to connection close|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|LOADING|READONLY|MASTERDOWN|NOSCRIPT/.test(
+      err.message,
+    )
   );
 }
 
@@ -17,4 +24,17 @@ export async function redisCall<T>(call: () => Promise<T>): Promise<T> {
     if (isUnavailable(err)) throw new StoreUnavailableError((err as Error).message);
     throw err;
   }
+}
+
+/**
+ * Runs a pipeline and answers each command's reply. exec() settles with an error per failed
+ * command rather than rejecting, so a reply lost to a closing connection would otherwise read as
+ * "no such key" (and a run or request would look gone): any failed command fails the whole call.
+ */
+export async function execPipeline(pipeline: ChainableCommander): Promise<unknown[]> {
+  const results = (await redisCall(() => pipeline.exec())) ?? [];
+  return results.map(([err, reply]) => {
+    if (err) throw isUnavailable(err) ? new StoreUnavailableError(err.message) : err;
+    return reply;
+  });
 }

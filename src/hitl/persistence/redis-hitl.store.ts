@@ -1,7 +1,7 @@
 import type Redis from 'ioredis';
 import { Decision, DecideResult, HitlRequest, HitlSignal, HitlStatus, SIGNAL_FOR_STATUS } from '../../contract/hitl.types';
 import { isoNow } from '../../common/time';
-import { redisCall } from '../../redis/redis-errors';
+import { execPipeline, redisCall } from '../../redis/redis-errors';
 import { NAMES, SCRIPT_PREFIXES } from '../../redis/redis-names';
 import { defineScript, ScriptFn } from '../../redis/redis-script';
 import { DECIDE, EXPIRE_DUE } from './hitl.lua';
@@ -92,9 +92,9 @@ export class RedisHitlStore extends HitlStore {
   private async readMany(key: string, page: { id: string }[], status: HitlStatus): Promise<(HitlRequest | null)[]> {
     const pipeline = this.redis.pipeline();
     page.forEach(({ id }) => pipeline.hgetall(NAMES.request(id)));
-    const results = (await redisCall(() => pipeline.exec())) ?? [];
+    const replies = await execPipeline(pipeline);
     const gone: string[] = [];
-    const out = results.map(([, fields], i) => {
+    const out = replies.map((fields, i) => {
       const f = fields as Record<string, string> | null;
       if (!f || !f.status) gone.push(page[i].id);
       return f && f.status === status ? requestFromFields(f) : null;

@@ -5,7 +5,7 @@ import { decodeLiveEvents } from '../../contract/live-event.codec';
 import { LoggedEvent, RunRecord, RunStatus } from '../../contract/run.types';
 import { pairsToObject, requestFromFields, requestToFields } from '../../hitl/persistence/request-fields.codec';
 import type { Bus } from '../../redis/bus';
-import { redisCall } from '../../redis/redis-errors';
+import { execPipeline, redisCall } from '../../redis/redis-errors';
 import { NAMES, SCRIPT_PREFIXES } from '../../redis/redis-names';
 import { defineScript, ScriptFn } from '../../redis/redis-script';
 import { runFromFields, runToFields } from './run-fields.codec';
@@ -127,8 +127,8 @@ export class RedisRunStore extends RunStore {
   async existing(sessionIds: string[]): Promise<Set<string>> {
     const pipeline = this.redis.pipeline();
     sessionIds.forEach((sid) => pipeline.exists(NAMES.run(sid)));
-    const results = (await redisCall(() => pipeline.exec())) ?? [];
-    return new Set(sessionIds.filter((_, i) => results[i]?.[1] === 1));
+    const replies = await execPipeline(pipeline);
+    return new Set(sessionIds.filter((_, i) => replies[i] === 1));
   }
 
   async claim(sessionId: string, instanceId: string, fromInstance = ''): Promise<boolean> {
