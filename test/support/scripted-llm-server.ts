@@ -15,6 +15,8 @@ export type ScriptedTurn =
       toolCalls?: ScriptedToolCall[];
       /** Pace the streamed pieces (one piece ≈ one token) for benchmarks; unpaced if absent. */
       tokensPerSecond?: number;
+      /** Stream each tool call whole, in one fragment with no `index`, as Gemini's endpoint does. */
+      toolCallsWithoutIndex?: boolean;
     }
   /** Answers with this HTTP status and an OpenAI-style error body. */
   | { fault: 'status'; status: number }
@@ -164,6 +166,7 @@ export class ScriptedLlmServer {
     const calls = turn.toolCalls ?? [];
     calls.forEach((call, index) => {
       const full = this.toolCall(call, index);
+      if (turn.toolCallsWithoutIndex) return void send({ tool_calls: [full] });
       send({ tool_calls: [{ index, id: full.id, type: 'function', function: { name: full.function.name, arguments: '' } }] });
       // Arguments arrive in pieces, as real endpoints send them: the client must reassemble them.
       for (const piece of full.function.arguments.match(/[\s\S]{1,8}/g) ?? []) {

@@ -27,8 +27,9 @@ function toChatMessage(m: ConversationMessage): ChatCompletionMessageParam[] {
         if (p.type === 'tool-call') calls.push({ id: p.toolCallId, type: 'function', function: { name: p.toolName, arguments: JSON.stringify(p.input) } });
         else if (p.type !== 'text') throw unreadable(`an assistant ${(p as { type: string }).type} part`);
       }
-      // Endpoints want null, not "", beside tool calls with no text.
-      return [{ role: 'assistant', content: text || (calls.length ? null : ''), ...(calls.length ? { tool_calls: calls } : {}) }];
+      // "" rather than null beside tool calls with no text: Ollama refuses null content (400), and
+      // OpenAI, vLLM and the others take "" (the AI SDK sent it too).
+      return [{ role: 'assistant', content: text, ...(calls.length ? { tool_calls: calls } : {}) }];
     }
     case 'tool':
       return m.content.map((p) => ({ role: 'tool' as const, tool_call_id: p.toolCallId, content: toolResultText(p) }));

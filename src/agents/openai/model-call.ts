@@ -141,13 +141,25 @@ class TurnReader {
       this.onText(this.attempt, delta.content);
     }
     for (const fragment of delta.tool_calls ?? []) {
-      const call = this.calls.get(fragment.index) ?? { id: '', name: '', args: '' };
+      const index = this.indexOf(fragment);
+      const call = this.calls.get(index) ?? { id: '', name: '', args: '' };
       if (fragment.id) call.id = fragment.id;
       if (fragment.function?.name && !call.name) call.name = fragment.function.name;
       if (fragment.function?.arguments) call.args += fragment.function.arguments;
-      this.calls.set(fragment.index, call);
+      this.calls.set(index, call);
     }
     if (choice.finish_reason) this.finished = true;
+  }
+
+  /**
+   * The call a fragment belongs to. Some endpoints (Gemini's OpenAI-compatible one) send no index:
+   * there a fragment with a new id starts the next call, and one without continues the last.
+   */
+  private indexOf(fragment: { index?: number; id?: string }): number {
+    if (typeof fragment.index === 'number') return fragment.index;
+    const last = this.calls.size - 1;
+    const current = this.calls.get(last);
+    return last < 0 || (fragment.id && current?.id && fragment.id !== current.id) ? last + 1 : last;
   }
 
   answer(): ModelAnswer {

@@ -118,6 +118,27 @@ describe('OpenAiAgent against a scripted OpenAI-compatible endpoint', () => {
     ]);
   });
 
+  it('runs parallel tool calls from an endpoint that streams them with no index (Gemini)', async () => {
+    server = await ScriptedLlmServer.start([
+      {
+        toolCallsWithoutIndex: true,
+        toolCalls: [
+          { name: 'search_incidents', arguments: { state: 'open', limit: 2 }, id: 'call_a' },
+          { name: 'search_incidents', arguments: { state: 'closed', limit: 1 }, id: 'call_b' },
+        ],
+      },
+      { text: ANSWER },
+    ]);
+    const done = await drive(agent());
+    const started = done.events.filter((e) => e.type === 'tool_execution' && e.data.status === 'started');
+    expect(started.map((e) => e.data.params)).toEqual([
+      { state: 'open', limit: 2 },
+      { state: 'closed', limit: 1 },
+    ]);
+    const tools = server.requests[1].body.messages.filter((m) => m.role === 'tool');
+    expect(tools.map((m) => m.tool_call_id)).toEqual(['call_a', 'call_b']);
+  });
+
   it('sends no Authorization header when no key is configured', async () => {
     server = await ScriptedLlmServer.start([{ text: ANSWER }]);
     const done = await drive(agent(2000, null));
@@ -247,6 +268,10 @@ describe('OpenAiAgent against a scripted OpenAI-compatible endpoint', () => {
       'done completed',
     ]);
     expect(done.events[2].data.error).toMatch(/state must be one of/);
+    // A turn of tool calls only: "" as its text (Ollama refuses null).
+    const assistant = server.requests[1].body.messages.find((m) => m.role === 'assistant');
+    expect(assistant?.content).toBe('');
+    expect(assistant?.tool_calls?.map((c) => c.function.name)).toEqual(['search_incidents', 'launch_rocket']);
     const results = server.requests[1].body.messages.filter((m) => m.role === 'tool').map((m) => String(m.content));
     expect(results[0]).toMatch(/state must be one of/);
     expect(results[1]).toMatch(/launch_rocket/);
