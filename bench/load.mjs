@@ -296,9 +296,18 @@ async function throughput({ concurrency, durationMs, warmupMs, prefix, approveOn
  * the tokens in them; a token's delivery latency is from its send stamp to the moment the frame
  * holding it is read here (same clock: performance.timeOrigin + performance.now()).
  */
+/** Token latency by the second (since `from`) in which the token was read: [{s, count, p50, p99}]. */
+function latencyBySecond(lat, readAt, from) {
+  const buckets = [];
+  lat.forEach((l, i) => (buckets[Math.floor((readAt[i] - from) / 1000)] ??= []).push(l));
+  return [...buckets.entries()].filter(([, b]) => b).map(([s, b]) => ({ s, ...summarize(b) }));
+}
+
 async function tokens({ concurrency, prefix, prompt, timeoutMs }) {
   const errors = errorBag();
   const lat = [];
+  // when each token of `lat` was read (wall clock), for the latency over time
+  const readAt = [];
   const status = {};
   let deltaFrames = 0;
   let tokenCount = 0;
@@ -322,6 +331,7 @@ async function tokens({ concurrency, prefix, prompt, timeoutMs }) {
       }
       deltaFrames++;
       s.ctx.deltas++;
+      s.ctx.firstDelta ??= tRead;
       if (tRead < firstDelta) firstDelta = tRead;
       if (tRead > lastDelta) lastDelta = tRead;
       TOKEN_RE.lastIndex = 0;
@@ -330,6 +340,7 @@ async function tokens({ concurrency, prefix, prompt, timeoutMs }) {
         tokenCount++;
         s.ctx.tokens++;
         lat.push(tRead - Number(m[1]));
+        readAt.push(tRead);
       }
       return;
     }
@@ -347,9 +358,12 @@ async function tokens({ concurrency, prefix, prompt, timeoutMs }) {
   };
   const path = (sid) => `/aura/test/stream?sessionId=${encodeURIComponent(sid)}&deltas=true&prompt=${encodeURIComponent(prompt)}`;
   const t0 = now();
+  const opened = wall();
+  const streams = [];
   for (let i = 0; i < concurrency; i++) {
     const sid = `${prefix}-${i}`;
     const s = sse.open(path(sid), onEvent, onEnd);
+    streams.push(s);
     s.ctx = { sessionId: sid, phase: 0, deltas: 0, tokens: 0 };
   }
   const deadline = t0 + timeoutMs;
@@ -357,6 +371,8 @@ async function tokens({ concurrency, prefix, prompt, timeoutMs }) {
   const ms = now() - t0;
   if (ended < concurrency) errors.add(new Error(`${concurrency - ended} streams still open after ${timeoutMs} ms`));
   const spanS = lastDelta > firstDelta ? (lastDelta - firstDelta) / 1000 : NaN;
+  // Once every run streams: from 1 s after the last run's first delta frame (the opening burst is over).
+  const allStreaming = Math.max(...streams.map((s) => s.ctx.firstDelta ?? Infinity)) + 1000;
   return {
     runs: concurrency,
     done,
@@ -371,6 +387,9 @@ async function tokens({ concurrency, prefix, prompt, timeoutMs }) {
     tokensPerSec: tokenCount / spanS,
     tokensPerDelta: deltaFrames ? tokenCount / deltaFrames : NaN,
     latency: summarize(lat),
+    latencyBySecond: latencyBySecond(lat, readAt, opened),
+    latencyAllStreaming: summarize(lat.filter((_, i) => readAt[i] >= allStreaming)),
+    allStreamingAfterS: (allStreaming - opened) / 1000,
     // a negative minimum would mean the two processes' clocks disagree (the figures are then off)
     latencyMin: lat.length ? lat.reduce((a, b) => (b < a ? b : a), Infinity) : NaN,
     errors: errors.top(),

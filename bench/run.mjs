@@ -486,7 +486,7 @@ async function scenarioTokens(def, redis, tag) {
     res.modelCallsAtOnce = model1 ? model1.maxActive : NaN; // < runs: the service did not stream them all at once
     res.commandsPerToken = res.tok.tokens ? res.commandsTotal / res.tok.tokens : NaN;
     const t = res.tok;
-    log(`${tag}: ${t.done}/${t.runs} done, ${fmt(t.deltasPerSec, 0)} deltas/s (${fmt(t.tokensPerDelta, 2)} tokens each), latency p50 ${fmt(t.latency.p50, 1)} ms p99 ${fmt(t.latency.p99, 1)} ms, ${fmt(res.commandsPerDelta, 2)} Redis commands per delta, cpu% ${JSON.stringify(res.cpu)}${t.errorCount ? `, errors: ${t.errors.join('; ')}` : ''}`);
+    log(`${tag}: ${t.done}/${t.runs} done, ${fmt(t.deltasPerSec, 0)} deltas/s (${fmt(t.tokensPerDelta, 2)} tokens each), latency p50 ${fmt(t.latency.p50, 1)} ms p99 ${fmt(t.latency.p99, 1)} ms (once all streamed: p99 ${fmt(t.latencyAllStreaming?.p99, 1)} ms), ${fmt(res.commandsPerDelta, 2)} Redis commands per delta, cpu% ${JSON.stringify(res.cpu)}${t.errorCount ? `, errors: ${t.errors.join('; ')}` : ''}`);
     res.died = [A, model].filter((i) => !i.isAlive()).map((i) => `${i.name} died ${JSON.stringify(i.exitInfo())}: ${i.tail().trim().split('\n').slice(-3).join(' | ')}`).join('; ') || null;
     await A.stop();
     A = null;
@@ -832,6 +832,17 @@ function costSplit(results, labels) {
   return out.join('\n');
 }
 
+/** Where in the scenario the latency is: by second since the streams were opened, and once every run streams. */
+function latencyOverTime(t) {
+  if (!t.latencyBySecond) return [];
+  const a = t.latencyAllStreaming;
+  const series = t.latencyBySecond.map((b) => `${b.s}-${b.s + 1} s ${b.count}: ${fmt(b.p50, 0)} / ${fmt(b.p99, 0)}`).join('; ');
+  return [
+    `  - once every run was streaming (tokens read from ${fmt(t.allStreamingAfterS, 1)} s, 1 s after the last run's first delta frame, on): ${a.count} tokens, p50 ${fmt(a.p50, 1)} ms, p99 ${fmt(a.p99, 1)} ms, max ${fmt(a.max, 1)} ms`,
+    `  - by second since the streams were opened (tokens read in it: p50 / p99 ms): ${series}`,
+  ];
+}
+
 /**
  * The token scenario's figures and its two targets (issue 14): delivery p99 <= STREAM_FLUSH_MS +
  * 25 ms, Redis commands per delta <= 0.2. Null when it did not run.
@@ -854,6 +865,7 @@ function tokensSection(results, labels) {
     `- runs done: ${t.done} / ${t.runs}${Object.keys(t.status).length ? ` (status ${Object.entries(t.status).map(([k, v]) => `${k} ${v}`).join(', ')})` : ''}; tokens read ${t.tokens} of ${fmt(r.tokensSent, 0)} sent by the model server; at most ${fmt(r.modelCallsAtOnce, 0)} model turns streaming at once; ${fmt(t.ms / 1000, 1)} s from opening the streams to the last \`done\``,
     `- deltas delivered: ${fmt(t.deltasPerSec, 0)} frames/s read by the clients (${t.deltaFrames} frames over ${fmt(t.deltaSpanS, 1)} s, ${fmt(t.tokensPerDelta, 2)} tokens per frame; ${fmt(t.tokensPerSec, 0)} tokens/s)`,
     `- ${pf(t.latency.p99 <= latTarget)} delivery latency (token leaves the model server -> frame read by the client): p50 ${fmt(t.latency.p50, 1)} ms, p99 ${fmt(t.latency.p99, 1)} ms, max ${fmt(t.latency.max, 1)} ms, min ${fmt(t.latencyMin, 1)} ms (target p99 <= STREAM_FLUSH_MS + 25 = ${latTarget} ms)`,
+    ...latencyOverTime(t),
     `- ${pf(r.commandsPerDelta <= 0.2)} Redis commands per delta: ${fmt(r.commandsPerDelta, 2)} (${r.commandsTotal} commands in INFO commandstats over the scenario, those run inside scripts included / ${t.deltaFrames} delta frames; EVAL/EVALSHA alone ${fmt(r.evalPerDelta, 2)}; per model token ${fmt(r.commandsPerToken, 2)}; target <= 0.2). Per delta by command: ${cmdTop || 'n/a'}`,
     `- CPU% over the scenario (% of one core): service ${r.cpu.service}, model server ${r.cpu.model}, Redis ${r.cpu.redis}, load ${r.cpu.load}, other ${r.cpu.other}`,
   ];
