@@ -289,13 +289,6 @@ async function throughput({ concurrency, durationMs, warmupMs, prefix, approveOn
   };
 }
 
-/**
- * Token scenario: `concurrency` streams opened at once with deltas=true, each on a new run of the
- * LLM agent whose model (bench/lib/llm-server.mjs) streams tokens stamped `t<send ms> `; each
- * stream is read until its `done`. Counts the delta frames (content events with delta: true) and
- * the tokens in them; a token's delivery latency is from its send stamp to the moment the frame
- * holding it is read here (same clock: performance.timeOrigin + performance.now()).
- */
 /** Token latency by the second (since `from`) in which the token was read: [{s, count, p50, p99}]. */
 function latencyBySecond(lat, readAt, from) {
   const buckets = [];
@@ -303,6 +296,13 @@ function latencyBySecond(lat, readAt, from) {
   return [...buckets.entries()].filter(([, b]) => b).map(([s, b]) => ({ s, ...summarize(b) }));
 }
 
+/**
+ * Token scenario: `concurrency` streams opened at once with deltas=true, each on a new run of the
+ * LLM agent whose model (bench/lib/llm-server.mjs) streams tokens stamped `t<send ms> `; each
+ * stream is read until its `done`. Counts the delta frames (content events with delta: true) and
+ * the tokens in them; a token's delivery latency is from its send stamp to the moment the frame
+ * holding it is read here (same clock: performance.timeOrigin + performance.now()).
+ */
 async function tokens({ concurrency, prefix, prompt, timeoutMs }) {
   const errors = errorBag();
   const lat = [];
