@@ -85,9 +85,9 @@ function httpTurn(prompt) {
 let turn;
 if (MODE === 'sdk') {
   const require = createRequire(import.meta.url);
-  const { OpenAI } = require('openai');
-  // As the agent builds it (src/agents/openai/openai-agent.ts): nothing taken from the environment.
-  const client = new OpenAI({ baseURL: URL_BASE, apiKey: 'none', adminAPIKey: null, organization: null, project: null, webhookSecret: null, maxRetries: 0, logLevel: 'off', defaultHeaders: { Authorization: null } });
+  // The agent's own client (src/agents/openai/chat-client.ts, built by npm run bench), no key.
+  const { createChatClient } = require('../../dist/agents/openai/chat-client.js');
+  const client = createChatClient({ baseUrl: URL_BASE });
   turn = (prompt) => sdkTurn(client, prompt);
 } else {
   turn = httpTurn;

@@ -8,6 +8,7 @@ import { ToolRegistry } from '../tools/tool-registry';
 import { OpenAiAgentState, PendingCall, initialState, readState, toJsonValue } from './agent-state';
 import { toChatTool } from './chat-messages';
 import type { ConversationMessage, TextPart, ToolCallPart } from './conversation';
+import { createChatClient } from './chat-client';
 import { ModelAnswer, callModel } from './model-call';
 
 export const OPENAI_AGENT_OPTIONS = Symbol('OPENAI_AGENT_OPTIONS');
@@ -203,24 +204,4 @@ export class OpenAiAgent extends Agent {
     const meta = ctx.run.metadata ?? {};
     return Object.keys(meta).length ? `${SYSTEM_PROMPT}\n\nContext given with the request: ${JSON.stringify(meta)}` : SYSTEM_PROMPT;
   }
-}
-
-/**
- * The OpenAI client for any Chat Completions endpoint. Everything it would otherwise take from the
- * environment (OPENAI_ORG_ID, OPENAI_LOG, ...) is set here, so only the validated configuration
- * decides what the agent sends; retries are callModel's. With no key configured, no Authorization
- * header is sent (local endpoints such as Ollama or vLLM need none).
- */
-function createChatClient(options: OpenAiAgentOptions): OpenAI {
-  return new OpenAI({
-    baseURL: options.baseUrl,
-    apiKey: options.apiKey || 'none',
-    adminAPIKey: null,
-    organization: null,
-    project: null,
-    webhookSecret: null,
-    maxRetries: 0,
-    logLevel: 'off',
-    defaultHeaders: options.apiKey ? undefined : { Authorization: null },
-  });
 }
