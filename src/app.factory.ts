@@ -3,7 +3,7 @@ import { NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
 import { AppModule } from './app.module';
-import { rejectDeepJson } from './common/json-depth.middleware';
+import { rejectUnsafeJson } from './common/json-guard.middleware';
 import { setupSwagger } from './common/swagger-setup';
 import { AppConfig } from './config/app-config';
 import { AppLogger } from './logging/app-logger.service';
@@ -20,10 +20,10 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
   app.set('etag', false);
   // Worker steps may carry up to 64 KB of events plus state: their routes parse first, with a larger limit.
   app.use(workerBodyParser(config.http.apiPrefix));
-  // Over 64 KB is 413 (the parser's limit); deeper than 32 levels is 400, checked right after parsing,
-  // before anything walks the body recursively (the validation pipe overflowed the stack: a 500).
+  // Over 64 KB is 413 (the parser's limit); deeper than 32 levels or a lone surrogate is 400, checked
+  // right after parsing, before anything walks the body recursively or hands a string to Redis.
   app.useBodyParser('json', { limit: '64kb' });
-  app.use(rejectDeepJson());
+  app.use(rejectUnsafeJson());
   if (config.http.apiPrefix) {
     // The gateway's /api/aura/** is also answered here, next to /aura/**: the prefix is stripped before routing.
     const prefix = `/${config.http.apiPrefix}/`;

@@ -21,7 +21,7 @@ const SETS = {
     ['tenant and access guards', /tenant\.guard|access-policy/],
     ['validation pipes', /class-validator|class-transformer|validation\.pipe|id\.pipe/],
     ['request log + metrics', /request-log|log-fields|\/pino|http-metrics|prom-client|metrics\.service/],
-    ['helmet, body parsers, JSON depth check', /helmet|json-depth|body-parser|raw-body|worker-body-parser|type-is/],
+    ['helmet, body parsers, JSON depth and Unicode check', /helmet|json-guard|body-parser|raw-body|worker-body-parser|type-is/],
     ['the decision (store, Lua script, Redis client)', /redis-hitl\.store|redis-script|hitl\.service|ioredis/],
     ['Nest (router, guards, pipes, serializer)', /@nestjs\//],
     ['Express', /\/express\/|\/router\/|finalhandler/],
