@@ -3,6 +3,7 @@ import { NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
 import { AppModule } from './app.module';
+import { BoundedExpressAdapter } from './common/bounded-express.adapter';
 import { rejectUnsafeJson } from './common/json-guard.middleware';
 import { setupSwagger } from './common/swagger-setup';
 import { AppConfig } from './config/app-config';
@@ -11,7 +12,7 @@ import { workerBodyParser } from './worker/worker-body-parser';
 
 /** Builds the whole service (used by main.ts and by the e2e tests, so they test what ships). */
 export async function createApp(config: AppConfig): Promise<NestExpressApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), { bufferLogs: true });
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), new BoundedExpressAdapter(), { bufferLogs: true });
   app.useLogger(app.get(AppLogger));
   app.disable('x-powered-by');
   // nosniff, no-referrer and the other defaults on every response; the console adds its own CSP,

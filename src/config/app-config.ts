@@ -35,7 +35,8 @@ export interface AppConfigValues {
     /** Who may watch, read the signals of and cancel a run: any user of its tenant, or its owner and approvers. */
     readonly runAccess: RunAccess;
   };
-  readonly limits: { readonly activeRunsPerUser: number; readonly activeRunsPerTenant: number };
+  /** Unfinished runs per user and tenant (across instances); open streams per user (on one instance). */
+  readonly limits: { readonly activeRunsPerUser: number; readonly activeRunsPerTenant: number; readonly streamsPerUser: number };
   readonly hitl: { readonly timeoutSeconds: number };
   readonly sse: { readonly heartbeatSeconds: number; readonly retryMs: number };
   readonly log: { readonly level: string; readonly pretty: boolean };

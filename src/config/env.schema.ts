@@ -30,6 +30,7 @@ export const ENV_DEFAULTS = {
   RUN_ACCESS: 'tenant',
   MAX_ACTIVE_RUNS_PER_USER: '50',
   MAX_ACTIVE_RUNS_PER_TENANT: '5000',
+  MAX_STREAMS_PER_USER: '100',
 } as const;
 
 export type EnvName = keyof typeof ENV_DEFAULTS;
@@ -73,4 +74,5 @@ export class EnvSchema {
   @IsIn(['tenant', 'owner'], { message: 'RUN_ACCESS must be tenant or owner' }) RUN_ACCESS!: string;
   @Transform(toInt) @IsInt() @Min(1) @Max(1000000) MAX_ACTIVE_RUNS_PER_USER!: number;
   @Transform(toInt) @IsInt() @Min(1) @Max(10000000) MAX_ACTIVE_RUNS_PER_TENANT!: number;
+  @Transform(toInt) @IsInt() @Min(1) @Max(1000000) MAX_STREAMS_PER_USER!: number;
 }

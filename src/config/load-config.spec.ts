@@ -97,7 +97,7 @@ describe('loadAppConfig v1.2 variables', () => {
     expect(c.agent).toEqual({ kind: 'openai', demoStepDelayMs: 300, llm: { baseUrl: 'http://127.0.0.1:11434/v1', model: 'llama3.1', apiKey: 'k', timeoutMs: 5000 }, hitlTools: ['send_email', 'delete_file'] });
     expect(c.runs.streamFlushMs).toBe(20);
     expect(c.access).toEqual({ approverRole: 'approver', selfApproval: false, runAccess: 'owner' });
-    expect(c.limits).toEqual({ activeRunsPerUser: 3, activeRunsPerTenant: 7 });
+    expect(c.limits).toEqual({ activeRunsPerUser: 3, activeRunsPerTenant: 7, streamsPerUser: 100 });
   });
 
   it('refuses AGENT=openai without an endpoint and a model, without echoing the URL', () => {

@@ -1,5 +1,5 @@
 import { BadRequestException, Body, Controller, Head, Headers, HttpCode, MessageEvent, NotFoundException, Post, Query, Req, Res, ServiceUnavailableException, Sse, UnauthorizedException } from '@nestjs/common';
-import { ApiBody, ApiCreatedResponse, ApiHeader, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags, ApiTooManyRequestsResponse } from '@nestjs/swagger';
+import { ApiBody, ApiCreatedResponse, ApiHeader, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags, ApiTooManyRequestsResponse } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { EMPTY, Observable } from 'rxjs';
@@ -15,6 +15,7 @@ import { CreateStreamTicketDto, StreamTicketDto } from './dto/stream-ticket.dto'
 import { StreamQuery } from './dto/stream-query.dto';
 import { SSE_DESCRIPTION, SSE_EVENT_SCHEMAS } from './sse-docs';
 import { StreamService } from './stream.service';
+import { StreamSlots } from './stream-slots';
 
 /** Last-Event-ID: a seq this session has sent (0 = from the start). */
 function parseLastEventId(header: string | undefined): number {
@@ -32,6 +33,7 @@ export class StreamController {
     private readonly streams: StreamService,
     private readonly tickets: StreamTicketService,
     private readonly drain: DrainState,
+    private readonly slots: StreamSlots,
   ) {}
 
   /** Registered before the GET route, so Express does not answer HEAD with it: a HEAD never starts a run. */
@@ -55,10 +57,12 @@ export class StreamController {
   @ApiNotFoundResponse({ description: 'The session belongs to another tenant (or, with RUN_ACCESS=owner, to another user and the caller lacks HITL_APPROVER_ROLE), or a Last-Event-ID names a session with no run' })
   @ApiTooManyRequestsResponse({
     description:
-      'Starting a run would go beyond MAX_ACTIVE_RUNS_PER_USER or MAX_ACTIVE_RUNS_PER_TENANT unfinished runs (counted across all instances). ' +
-      'Attaching to a run the session already has is never refused; a slot frees as soon as a run ends (or is cancelled).',
+      'Starting a run would go beyond MAX_ACTIVE_RUNS_PER_USER or MAX_ACTIVE_RUNS_PER_TENANT unfinished runs (counted across all instances): ' +
+      'attaching to a run the session already has is never refused by those; a slot frees as soon as a run ends (or is cancelled). ' +
+      'Or the caller already has MAX_STREAMS_PER_USER streams open on this instance.',
     headers: { 'Retry-After': { description: 'Seconds to wait before trying again', schema: { type: 'integer', example: RUN_LIMIT_RETRY_AFTER_SECONDS } } },
   })
+  @ApiServiceUnavailableResponse({ description: 'The instance is shutting down, or holds as many streams as its descriptors allow: reconnect (to another instance)' })
   async stream(
     @CurrentUser() user: AuthUser,
     @Query() query: StreamQuery,
@@ -83,11 +87,17 @@ export class StreamController {
         return EMPTY;
       }
     }
-    // Everything that could refuse the request has passed: only now is a ticket used up.
-    if (req.streamTicket && !(await this.tickets.consume(req.streamTicket))) throw new UnauthorizedException('Invalid or expired stream ticket');
-    await this.runs.open(sessionId, user, query.prompt ?? '');
+    const release = this.slots.acquire(user);
+    try {
+      // Everything that could refuse the request has passed: only now is a ticket used up.
+      if (req.streamTicket && !(await this.tickets.consume(req.streamTicket))) throw new UnauthorizedException('Invalid or expired stream ticket');
+      await this.runs.open(sessionId, user, query.prompt ?? '');
+    } catch (err) {
+      release();
+      throw err;
+    }
     res.setHeader('X-Session-ID', sessionId);
-    return this.streams.watch(sessionId, afterSeq, res, query.deltas === 'true');
+    return this.streams.watch(sessionId, afterSeq, res, query.deltas === 'true', release);
   }
 
   @Post('stream-tickets')

@@ -86,7 +86,8 @@ export class StreamService implements OnModuleInit, BeforeApplicationShutdown {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 
-  watch(sessionId: string, afterSeq: number, sink: SseSink, deltas = false): Observable<MessageEvent> {
+  /** `release` is called once when the stream ends, however it ends. */
+  watch(sessionId: string, afterSeq: number, sink: SseSink, deltas = false, release: () => void = () => undefined): Observable<MessageEvent> {
     return new Observable<MessageEvent>((subscriber) => {
       const slice = this.slices[this.nextSlice++ % this.slices.length];
       const w: Watcher = { sessionId, subscriber, lastSeq: afterSeq, pending: [], readAgain: false, closed: false, slice, lastReadMs: 0, gapSeq: 0, deltas, sink };
@@ -114,6 +115,7 @@ export class StreamService implements OnModuleInit, BeforeApplicationShutdown {
         });
       return () => {
         this.forget(w);
+        release();
         unsubscribe?.();
       };
     });

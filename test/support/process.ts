@@ -33,10 +33,13 @@ export class ServiceProcess {
   readonly exited: Promise<number | null>;
   output = '';
 
-  private constructor(port: number, env: Env) {
+  private constructor(port: number, env: Env, openFiles?: number) {
     this.port = port;
     this.url = `http://127.0.0.1:${port}`;
-    this.child = spawn(process.execPath, [join(__dirname, '..', '..', 'dist', 'main.js')], {
+    const main = join(__dirname, '..', '..', 'dist', 'main.js');
+    // With `openFiles`, under that limit of descriptors (soft and hard: Node raises its soft limit to the hard one) (the shell's ulimit, then exec: same process).
+    const [cmd, args] = openFiles ? ['bash', ['-c', `ulimit -n ${openFiles} && exec "$0" "$1"`, process.execPath, main]] : [process.execPath, [main]];
+    this.child = spawn(cmd, args, {
       env: { PATH: process.env.PATH ?? '', JWT_SECRET: TEST_SECRET, LOG_LEVEL: 'warn', DEMO_STEP_DELAY_MS: '20', ...env, PORT: String(port) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -46,8 +49,8 @@ export class ServiceProcess {
   }
 
   /** On a free port, or on `port` (an instance restarted where the gateway expects it). */
-  static async start(env: Env, port?: number): Promise<ServiceProcess> {
-    const svc = new ServiceProcess(port ?? (await freePort()), env);
+  static async start(env: Env, port?: number, openFiles?: number): Promise<ServiceProcess> {
+    const svc = new ServiceProcess(port ?? (await freePort()), env, openFiles);
     await waitFor(async () => (await fetch(`${svc.url}/health/ready`)).ok, 15000, `${svc.url} to be ready\n${svc.output}`);
     return svc;
   }
