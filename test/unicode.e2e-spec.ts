@@ -86,5 +86,7 @@ describe('A lone UTF-16 surrogate never reaches Redis: 400 at every entry point,
     expect(approved.status).toBe(200);
     expect(await approved.json()).toMatchObject({ status: 'approved', params: { to: 'a@example.com' } });
     stream.close();
+    // Ended, so the queued run is not claimed by the next test file's workers on this database.
+    expect((await postJson(`${w.url}/aura/runs/${sid}/cancel`, {}, h)).status).toBe(200);
   });
 });

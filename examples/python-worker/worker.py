@@ -74,6 +74,18 @@ def call(path, body, timeout=10.0):
         raise
 
 
+def post_step(session_id, body, attempts=3):
+    """Writes a step; on a lost answer posts the very same step again (expectedSeq makes that safe)."""
+    for attempt in range(attempts):
+        try:
+            return call(f"/aura/worker/runs/{session_id}/steps", body)[1]
+        except (urllib.error.URLError, OSError) as err:
+            if isinstance(err, urllib.error.HTTPError) or attempt == attempts - 1:
+                raise
+            log(f"step of {session_id} failed ({err}); sending it again")
+            time.sleep(0.5 * (attempt + 1))
+
+
 def renew_loop(session_id, lease_id, lost, done):
     """Keeps the lease alive while the run is worked on; sets `lost` on a 409."""
     while not done.wait(RENEW_SECONDS):
@@ -89,6 +101,9 @@ def renew_loop(session_id, lease_id, lost, done):
 def serve(run):
     session_id, lease_id = run["sessionId"], run["leaseId"]
     position = run["state"] if isinstance(run.get("state"), int) else 0
+    # The seq of the last event seen: sent with each step, so a step retried after a lost answer is
+    # answered with its seq and never written twice (Aura 1.3; older servers ignore a missing one).
+    seen = run.get("seq", 0)
     decision = run.get("decision")
     log(f"claimed {session_id} at step {position}" + (f" after {decision['status']} {decision['requestId']}" if decision else ""))
     lost, done = threading.Event(), threading.Event()
@@ -101,7 +116,8 @@ def serve(run):
                 raise LeaseLost("lease lost while working")
             step = SCRIPT[position](run)
             position += 1
-            result = call(f"/aura/worker/runs/{session_id}/steps", {"leaseId": lease_id, "state": position, **step})[1]
+            result = post_step(session_id, {"leaseId": lease_id, "expectedSeq": seen, "state": position, **step})
+            seen = result["seq"]
             if "approval" in step:
                 log(f"{session_id} waits for a human (seq {result['seq']}); the run goes back to Aura")
                 return

@@ -36,8 +36,10 @@ export interface RunRecord {
   approvedRequestId: string | null;
   /** The agent's state as the last step wrote it (JSON), undefined before the first. */
   state: unknown;
-  /** The instance that drives the run. */
+  /** The instance that drives the run (or the lease id of the worker that holds it). */
   owner: string;
+  /** The last worker step's receipt (see worker/step-receipt.ts), so a retried step is answered, not written again. */
+  receipt?: string;
   createdAt: string;
 }
 

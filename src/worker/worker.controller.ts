@@ -1,6 +1,8 @@
 import { Body, Controller, HttpCode, Param, Post, Res } from '@nestjs/common';
 import { ApiBody, ApiConflictResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
+import type { AuthUser } from '../auth/auth-user';
+import { CurrentUser } from '../auth/current-user.decorator';
 import { WorkerRoute } from '../auth/public.decorator';
 import { ID_PATTERN_SOURCE, IdPipe } from '../common/id.pipe';
 import { isoNow } from '../common/time';
@@ -28,11 +30,11 @@ export class WorkerController {
   @ApiBody({ type: ClaimDto, required: false })
   @ApiOkResponse({ type: ClaimedRunDto })
   @ApiNoContentResponse({ description: 'No run became ready within waitSeconds' })
-  async claim(@Body() body: ClaimDto, @Res() res: Response): Promise<void> {
+  async claim(@CurrentUser() worker: AuthUser, @Body() body: ClaimDto, @Res() res: Response): Promise<void> {
     const gone = new AbortController();
     res.on('close', () => gone.abort());
     // (A missing body is undefined at run time, though typed as the DTO so that the pipe validates it.)
-    const claimed = await this.worker.claim(body?.waitSeconds ?? 0, gone.signal);
+    const claimed = await this.worker.claim(worker.sub, body?.waitSeconds ?? 0, gone.signal);
     if (!claimed) return void res.status(204).end();
     const { run, decision, leaseId, leaseExpiresMs } = claimed;
     const out: ClaimedRunDto = {
@@ -42,6 +44,7 @@ export class WorkerController {
       prompt: run.prompt,
       metadata: run.metadata,
       state: run.state ?? null,
+      seq: run.seq,
       ...(decision ? { decision } : {}),
       leaseId,
       leaseExpiresAt: isoNow(leaseExpiresMs),
@@ -57,9 +60,11 @@ export class WorkerController {
   })
   @sessionParam()
   @ApiOkResponse({ type: StepResultDto })
-  @ApiConflictResponse({ description: 'The lease is no longer this worker’s (lapsed, taken over, run cancelled or ended); nothing was written' })
-  step(@Param('sessionId', new IdPipe('sessionId')) sessionId: string, @Body() body: StepDto): Promise<StepResultDto> {
-    return this.worker.step(sessionId, body);
+  @ApiConflictResponse({
+    description: 'The lease is no longer this worker’s (lapsed, taken over, run cancelled or ended) or was claimed with another token, or expectedSeq is not the run’s position; nothing was written',
+  })
+  step(@CurrentUser() worker: AuthUser, @Param('sessionId', new IdPipe('sessionId')) sessionId: string, @Body() body: StepDto): Promise<StepResultDto> {
+    return this.worker.step(worker.sub, sessionId, body);
   }
 
   @Post('runs/:sessionId/lease')
@@ -68,7 +73,7 @@ export class WorkerController {
   @sessionParam()
   @ApiOkResponse({ type: LeaseResultDto })
   @ApiConflictResponse({ description: 'The lease is lost' })
-  lease(@Param('sessionId', new IdPipe('sessionId')) sessionId: string, @Body() body: LeaseDto): Promise<LeaseResultDto> {
-    return this.worker.renew(sessionId, body.leaseId);
+  lease(@CurrentUser() worker: AuthUser, @Param('sessionId', new IdPipe('sessionId')) sessionId: string, @Body() body: LeaseDto): Promise<LeaseResultDto> {
+    return this.worker.renew(worker.sub, sessionId, body.leaseId);
   }
 }

@@ -1,5 +1,4 @@
 import { BeforeApplicationShutdown, ConflictException, Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
 import { isoNow } from '../common/time';
 import { AppConfig } from '../config/app-config';
 import { broadcastEnvelope } from '../contract/events';
@@ -12,13 +11,18 @@ import { RunDriver } from '../runs/run-driver.service';
 import { planStep } from '../runs/step-plan';
 import { StoreClock } from '../runs/store-clock';
 import { checkStep, StepDto } from './dto/worker.dto';
+import { LeaseIds } from './lease-id';
 import { ClaimedRun, WorkerStore } from './persistence/worker-store.port';
+import { makeReceipt, repeatedStepSeq, stepDigest } from './step-receipt';
 
 /** A wake-up that arrived while no claim waited but some were asking the store: the next of them asks again. */
 const MAX_MISSED_WAKES = 1000;
 
 const lost = (sessionId: string) =>
   new ConflictException(`The lease on run ${sessionId} is no longer yours (it lapsed, another worker has the run, or the run was cancelled or ended)`);
+const notYours = () => new ConflictException('This lease was issued to another worker token (sub): a lease belongs to the token that claimed it');
+const elsewhere = (sessionId: string, expected: number, seq: number) =>
+  new ConflictException(`Run ${sessionId} is at seq ${seq}, not at expectedSeq ${expected}: this step was written from another position, or never`);
 
 /**
  * The worker API (AGENT=worker): claims with long poll, steps, lease renewal.
@@ -36,6 +40,7 @@ export class WorkerService implements OnModuleInit, BeforeApplicationShutdown {
   private missedWakes = 0;
   private stopping = false;
   private stopListening?: () => void;
+  private readonly leases: LeaseIds;
 
   constructor(
     private readonly store: WorkerStore,
@@ -45,7 +50,9 @@ export class WorkerService implements OnModuleInit, BeforeApplicationShutdown {
     private readonly config: AppConfig,
     private readonly instance: InstanceId,
     private readonly metrics: MetricsService,
-  ) {}
+  ) {
+    this.leases = new LeaseIds(config.auth.jwtSecret);
+  }
 
   onModuleInit(): void {
     // Not awaited: with Redis down at start-up the subscription waits in ioredis's queue.
@@ -66,11 +73,11 @@ export class WorkerService implements OnModuleInit, BeforeApplicationShutdown {
   }
 
   /** The next ready run, leased to a fresh leaseId; waits up to `waitSeconds` for one; null when none came. */
-  async claim(waitSeconds: number, gone: AbortSignal): Promise<ClaimedRun | null> {
+  async claim(workerSub: string, waitSeconds: number, gone: AbortSignal): Promise<ClaimedRun | null> {
     const deadline = Date.now() + waitSeconds * 1000;
     for (;;) {
       if (this.stopping || gone.aborted) return null;
-      const claimed = await this.claimOnce();
+      const claimed = await this.claimOnce(workerSub);
       if (claimed) {
         if (!gone.aborted) return claimed;
         // The caller left while we claimed: give the run back rather than let its lease lapse.
@@ -86,13 +93,24 @@ export class WorkerService implements OnModuleInit, BeforeApplicationShutdown {
     }
   }
 
-  /** Writes one step of a worker's run atomically, as its lease holder, from the stored position. */
-  async step(sessionId: string, body: StepDto): Promise<{ seq: number }> {
+  /**
+   * Writes one step of a worker's run atomically, as its lease holder, from the position it names
+   * (`expectedSeq`; the stored one when omitted). The same step again from the same position is
+   * answered as the first time and writes nothing, also after the step ended the lease.
+   */
+  async step(workerSub: string, sessionId: string, body: StepDto): Promise<{ seq: number }> {
     const events = checkStep(body);
+    if (!this.leases.belongsTo(body.leaseId, workerSub)) throw notYours();
+    const digest = stepDigest(body);
+    const before = await this.runs.getRun(sessionId);
+    const repeated = body.expectedSeq === undefined ? null : repeatedStepSeq(before?.receipt, body.leaseId, body.expectedSeq, digest);
+    if (repeated !== null) return { seq: repeated };
     // A step is also a sign of life: it renews the lease, so the run cannot be adopted while it is written.
     if ((await this.store.renew(sessionId, body.leaseId, this.config.runs.leaseMs)) === null) throw lost(sessionId);
     const run = await this.runs.getRun(sessionId);
     if (!run || run.owner !== body.leaseId || isTerminal(run.status)) throw lost(sessionId);
+    const from = body.expectedSeq ?? run.seq;
+    if (from !== run.seq) throw elsewhere(sessionId, from, run.seq);
     const step: WritableStep = body.approval
       ? { kind: 'approval', events, state: body.state, toolName: body.approval.toolName, params: body.approval.params, message: body.approval.message }
       : body.finish
@@ -107,18 +125,24 @@ export class WorkerService implements OnModuleInit, BeforeApplicationShutdown {
       expectSeq: run.seq,
       broadcasts: this.config.runs.eventsBroadcast ? planned.events.map((e) => broadcastEnvelope(run, e, now)) : [],
       ...planned,
+      receipt: makeReceipt(body.leaseId, from, digest, run.seq + planned.events.length),
     };
     const result = await this.runs.append(write);
-    // Refused (a concurrent step of the same lease, a cancel, a takeover): nothing was written.
-    if (!result.ok) throw lost(sessionId);
+    if (!result.ok) {
+      // Refused: nothing was written by this call. The same step sent twice at once: the other copy wrote it.
+      const again = body.expectedSeq === undefined ? null : repeatedStepSeq((await this.runs.getRun(sessionId))?.receipt, body.leaseId, from, digest);
+      if (again !== null) return { seq: again };
+      throw lost(sessionId);
+    }
     this.metrics.eventsPublished.inc(planned.events.length);
     // A pause hands the run back to this instance, which holds it until the decision; a finish just ends the lease.
     if (step.kind !== 'continue') await this.handBack(sessionId, body.leaseId);
     return { seq: result.seq };
   }
 
-  /** Extends the lease; 409 when it is lost. */
-  async renew(sessionId: string, leaseId: string): Promise<{ leaseExpiresAt: string }> {
+  /** Extends the lease; 409 when it is lost or another worker's. */
+  async renew(workerSub: string, sessionId: string, leaseId: string): Promise<{ leaseExpiresAt: string }> {
+    if (!this.leases.belongsTo(leaseId, workerSub)) throw notYours();
     const deadline = await this.store.renew(sessionId, leaseId, this.config.runs.leaseMs);
     if (deadline === null) throw lost(sessionId);
     return { leaseExpiresAt: isoNow(deadline) };
@@ -131,10 +155,10 @@ export class WorkerService implements OnModuleInit, BeforeApplicationShutdown {
     if (run && run.owner === this.instance.value && !isTerminal(run.status)) this.driver.start(run);
   }
 
-  private async claimOnce(): Promise<ClaimedRun | null> {
+  private async claimOnce(workerSub: string): Promise<ClaimedRun | null> {
     this.claiming++;
     try {
-      return await this.store.claimReady(`wl-${randomUUID()}`, this.config.runs.leaseMs);
+      return await this.store.claimReady(this.leases.mint(workerSub), this.config.runs.leaseMs);
     } finally {
       this.claiming--;
     }

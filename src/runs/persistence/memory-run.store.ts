@@ -65,6 +65,7 @@ export class MemoryRunStore extends RunStore {
     const seq = this.appendEvents(run, s.events, s.broadcasts);
     Object.assign(run, { cursor: s.nextCursor, seq, status: s.status, requestId: s.request?.requestId ?? null, approvedRequestId: s.approvedRequestId });
     if (s.state !== undefined) run.state = structuredClone(s.state);
+    if (s.receipt !== undefined) run.receipt = s.receipt;
     this.releaseIfTerminal(run);
     const approved = s.expectDecided?.status === 'approved' ? await this.hitl.getRequest(s.expectDecided.requestId) : null;
     return approved ? { ok: true, seq, approved } : { ok: true, seq };

@@ -70,6 +70,7 @@ export class RedisRunStore extends RunStore {
         s.approvedRequestId ?? '',
         s.expectDecided?.requestId ?? '',
         s.expectDecided?.status ?? '',
+        s.receipt ?? '',
         SCRIPT_PREFIXES,
       ],
     )) as [string, string | number | undefined, string[] | undefined];

@@ -33,6 +33,7 @@ export function runFromFields(f: Record<string, string>): RunRecord {
     approvedRequestId: f.approvedRequestId || null,
     state: f.state ? (JSON.parse(f.state) as unknown) : undefined,
     owner: f.owner,
+    ...(f.receipt ? { receipt: f.receipt } : {}),
     createdAt: f.createdAt,
   };
 }

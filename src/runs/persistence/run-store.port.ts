@@ -24,6 +24,8 @@ export interface StepWrite {
   request?: HitlRequest;
   /** Resuming: the decision must be stored, exactly so, or nothing is written (a forged signal decides nothing). */
   expectDecided?: { requestId: string; status: DecisionStatus };
+  /** A worker step: its receipt, stored on the run in the same write (undefined leaves the stored one). */
+  receipt?: string;
 }
 
 export type AppendResult =

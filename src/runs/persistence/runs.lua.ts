@@ -70,7 +70,7 @@ return {0}
 /**
  * KEYS: run, events. ARGV: sid, owner, expectCursor, expectSeq, nextCursor, status, eventsJson,
  * broadcastsJson, maxlen, ttl, requestJson ('' = none), deadlineMs, stateJson ('' = unchanged),
- * approvedRequestId, expectDecidedId ('' = none), expectDecidedStatus, prefixes.
+ * approvedRequestId, expectDecidedId ('' = none), expectDecidedStatus, receipt ('' = unchanged), prefixes.
  * Position and seq must both be what the writer read: a script re-sent after a lost reply refuses.
  * Returns {'ok', seq} | {'gone'} | {'ended', status} | {'not_owner'} | {'stale'}; a write of an
  * approval returns {'ok', seq, requestFields}: the request as stored, for the agent's next step.
@@ -95,6 +95,7 @@ local moves = ARGV[5] ~= ARGV[3]
 local seq = append_events(ARGV[1], KEYS[2], tonumber(r[4]), cjson.decode(ARGV[7]), cjson.decode(ARGV[8]), ARGV[9], moves and ARGV[10] or '')
 redis.call('HSET', KEYS[1], 'cursor', ARGV[5], 'seq', seq, 'status', ARGV[6], 'requestId', requestId, 'approvedRequestId', ARGV[14])
 if ARGV[13] ~= '' then redis.call('HSET', KEYS[1], 'state', ARGV[13]) end
+if ARGV[17] ~= '' then redis.call('HSET', KEYS[1], 'receipt', ARGV[17]) end
 if moves then redis.call('EXPIRE', KEYS[1], ARGV[10]) end
 release_if_terminal(ARGV[1], r[2], ARGV[6], r[5], r[6])
 return {'ok', seq, approved}

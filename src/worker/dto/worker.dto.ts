@@ -1,7 +1,7 @@
 import { BadRequestException } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { Allow, IsArray, IsIn, IsNumber, IsObject, IsOptional, IsString, Length, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import { Allow, IsArray, IsIn, IsInt, IsNumber, IsObject, IsOptional, IsString, Length, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
 import type { AuraEvent, EventType } from '../../contract/run.types';
 import { HitlRequestDto } from '../../hitl/dto/hitl-request.dto';
 
@@ -30,7 +30,8 @@ export class ClaimedRunDto {
   @ApiProperty({ nullable: true, description: 'The state the last written step stored (any JSON); null before the first step' }) state!: unknown;
   @ApiPropertyOptional({ type: HitlRequestDto, description: 'Set when the run resumes after a human approved its request: run the tool now' })
   decision?: unknown;
-  @ApiProperty({ example: 'wl-0b8e5c1e-5f43-4a43-9d6e-0f3c2b7a9e10', description: 'Send it with every step and lease call' }) leaseId!: string;
+  @ApiProperty({ description: 'The seq (SSE id) of the last event of the run so far: send it as the first step’s expectedSeq', example: 7 }) seq!: number;
+  @ApiProperty({ example: 'wl-0b8e5c1e-5f43-4a43-9d6e-0f3c2b7a9e10', description: 'Send it with every step and lease call, with the token that claimed it' }) leaseId!: string;
   @ApiProperty({ example: '2025-01-01T12:00:05.000Z', description: 'Renew before this (POST …/lease), or another worker gets the run' }) leaseExpiresAt!: string;
 }
 
@@ -47,6 +48,17 @@ class WorkerEventDto {
 
 export class StepDto {
   @ApiProperty({ description: 'From the claim' }) @IsString() @Matches(LEASE_ID_PATTERN, { message: 'leaseId is not a lease this service issued' }) leaseId!: string;
+  @ApiPropertyOptional({
+    description:
+      'The seq of the last event this worker saw (the claim’s `seq`, then each step’s answer). The same step posted again from the same position ' +
+      '(a retry after a lost answer) is answered with the seq it was written at and writes nothing; a step from another position is 409. ' +
+      'Omitted (v1.2 workers): the step is written at the run’s current position, with no retry protection.',
+    minimum: 0,
+  })
+  @IsOptional()
+  @IsInt({ message: 'expectedSeq must be a non-negative integer' })
+  @Min(0, { message: 'expectedSeq must be a non-negative integer' })
+  expectedSeq?: number;
   @ApiProperty({ type: [WorkerEventDto], description: `Written in order, atomically with the state; at most ${MAX_STEP_EVENT_BYTES} bytes of JSON` })
   @IsArray()
   events!: unknown[];
