@@ -118,6 +118,14 @@ describe('Approvals inbox and stream tickets (docs/protocol.md, inbox and stream
       expect(t.sessionId).toMatch(/^[0-9a-f-]{36}$/);
     });
 
+    it('a ticket for a session the caller may not see answers 404 and is not used up', async () => {
+      const sessionId = uniqueId('theirs');
+      await request(a.url).post('/aura/runs').set(authHeaders('mallory', 'other-tenant')).send({ sessionId, prompt: 'p' }).expect(201);
+      const t = await ticketFor(sessionId);
+      await request(a.url).get(`/aura/test/stream?ticket=${t.ticket}`).expect(404);
+      expect(await redis.exists(`aura:ticket:${t.ticket}`)).toBe(1);
+    });
+
     it('answers 401 to an unknown, malformed, expired or other-session ticket', async () => {
       await request(a.url).get(`/aura/test/stream?ticket=${'0'.repeat(64)}`).expect(401);
       await request(a.url).get('/aura/test/stream?ticket=abc').expect(401);

@@ -19,7 +19,14 @@ describe('Structured logs', () => {
     const secretToken = token('alice', 'acme');
     const sessionId = uniqueId('log');
     const res = await fetch(`${svc.url}/aura/hitl/signals/${sessionId}`, {
-      headers: { Authorization: `Bearer ${secretToken}`, 'X-Tenant-ID': 'acme', 'X-Request-ID': 'req-log-1', Cookie: 'sid=cookie-secret' },
+      headers: {
+        Authorization: `Bearer ${secretToken}`,
+        'X-Tenant-ID': 'acme',
+        'X-Request-ID': 'req-log-1',
+        Cookie: 'sid=cookie-secret',
+        'X-Auth-Token': 'auth-token-secret',
+        'X-Forwarded-Access-Token': 'forwarded-secret',
+      },
     });
     expect(res.status).toBe(404);
     expect(res.headers.get('x-request-id')).toBe('req-log-1');
@@ -31,6 +38,12 @@ describe('Structured logs', () => {
     expect(line).toMatchObject({ level: 30, tenantId: 'acme', userId: 'alice', sessionId, res: { statusCode: 404 } });
     expect(line.req?.headers?.authorization).toBe('[Redacted]');
     expect(line.req?.headers?.cookie).toBe('[Redacted]');
+    // Headers outside the allowlist are not logged at all, whatever they carry.
+    expect(line.req?.headers).not.toHaveProperty('x-auth-token');
+    expect(line.req?.headers).not.toHaveProperty('x-forwarded-access-token');
+    expect(line.req?.headers?.['x-tenant-id']).toBe('acme');
+    expect(svc.output).not.toContain('auth-token-secret');
+    expect(svc.output).not.toContain('forwarded-secret');
     expect(svc.output).not.toContain(secretToken);
     expect(svc.output).not.toContain('cookie-secret');
   });

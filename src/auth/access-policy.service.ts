@@ -67,7 +67,8 @@ export class AccessPolicy {
    * (answered exactly as an unknown one, never 403), then the role, then the four-eyes rule.
    */
   decisionVerdict(user: AuthUser, request: Owned): 'allowed' | 'not_found' | { forbidden: string } {
-    if (!inTenant(user, request)) return 'not_found';
+    // A request the caller may not even see is unknown to them (404), never a 403 that confirms it exists.
+    if (!this.canSeeRequest(user, request)) return 'not_found';
     if (this.approverRole !== null && !this.holdsApproverRole(user)) return { forbidden: `Approving or rejecting needs the role ${this.approverRole}` };
     if (!this.selfApproval && request.userId === user.sub) return { forbidden: 'The user who started the run may not decide its requests (four-eyes rule)' };
     return 'allowed';

@@ -63,3 +63,6 @@ export type DecideResult =
   | { outcome: 'decided'; request: HitlRequest }
   | { outcome: 'conflict'; request: HitlRequest }
   | { outcome: 'not_found' };
+
+/** The most an approval request's `params` may weigh as JSON, from workers and models alike (and an edit's). */
+export const MAX_PARAMS_BYTES = 16 * 1024;

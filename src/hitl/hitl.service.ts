@@ -1,11 +1,20 @@
-import { ConflictException, ForbiddenException, Injectable, NotFoundException } from '@nestjs/common';
+import { BadRequestException, ConflictException, ForbiddenException, Injectable, NotFoundException } from '@nestjs/common';
 import { AccessPolicy } from '../auth/access-policy.service';
 import type { AuthUser } from '../auth/auth-user';
+import { CursorSeal } from '../common/sealed-cursor';
 import { isoNow } from '../common/time';
+import { AppConfig } from '../config/app-config';
 import type { DecideResult, Decision, DecisionStatus, HitlRequest, HitlSignal, HitlStatus } from '../contract/hitl.types';
 import { MetricsService } from '../metrics/metrics.service';
 import { DecisionScope, HitlStore, RequestPage } from './persistence/hitl-store.port';
+import { encodeCursor } from './persistence/request-fields.codec';
 import { RunLookup } from './persistence/run-lookup.port';
+
+/**
+ * The most an inbox page weighs as JSON. With params up to 16 KB a full page of 200 could be 4 MB,
+ * and a few clients paging at once would hold hundreds of MB: a heavy page ends early, with a cursor.
+ */
+export const INBOX_PAGE_MAX_BYTES = 1024 * 1024;
 
 /**
  * Every decision goes through here, whoever makes it (an approver over HTTP, another system's
@@ -18,7 +27,12 @@ export class HitlService {
     private readonly runs: RunLookup,
     private readonly metrics: MetricsService,
     private readonly access: AccessPolicy,
-  ) {}
+    config: AppConfig,
+  ) {
+    this.cursors = new CursorSeal(config.auth.jwtSecret);
+  }
+
+  private readonly cursors: CursorSeal;
 
   async get(requestId: string, user: AuthUser): Promise<HitlRequest> {
     const req = await this.store.getRequest(requestId);
@@ -66,9 +80,27 @@ export class HitlService {
     return { sessionId, signals: await this.store.signals(sessionId) };
   }
 
-  list(user: AuthUser, status: HitlStatus, limit: number, cursor?: string): Promise<RequestPage> {
-    return this.store.listRequests({ tenantId: user.tenantId, status, limit, cursor, userId: this.access.requestsOwnerFilter(user) });
+  /** One page of the inbox; cursors are sealed for the caller's tenant and opaque (400 for any other). */
+  async list(user: AuthUser, status: HitlStatus, limit: number, cursor?: string): Promise<RequestPage> {
+    const scope = `inbox:${user.tenantId}:${status}`;
+    const after = cursor === undefined ? undefined : this.cursors.open(cursor, scope);
+    if (after === null) throw new BadRequestException('cursor is not a cursor this service issued');
+    const page = await this.store.listRequests({ tenantId: user.tenantId, status, limit, cursor: after, userId: this.access.requestsOwnerFilter(user) });
+    const kept = withinBudget(page.items, INBOX_PAGE_MAX_BYTES);
+    const last = kept.at(-1);
+    const next = kept.length < page.items.length && last ? encodeCursor(Date.parse(last.createdAt), last.requestId) : page.nextCursor;
+    return next ? { items: kept, nextCursor: this.cursors.seal(next, scope) } : { items: kept };
   }
+}
+
+/** The longest head of `items` that weighs at most `maxBytes` as JSON (at least one item). */
+function withinBudget(items: HitlRequest[], maxBytes: number): HitlRequest[] {
+  let bytes = 0;
+  for (let i = 0; i < items.length; i++) {
+    bytes += Buffer.byteLength(JSON.stringify(items[i]));
+    if (bytes > maxBytes && i > 0) return items.slice(0, i);
+  }
+  return items;
 }
 
 const notFound = (requestId: string) => new NotFoundException(`HITL request ${requestId} not found`);

@@ -27,6 +27,27 @@ export function redactUrl(url: string | undefined): string | undefined {
   return `${path}?${params.join('&')}`;
 }
 
+/**
+ * The request headers a log line keeps. An allowlist: credentials travel in headers nobody can list
+ * in advance (X-Auth-Token, X-Forwarded-Access-Token, a gateway's own), so any header not named here
+ * is left out. Credential headers we know of are kept as '[Redacted]', to show they were sent.
+ */
+const LOGGED_HEADERS = new Set([
+  'host', 'user-agent', 'accept', 'content-type', 'content-length', 'origin', 'last-event-id',
+  'x-request-id', 'x-tenant-id', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-real-ip',
+]);
+const MARKED_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'x-api-key']);
+
+export function loggedHeaders(headers: IncomingMessage['headers']): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) continue;
+    if (MARKED_HEADERS.has(name)) out[name] = '[Redacted]';
+    else if (LOGGED_HEADERS.has(name)) out[name] = typeof value === 'string' ? value.replace(JWT_LIKE, '[Redacted]') : value;
+  }
+  return out;
+}
+
 /** The caller's X-Request-ID when it is a sane id, else a new one. */
 export function requestIdOf(req: IncomingMessage): string {
   const given = req.headers['x-request-id'];

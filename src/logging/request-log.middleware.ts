@@ -1,6 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
-import { isQuietPath, LoggedRequest, redactUrl, requestIdOf, requestProps } from './log-fields';
+import { isQuietPath, LoggedRequest, loggedHeaders, redactUrl, requestIdOf, requestProps } from './log-fields';
 
 /**
  * One JSON line per request, written when its response ends (an SSE stream: when it closes), with
@@ -23,7 +23,7 @@ export function requestLog(logger: Logger) {
       const failed = res.statusCode >= 500;
       logger.info(
         {
-          req: { id: r.id, method: req.method, url: redactUrl(url), headers: req.headers },
+          req: { id: r.id, method: req.method, url: redactUrl(url), headers: loggedHeaders(req.headers) },
           ...requestProps(r),
           res: { statusCode: res.statusCode, headers: res.getHeaders() },
           responseTime: Date.now() - started,

@@ -89,8 +89,11 @@ export class StreamController {
     }
     const release = this.slots.acquire(user);
     try {
-      // Everything that could refuse the request has passed: only now is a ticket used up.
-      if (req.streamTicket && !(await this.tickets.consume(req.streamTicket))) throw new UnauthorizedException('Invalid or expired stream ticket');
+      if (req.streamTicket) {
+        // Everything that could refuse the request has passed, access included (a 404 here keeps the ticket): only now is it used up.
+        if (afterSeq === 0) await this.runs.findFor(user, sessionId);
+        if (!(await this.tickets.consume(req.streamTicket))) throw new UnauthorizedException('Invalid or expired stream ticket');
+      }
       await this.runs.open(sessionId, user, query.prompt ?? '');
     } catch (err) {
       release();

@@ -2,6 +2,7 @@ import { BadRequestException } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { Allow, IsArray, IsIn, IsInt, IsNumber, IsObject, IsOptional, IsString, Length, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import { MAX_PARAMS_BYTES } from '../../contract/hitl.types';
 import type { AuraEvent, EventType } from '../../contract/run.types';
 import { HitlRequestDto } from '../../hitl/dto/hitl-request.dto';
 
@@ -97,6 +98,10 @@ export function checkStep(step: StepDto): AuraEvent[] {
     if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new BadRequestException(`events[${i}].data must be an object`);
     return { type: type as EventType, data: data as Record<string, unknown> };
   });
+  if (step.approval) {
+    const paramBytes = Buffer.byteLength(JSON.stringify(step.approval.params));
+    if (paramBytes > MAX_PARAMS_BYTES) throw new BadRequestException(`approval.params may weigh at most ${MAX_PARAMS_BYTES} bytes of JSON (got ${paramBytes})`);
+  }
   const bytes = Buffer.byteLength(JSON.stringify(events));
   if (bytes > MAX_STEP_EVENT_BYTES) throw new BadRequestException(`A step's events may weigh at most ${MAX_STEP_EVENT_BYTES} bytes of JSON (got ${bytes})`);
   return events;
