@@ -47,3 +47,6 @@ export const serializeEvent = (event: AuraEvent): string => JSON.stringify({ typ
 /** The `dwp:events:all` envelope of an event. */
 export const broadcastEnvelope = (run: Pick<RunRecord, 'tenantId' | 'sessionId' | 'userId'>, e: AuraEvent, timestamp: string): string =>
   JSON.stringify({ tenantId: run.tenantId, sessionId: run.sessionId, userId: run.userId, type: e.type, data: e.data, timestamp });
+
+/** What a stream is told when its run's stored state is gone or was rolled back. */
+export const RUN_LOST_MESSAGE = 'The run’s stored state was lost; it cannot continue.';

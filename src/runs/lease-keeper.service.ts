@@ -23,6 +23,7 @@ export class LeaseKeeper implements OnModuleInit, BeforeApplicationShutdown {
   private readonly logger = new Logger(LeaseKeeper.name);
   private readonly stops: (() => void)[] = [];
   private epoch?: string;
+  private serverId?: string;
   private stopping = false;
 
   constructor(
@@ -38,7 +39,7 @@ export class LeaseKeeper implements OnModuleInit, BeforeApplicationShutdown {
 
   async onModuleInit(): Promise<void> {
     // Runs paused on a request the store no longer has end rather than wait for ever.
-    this.loss.onLost(() => this.driver.recheckPaused());
+    this.loss.onLost(() => void this.driver.recheckHeld().catch((err) => this.logger.warn(`Re-reading held runs failed: ${String(err)}`)));
     this.signals.onSignal((signal) => {
       if (!this.driver.isDriving(signal.sessionId)) void this.takeOver(signal.sessionId);
     });
@@ -71,13 +72,17 @@ export class LeaseKeeper implements OnModuleInit, BeforeApplicationShutdown {
 
   private async heartbeat(): Promise<void> {
     const sent = Date.now();
-    const { nowMs, epoch } = await this.runs.heartbeat(this.instance.value, this.config.runs.leaseMs);
+    const { nowMs, epoch, serverId } = await this.runs.heartbeat(this.instance.value, this.config.runs.leaseMs);
     this.clock.observe(nowMs, (sent + Date.now()) / 2);
     if (this.epoch !== undefined && epoch !== this.epoch) {
       this.logger.error('The store lost its data (flushed, or failed over without persistence): open streams of lost runs end with run_lost');
       this.loss.report();
+    } else if (this.serverId !== undefined && serverId !== this.serverId) {
+      this.logger.warn('The Redis server restarted or failed over: re-reading every held run; one gone or rolled back ends with run_lost');
+      this.loss.report();
     }
     this.epoch = epoch;
+    this.serverId = serverId;
   }
 
   private async adoptOrphans(): Promise<void> {

@@ -15,6 +15,7 @@ import { planStep, Step } from './step-plan';
 import { StepWriter } from './step-writer.service';
 import { DeltaBatcher } from './delta-batcher';
 import { StoreClock } from './store-clock';
+import { isBehind } from './store-loss';
 
 
 /** A paused run's decision; `stored` is false for a request that is gone, which ends the run as expired. */
@@ -71,6 +72,24 @@ export class RunDriver implements OnModuleInit, BeforeApplicationShutdown {
   /** Re-reads every request a paused run waits on: decided ones resume, gone ones end (a lost store). */
   recheckPaused(): void {
     this.paused.forEach((_, requestId) => void this.check(requestId));
+  }
+
+  /**
+   * After the store lost or rolled back data: a paused run whose record is behind what this
+   * instance wrote ends as lost (resuming it would repeat steps); the others re-read their request.
+   * A run stepping meets the same check at its next write (StepWriter).
+   */
+  async recheckHeld(): Promise<void> {
+    for (const [requestId, held] of [...this.paused]) {
+      const stored = await this.runs.getRun(held.sessionId);
+      if (!stored || !isBehind(stored, held)) {
+        void this.check(requestId);
+        continue;
+      }
+      this.paused.delete(requestId);
+      this.driving.delete(held.sessionId);
+      await this.writer.endLost(stored);
+    }
   }
 
   isDriving(sessionId: string): boolean {

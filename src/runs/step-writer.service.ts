@@ -3,13 +3,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { StoreUnavailableError } from '../common/store-errors';
 import { isoNow } from '../common/time';
 import { AppConfig } from '../config/app-config';
-import { broadcastEnvelope } from '../contract/events';
+import { broadcastEnvelope, doneEvent, RUN_LOST_MESSAGE, runErrorEvent } from '../contract/events';
 import type { HitlRequest } from '../contract/hitl.types';
 import { RunRecord, isTerminal } from '../contract/run.types';
 import { MetricsService } from '../metrics/metrics.service';
 import { InstanceId } from '../redis/instance-id';
 import { RunStore, StepWrite } from './persistence/run-store.port';
 import type { Step } from './step-plan';
+import { isBehind } from './store-loss';
 
 /** A step as written: the run as it now stands and, for a resume on an approval, the request as stored. */
 export interface Written {
@@ -32,6 +33,18 @@ export class StepWriter implements BeforeApplicationShutdown {
 
   beforeApplicationShutdown(): void {
     this.stopping = true;
+  }
+
+  /**
+   * Ends a run the store rolled back (its record is behind what this instance wrote): run_error
+   * {run_lost} and done {failed} from the stored position, so no instance drives it again. Streams
+   * that saw more end on their own (StreamService), with ids after what they were sent.
+   */
+  async endLost(stored: RunRecord): Promise<void> {
+    if (stored.owner !== this.instance.value || isTerminal(stored.status)) return;
+    this.logger.error(`Run ${stored.sessionId} was rolled back by the store (at step ${stored.cursor}, seq ${stored.seq}): it ends as lost`);
+    const events = [runErrorEvent('run_lost', RUN_LOST_MESSAGE), doneEvent('failed')];
+    await this.write(stored, { events, nextCursor: stored.cursor + 1, status: 'failed', approvedRequestId: null });
   }
 
   /**
@@ -67,7 +80,13 @@ export class StepWriter implements BeforeApplicationShutdown {
       }
       if (result.reason !== 'stale') return null;
       const stored = await this.runs.getRun(run.sessionId);
-      return stored && stored.owner === this.instance.value && !isTerminal(stored.status) ? { run: stored } : null;
+      if (!stored || stored.owner !== this.instance.value || isTerminal(stored.status)) return null;
+      // Behind what we wrote: the store came back from an older snapshot. Going on from there would repeat steps.
+      if (isBehind(stored, run)) {
+        await this.endLost(stored);
+        return null;
+      }
+      return { run: stored };
     }
     return null;
   }

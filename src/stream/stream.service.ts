@@ -2,7 +2,7 @@ import { BeforeApplicationShutdown, Injectable, Logger, MessageEvent, OnModuleIn
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Observable, Subscriber } from 'rxjs';
 import { AppConfig } from '../config/app-config';
-import { DELTA_KIND, doneEvent, runErrorEvent, serializeEvent } from '../contract/events';
+import { DELTA_KIND, doneEvent, RUN_LOST_MESSAGE, runErrorEvent, serializeEvent } from '../contract/events';
 import type { LoggedEvent } from '../contract/run.types';
 import { MetricsService } from '../metrics/metrics.service';
 import { StoreLoss } from '../runs/store-loss';
@@ -10,6 +10,8 @@ import { RunStore } from '../runs/persistence/run-store.port';
 import { BurstWrites, SseSink } from './burst-writes';
 
 const PAGE = 500;
+/** Runs read at once when checking streams after the store lost or rolled back data. */
+const LOST_CHECK_BATCH = 100;
 /** Heartbeats go out in slices this often, so 20k streams do not all get theirs in the same instant. */
 const HEARTBEAT_TICK_MS = 100;
 
@@ -122,7 +124,12 @@ export class StreamService implements OnModuleInit, BeforeApplicationShutdown {
   }
 
   private receive(w: Watcher, event: LoggedEvent): void {
-    if (w.closed || event.seq <= w.lastSeq) return;
+    if (w.closed) return;
+    if (event.seq <= w.lastSeq) {
+      // A run ended as lost from a rolled-back position writes at ids this stream already used.
+      if (event.type === 'run_error' && event.json.includes('"code":"run_lost"')) this.endAsLost(w);
+      return;
+    }
     if (w.pending) {
       w.pending.push(event);
     } else if (event.seq === w.lastSeq + 1) {
@@ -200,17 +207,27 @@ export class StreamService implements OnModuleInit, BeforeApplicationShutdown {
     w.subscriber.next(message);
   }
 
-  /** Ends the streams whose run the store no longer has: run_error {run_lost}, done {failed}, not stored, ids after the last sent. */
+  /**
+   * Ends the streams whose run the store no longer has, or has only up to before what the stream
+   * was sent (rolled back): run_error {run_lost}, done {failed}, not stored, ids after the last sent.
+   */
   private async endLostRuns(): Promise<void> {
     const sessions = [...new Set([...this.watchers].map((w) => w.sessionId))];
-    const alive = new Set<string>();
-    for (let i = 0; i < sessions.length; i += PAGE) (await this.runs.existing(sessions.slice(i, i + PAGE))).forEach((s) => alive.add(s));
-    for (const w of [...this.watchers]) {
-      if (alive.has(w.sessionId)) continue;
-      const lost = [runErrorEvent('run_lost', 'The run’s stored state was lost; it cannot continue.'), doneEvent('failed')];
-      lost.forEach((e, i) => w.subscriber.next({ id: String(w.lastSeq + i + 1), type: e.type, data: serializeEvent(e) }));
-      this.detach(w, false);
+    const storedSeq = new Map<string, number>();
+    for (let i = 0; i < sessions.length; i += LOST_CHECK_BATCH) {
+      const runs = await Promise.all(sessions.slice(i, i + LOST_CHECK_BATCH).map((sid) => this.runs.getRun(sid)));
+      runs.forEach((run) => run && storedSeq.set(run.sessionId, run.seq));
     }
+    for (const w of [...this.watchers]) {
+      const seq = storedSeq.get(w.sessionId);
+      if (seq === undefined || seq < w.lastSeq) this.endAsLost(w);
+    }
+  }
+
+  private endAsLost(w: Watcher): void {
+    const lost = [runErrorEvent('run_lost', RUN_LOST_MESSAGE), doneEvent('failed')];
+    lost.forEach((e, i) => w.subscriber.next({ id: String(w.lastSeq + i + 1), type: e.type, data: serializeEvent(e) }));
+    this.detach(w, false);
   }
 
   /** Ends one response: after `done`, or with `retry:` (and the last id again) when the client should come back. */

@@ -67,22 +67,26 @@ export class RedisProcess {
   private constructor(
     readonly port: number,
     private readonly dir: string,
-    /** false: nothing is kept across a restart, like a failover without persistence. */
-    private readonly persist: boolean,
+    /**
+     * true: every write kept (append-only file). false: nothing is kept across a restart, like a
+     * failover without persistence. 'snapshot': only what the last SAVE wrote (an RDB file).
+     */
+    private readonly persist: boolean | 'snapshot',
   ) {}
 
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
   }
 
-  static async start(dir: string, persist = true): Promise<RedisProcess> {
+  static async start(dir: string, persist: boolean | 'snapshot' = true): Promise<RedisProcess> {
     const r = new RedisProcess(await freePort(), dir, persist);
     await r.restart();
     return r;
   }
 
   async restart(): Promise<void> {
-    this.child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', ...(this.persist ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']), '--dir', this.dir], { stdio: 'ignore' });
+    const persistence = this.persist === true ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no', '--dbfilename', 'dump.rdb'];
+    this.child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--dir', this.dir], { stdio: 'ignore' });
     await waitFor(async () => {
       const { default: Redis } = await import('ioredis');
       const c = new Redis(this.url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });

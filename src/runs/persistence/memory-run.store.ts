@@ -4,7 +4,7 @@ import { AuraEvent, LoggedEvent, RunRecord, isTerminal } from '../../contract/ru
 import type { MemoryHitlStore } from '../../hitl/persistence/memory-hitl.store';
 import type { Bus } from '../../redis/bus';
 import { NAMES } from '../../redis/redis-names';
-import { AppendResult, CancelInput, CancelResult, CreateRunResult, EVENT_LOG_MAX, RunFollower, RunLimits, RunStore, StepWrite } from './run-store.port';
+import { AppendResult, CancelInput, CancelResult, CreateRunResult, EVENT_LOG_MAX, RunFollower, RunLimits, RunStore, StepWrite, StoreHeartbeat } from './run-store.port';
 
 /** The key of a user's set: tenant ids have no NUL, so no two users' keys meet. */
 const userKey = (tenantId: string, userId: string) => `${tenantId}\u0000${userId}`;
@@ -98,11 +98,11 @@ export class MemoryRunStore extends RunStore {
     });
   }
 
-  async heartbeat(instanceId: string, leaseMs: number): Promise<{ nowMs: number; epoch: string }> {
+  async heartbeat(instanceId: string, leaseMs: number): Promise<StoreHeartbeat> {
     const now = Date.now();
     this.leases.set(instanceId, now + leaseMs);
     // The process is the store: its data is never lost behind its back.
-    return { nowMs: now, epoch: 'in-process' };
+    return { nowMs: now, epoch: 'in-process', serverId: 'in-process' };
   }
 
   async existing(sessionIds: string[]): Promise<Set<string>> {

@@ -9,7 +9,7 @@ import { execPipeline, redisCall } from '../../redis/redis-errors';
 import { NAMES, SCRIPT_PREFIXES } from '../../redis/redis-names';
 import { defineScript, ScriptFn } from '../../redis/redis-script';
 import { runFromFields, runToFields } from './run-fields.codec';
-import { AppendResult, CancelInput, CancelResult, CreateRunResult, EVENT_LOG_MAX, RunFollower, RunLimits, RunStore, StepWrite } from './run-store.port';
+import { AppendResult, CancelInput, CancelResult, CreateRunResult, EVENT_LOG_MAX, RunFollower, RunLimits, RunStore, StepWrite, StoreHeartbeat } from './run-store.port';
 import { APPEND, CANCEL, CLAIM, CREATE_RUN, HEARTBEAT, ORPHANS } from './runs.lua';
 
 const eventPairs = (events: StepWrite['events']): string => JSON.stringify(events.map((e) => [logKind(e), serializeEvent(e)]));
@@ -120,9 +120,13 @@ export class RedisRunStore extends RunStore {
     );
   }
 
-  async heartbeat(instanceId: string, leaseMs: number): Promise<{ nowMs: number; epoch: string }> {
-    const [now, epoch] = (await this.scripts.heartbeat([NAMES.instances, NAMES.epoch], [instanceId, leaseMs, randomUUID(), SCRIPT_PREFIXES])) as [number, string];
-    return { nowMs: Number(now), epoch };
+  async heartbeat(instanceId: string, leaseMs: number): Promise<StoreHeartbeat> {
+    // The epoch key is in every snapshot, so a restart from an older one keeps it: the server's run_id tells that case.
+    const [[now, epoch], info] = await Promise.all([
+      this.scripts.heartbeat([NAMES.instances, NAMES.epoch], [instanceId, leaseMs, randomUUID(), SCRIPT_PREFIXES]) as Promise<[number, string]>,
+      redisCall(() => this.redis.info('server')),
+    ]);
+    return { nowMs: Number(now), epoch, serverId: /^run_id:(\w+)/m.exec(info)?.[1] ?? '' };
   }
 
   async existing(sessionIds: string[]): Promise<Set<string>> {

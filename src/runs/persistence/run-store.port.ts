@@ -49,6 +49,12 @@ export interface CancelInput {
   broadcasts: string[];
 }
 
+export interface StoreHeartbeat {
+  nowMs: number;
+  epoch: string;
+  serverId: string;
+}
+
 /** How many unfinished runs a user, and a whole tenant, may have at once (counted across all instances). */
 export interface RunLimits {
   readonly activeRunsPerUser: number;
@@ -94,10 +100,11 @@ export abstract class RunStore {
   abstract follow(sessionId: string, follower: RunFollower): Promise<() => void>;
 
   /**
-   * Keeps this instance's lease alive for `leaseMs` by the store's clock; answers that clock (ms)
-   * and the store's epoch, which changes only when the store lost its data.
+   * Keeps this instance's lease alive for `leaseMs` by the store's clock; answers that clock (ms),
+   * the store's epoch, which changes only when the store lost all its data, and the server's
+   * identity, which changes when it restarted (perhaps from an older snapshot) or failed over.
    */
-  abstract heartbeat(instanceId: string, leaseMs: number): Promise<{ nowMs: number; epoch: string }>;
+  abstract heartbeat(instanceId: string, leaseMs: number): Promise<StoreHeartbeat>;
   /** Which of these sessions still have a run. */
   abstract existing(sessionIds: string[]): Promise<Set<string>>;
   /** Takes a run over if its owner's lease has lapsed by the store's clock (or it is already ours). */
