@@ -1,0 +1,163 @@
+import { HttpAgent } from '@ag-ui/client';
+import type { AgentSubscriber } from '@ag-ui/client';
+import type { BaseEvent, Interrupt, Message, ResumeEntry } from '@ag-ui/core';
+import { EventSchema } from '@ag-ui/core/schemas';
+import { createParser } from 'eventsource-parser';
+import request from 'supertest';
+import { startApp, TestApp, uniqueId } from './support/app';
+import { authHeaders } from './support/tokens';
+
+const PROMPT = 'Summarize the open incidents and notify their owner';
+
+/** What one HttpAgent.runAgent saw: every event, and how the run ended. */
+interface Seen {
+  events: BaseEvent[];
+  types: string[];
+  errors: Array<{ message: string; code?: string }>;
+  outcome?: string;
+}
+
+async function run(agent: HttpAgent, params: { runId: string; resume?: ResumeEntry[] }): Promise<Seen> {
+  const seen: Seen = { events: [], types: [], errors: [] };
+  const subscriber: AgentSubscriber = {
+    onEvent: ({ event }) => {
+      seen.events.push(event);
+      seen.types.push(event.type);
+    },
+    onRunErrorEvent: ({ event }) => {
+      seen.errors.push({ message: event.message, code: event.code });
+    },
+    onRunFinishedEvent: (p) => {
+      seen.outcome = p.outcome;
+    },
+  };
+  await agent.runAgent(params, subscriber);
+  return seen;
+}
+
+/** The raw response: status, and each SSE event's id and parsed data (for the schema checks the client does not show). */
+async function post(app: TestApp, body: unknown, headers: Record<string, string>) {
+  const res = await fetch(`${app.url}/aura/agui`, { method: 'POST', headers: { ...headers, 'Content-Type': 'application/json', Accept: 'text/event-stream' }, body: JSON.stringify(body) });
+  const text = await res.text();
+  const frames: Array<{ id?: string; data: unknown }> = [];
+  const parser = createParser({ onEvent: (e) => frames.push({ id: e.id, data: JSON.parse(e.data) }) });
+  parser.feed(text);
+  return { status: res.status, contentType: res.headers.get('content-type'), text, frames, events: frames.map((f) => f.data as BaseEvent) };
+}
+
+const userMessage = (content = PROMPT, id = 'u-1'): Message => ({ id, role: 'user', content });
+
+const PAUSE = [
+  'RUN_STARTED',
+  'REASONING_START', 'REASONING_MESSAGE_START', 'REASONING_MESSAGE_CONTENT', 'REASONING_MESSAGE_END', 'REASONING_END',
+  'STEP_STARTED', 'TOOL_CALL_START', 'TOOL_CALL_ARGS', 'TOOL_CALL_END', 'TOOL_CALL_RESULT', 'STEP_FINISHED',
+  'STEP_STARTED', 'STEP_FINISHED',
+  'TOOL_CALL_START', 'TOOL_CALL_ARGS', 'TOOL_CALL_END', 'STATE_SNAPSHOT', 'MESSAGES_SNAPSHOT', 'RUN_FINISHED',
+];
+
+describe('AG-UI: HttpAgent drives Aura runs across two instances (real Redis)', () => {
+  let a: TestApp;
+  let b: TestApp;
+  const headers = authHeaders('alice', 'acme');
+  const warnings: string[] = [];
+  let warnSpy: jest.SpyInstance;
+
+  const agentOn = (app: TestApp, threadId: string, messages: Message[] = [userMessage()], h = headers) =>
+    new HttpAgent({ url: `${app.url}/aura/agui`, headers: h, threadId, initialMessages: messages });
+
+  /** A demo thread run on A up to its pause. */
+  async function paused(threadId = uniqueId('agui')) {
+    const agent = agentOn(a, threadId);
+    const seen = await run(agent, { runId: 'run-1' });
+    return { threadId, agent, seen, interrupt: agent.pendingInterrupts[0] as Interrupt };
+  }
+
+  beforeAll(async () => {
+    [a, b] = await Promise.all([startApp(), startApp()]);
+    // The client strips and warns about anything the protocol does not describe: there must be nothing to warn about.
+    warnSpy = jest.spyOn(console, 'warn').mockImplementation((...args: unknown[]) => void warnings.push(args.map(String).join(' ')));
+  });
+
+  afterEach(() => {
+    expect(warnings.filter((w) => w.includes('[ag-ui]'))).toEqual([]);
+    warnings.length = 0;
+  });
+
+  afterAll(async () => {
+    warnSpy.mockRestore();
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it('pauses with one interrupt whose id is the request id; a resume on the other instance approves it and the run completes', async () => {
+    const { threadId, agent, seen, interrupt } = await paused();
+    expect(seen.types).toEqual(PAUSE);
+    expect(seen.outcome).toBe('interrupt');
+    expect(agent.pendingInterrupts).toHaveLength(1);
+
+    const req = await request(b.url).get(`/aura/hitl/requests/${interrupt.id}`).set(headers).expect(200);
+    expect(req.body).toMatchObject({ sessionId: threadId, toolName: 'send_email', status: 'pending' });
+    expect(interrupt).toEqual({
+      id: req.body.requestId,
+      reason: 'tool_call',
+      toolCallId: req.body.requestId,
+      message: req.body.message,
+      expiresAt: req.body.expiresAt,
+      responseSchema: expect.objectContaining({ type: 'object', required: ['approved'] }),
+      metadata: { aura: { requestId: req.body.requestId, toolName: 'send_email', params: req.body.params, paramsDigest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/), allowedDecisions: ['approve', 'reject'] } },
+    });
+    // The pending call is the interrupt's tool call, with the request's params as its arguments.
+    const start = seen.events.filter((e) => e.type === 'TOOL_CALL_START').at(-1) as unknown as { toolCallId: string; toolCallName: string };
+    expect(start).toMatchObject({ toolCallId: interrupt.id, toolCallName: 'send_email' });
+    const snapshot = seen.events.find((e) => e.type === 'MESSAGES_SNAPSHOT') as unknown as { messages: Message[] };
+    expect(snapshot.messages[0]).toEqual({ id: 'u-1', role: 'user', content: PROMPT });
+
+    agent.url = `${b.url}/aura/agui`;
+    const resumed = await run(agent, { runId: 'run-2', resume: [{ interruptId: interrupt.id, status: 'resolved', payload: { approved: true } }] });
+    expect(resumed.types).toEqual(['RUN_STARTED', 'TOOL_CALL_RESULT', 'STEP_STARTED', 'STEP_FINISHED', 'TEXT_MESSAGE_START', 'TEXT_MESSAGE_CONTENT', 'TEXT_MESSAGE_END', 'RUN_FINISHED']);
+    expect(resumed.outcome).toBe('success');
+    expect(resumed.events[1]).toMatchObject({ toolCallId: interrupt.id, content: JSON.stringify({ messageId: 'msg-1' }) });
+    expect(agent.pendingInterrupts).toEqual([]);
+    expect(agent.messages.at(-1)).toMatchObject({ role: 'assistant', content: 'Task complete: 3 open incidents found and their owner notified.' });
+
+    const decided = await request(a.url).get(`/aura/hitl/requests/${interrupt.id}`).set(headers).expect(200);
+    expect(decided.body).toMatchObject({ status: 'approved', decidedBy: 'alice' });
+  });
+
+  it('a rejection through resume ends the run: the call’s result says so, then RUN_FINISHED success', async () => {
+    const { agent, interrupt } = await paused();
+    agent.url = `${b.url}/aura/agui`;
+    const resumed = await run(agent, { runId: 'run-2', resume: [{ interruptId: interrupt.id, status: 'resolved', payload: { approved: false } }] });
+    expect(resumed.types).toEqual(['RUN_STARTED', 'TOOL_CALL_RESULT', 'RUN_FINISHED']);
+    expect(resumed.events[1]).toMatchObject({ toolCallId: interrupt.id, content: JSON.stringify({ status: 'rejected' }) });
+    expect(resumed.outcome).toBe('success');
+    const decided = await request(a.url).get(`/aura/hitl/requests/${interrupt.id}`).set(headers).expect(200);
+    expect(decided.body.status).toBe('rejected');
+  });
+
+  it('new user input while an interrupt is open is RUN_ERROR pending_interrupts, and decides nothing', async () => {
+    const { threadId, agent, interrupt } = await paused();
+    // A second client on the thread that does not know of the interrupt (the first one refuses to send such input itself).
+    const other = agentOn(b, threadId, [...agent.messages, userMessage('And what about the closed ones?', 'u-2')]);
+    const seen = await run(other, { runId: 'run-x' });
+    expect(seen.types).toEqual(['RUN_STARTED', 'RUN_ERROR']);
+    expect(seen.errors).toEqual([{ code: 'pending_interrupts', message: expect.stringContaining('resume') }]);
+    const req = await request(a.url).get(`/aura/hitl/requests/${interrupt.id}`).set(headers).expect(200);
+    expect(req.body.status).toBe('pending');
+  });
+
+  it('every event of a pause and of its continuation parses with the @ag-ui/core schemas, with an id line each', async () => {
+    const threadId = uniqueId('agui-raw');
+    const first = await post(a, { threadId, runId: 'r1', messages: [userMessage()] }, headers);
+    expect(first.status).toBe(200);
+    expect(first.contentType).toMatch(/^text\/event-stream/);
+    expect(first.events.map((e) => e.type)).toEqual(PAUSE);
+    expect(first.frames.map((f) => f.id)).toEqual(first.frames.map((_, i) => String(i + 1)));
+    for (const e of first.events) expect(EventSchema.safeParse(e)).toMatchObject({ success: true });
+    const interrupt = (first.events.at(-1) as unknown as { outcome: { interrupts: Interrupt[] } }).outcome.interrupts[0];
+
+    const second = await post(b, { threadId, runId: 'r2', messages: [userMessage()], resume: [{ interruptId: interrupt.id, status: 'resolved', payload: { approved: true } }] }, headers);
+    expect(second.status).toBe(200);
+    expect(second.events.at(-1)).toEqual({ type: 'RUN_FINISHED', threadId, runId: 'r2', outcome: { type: 'success' } });
+    for (const e of second.events) expect(EventSchema.safeParse(e)).toMatchObject({ success: true });
+  });
+});
