@@ -160,4 +160,150 @@ describe('AG-UI: HttpAgent drives Aura runs across two instances (real Redis)', 
     expect(second.events.at(-1)).toEqual({ type: 'RUN_FINISHED', threadId, runId: 'r2', outcome: { type: 'success' } });
     for (const e of second.events) expect(EventSchema.safeParse(e)).toMatchObject({ success: true });
   });
+
+  describe('bad input: a 4xx before any SSE, nothing started or decided', () => {
+    const json = async (res: Response) => ({ status: res.status, type: res.headers.get('content-type'), body: (await res.json()) as { message: string } });
+    const raw = (app: TestApp, body: unknown, h = headers) =>
+      fetch(`${app.url}/aura/agui`, { method: 'POST', headers: { ...h, 'Content-Type': 'application/json' }, body: JSON.stringify(body) }).then(json);
+
+    it('a body that is not a RunAgentInput is 400 and says where', async () => {
+      const res = await raw(a, { threadId: 'x', messages: 'no' });
+      expect(res.status).toBe(400);
+      expect(res.type).toMatch(/^application\/json/);
+      expect(res.body.message).toMatch(/^Not an AG-UI RunAgentInput: .*runId/);
+      expect(res.body.message).toContain('messages');
+    });
+
+    it('a threadId outside the id pattern is 400', async () => {
+      const res = await raw(a, { threadId: 'bad thread/../x', runId: 'r', messages: [userMessage()] });
+      expect(res).toMatchObject({ status: 400, body: { message: expect.stringContaining('Invalid threadId') } });
+    });
+
+    it('a new thread without a user message is 400 and starts no run', async () => {
+      const threadId = uniqueId('agui-empty');
+      const res = await raw(a, { threadId, runId: 'r', messages: [{ id: 's', role: 'system', content: 'be brief' }] });
+      expect(res).toMatchObject({ status: 400, body: { message: expect.stringContaining('needs a user message') } });
+      await request(a.url).get(`/aura/hitl/signals/${threadId}`).set(headers).expect(404);
+    });
+
+    it('editedArgs (edit) and message (respond) are 400 "not supported yet", and the interrupt stays open', async () => {
+      const { threadId, interrupt } = await paused();
+      const edit = await raw(b, { threadId, runId: 'r2', messages: [], resume: [{ interruptId: interrupt.id, status: 'resolved', payload: { approved: true, editedArgs: { to: 'x@y.z' } } }] });
+      expect(edit).toMatchObject({ status: 400, body: { message: expect.stringContaining('not supported yet') } });
+      const respond = await raw(b, { threadId, runId: 'r2', messages: [], resume: [{ interruptId: interrupt.id, status: 'resolved', payload: { approved: false, message: 'use the other address' } }] });
+      expect(respond).toMatchObject({ status: 400, body: { message: expect.stringContaining('not supported yet') } });
+      const req = await request(a.url).get(`/aura/hitl/requests/${interrupt.id}`).set(headers).expect(200);
+      expect(req.body.status).toBe('pending');
+    });
+
+    it('another tenant’s thread is 404; another tenant’s interrupt named on one’s own thread is stale_resume and decides nothing', async () => {
+      const { threadId, interrupt } = await paused();
+      const globex = authHeaders('gina', 'globex');
+      const foreign = await raw(b, { threadId, runId: 'r', messages: [userMessage()] }, globex);
+      expect(foreign.status).toBe(404);
+
+      const theirThread = uniqueId('globex');
+      const theirs = await post(b, { threadId: theirThread, runId: 'r', messages: [userMessage()] }, globex);
+      expect(theirs.events.at(-1)).toMatchObject({ type: 'RUN_FINISHED', outcome: { type: 'interrupt' } });
+      const res = await post(b, { threadId: theirThread, runId: 'r2', messages: [], resume: [{ interruptId: interrupt.id, status: 'resolved', payload: { approved: true } }] }, globex);
+      expect(res.status).toBe(200);
+      expect(res.events).toEqual([
+        { type: 'RUN_STARTED', threadId: theirThread, runId: 'r2', protocolVersion: '1.0' },
+        { type: 'RUN_ERROR', code: 'stale_resume', message: expect.any(String) },
+      ]);
+      const req = await request(a.url).get(`/aura/hitl/requests/${interrupt.id}`).set(headers).expect(200);
+      expect(req.body.status).toBe('pending');
+    });
+  });
+
+  it('an unknown interrupt is RUN_ERROR stale_resume; the same resume again streams the continuation again; another answer after it is stale', async () => {
+    const { threadId, interrupt } = await paused();
+    const resumeWith = (interruptId: string, approved: boolean, app = b) =>
+      post(app, { threadId, runId: uniqueId('run'), messages: [userMessage()], resume: [{ interruptId, status: 'resolved', payload: { approved } }] }, headers);
+
+    const unknown = await resumeWith('req-does-not-exist', true);
+    expect(unknown.events.map((e) => [e.type, (e as { code?: string }).code])).toEqual([['RUN_STARTED', undefined], ['RUN_ERROR', 'stale_resume']]);
+
+    const first = await resumeWith(interrupt.id, true);
+    const again = await resumeWith(interrupt.id, true, a);
+    expect(again.events.map((e) => e.type)).toEqual(first.events.map((e) => e.type));
+    expect(again.events.at(-1)).toMatchObject({ type: 'RUN_FINISHED', outcome: { type: 'success' } });
+
+    const otherwise = await resumeWith(interrupt.id, false);
+    expect(otherwise.events.at(-1)).toMatchObject({ type: 'RUN_ERROR', code: 'stale_resume' });
+    const req = await request(a.url).get(`/aura/hitl/requests/${interrupt.id}`).set(headers).expect(200);
+    expect(req.body.status).toBe('approved');
+  });
+
+  it('a run cancelled during its pause is RUN_FINISHED cancelled for the next POST; new input on the ended thread is 409', async () => {
+    const { threadId, agent, interrupt } = await paused();
+    await request(b.url).post(`/aura/runs/${threadId}/cancel`).set(headers).expect(200);
+    const after = await post(b, { threadId, runId: 'r2', messages: agent.messages }, headers);
+    expect(after.events.map((e) => e.type)).toEqual(['RUN_STARTED', 'TOOL_CALL_RESULT', 'RUN_FINISHED']);
+    expect(after.events[1]).toMatchObject({ toolCallId: interrupt.id, content: JSON.stringify({ status: 'cancelled' }) });
+    expect(after.events[2]).toEqual({ type: 'RUN_FINISHED', threadId, runId: 'r2', outcome: { type: 'cancelled' } });
+
+    const more = await fetch(`${a.url}/aura/agui`, {
+      method: 'POST',
+      headers: { ...headers, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ threadId, runId: 'r3', messages: [...agent.messages, userMessage('One more thing', 'u-9')] }),
+    });
+    expect(more.status).toBe(409);
+    expect(((await more.json()) as { message: string }).message).toContain('has ended');
+  });
+
+  it('a resume with status "cancelled" rejects the request', async () => {
+    const { agent, interrupt } = await paused();
+    const resumed = await run(agent, { runId: 'run-2', resume: [{ interruptId: interrupt.id, status: 'cancelled' }] });
+    expect(resumed.types).toEqual(['RUN_STARTED', 'TOOL_CALL_RESULT', 'RUN_FINISHED']);
+    const req = await request(a.url).get(`/aura/hitl/requests/${interrupt.id}`).set(headers).expect(200);
+    expect(req.body).toMatchObject({ status: 'rejected', decidedBy: 'alice' });
+  });
+
+  it('a client that goes away leaves the run going; a POST on the thread later gets its open interrupt again', async () => {
+    const threadId = uniqueId('agui-gone');
+    // A slower demo (some 700 ms to its approval), so the client is gone long before the run pauses.
+    const slow = await startApp({ DEMO_STEP_DELAY_MS: '100' });
+    const abort = new AbortController();
+    const res = await fetch(`${slow.url}/aura/agui`, {
+      method: 'POST',
+      headers: { ...headers, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ threadId, runId: 'r1', messages: [userMessage()] }),
+      signal: abort.signal,
+    });
+    const frame = new TextDecoder().decode((await res.body!.getReader().read()).value);
+    expect(frame).toContain('RUN_STARTED');
+    abort.abort();
+
+    // The demo run reaches its approval with nobody watching: another client, on B, finds it waiting.
+    await new Promise((r) => setTimeout(r, 1500));
+    await slow.close();
+    const pause = await post(b, { threadId, runId: 'r2', messages: [userMessage()] }, headers);
+    const last = pause.events.at(-1) as unknown as { outcome: { type: string; interrupts: Interrupt[] } };
+    expect(last.outcome.type).toBe('interrupt');
+    // Only the open pause: what came before it is in MESSAGES_SNAPSHOT, not streamed again.
+    expect(pause.events.map((e) => e.type)).toEqual(['RUN_STARTED', 'TOOL_CALL_START', 'TOOL_CALL_ARGS', 'TOOL_CALL_END', 'STATE_SNAPSHOT', 'MESSAGES_SNAPSHOT', 'RUN_FINISHED']);
+    const snapshot = pause.events.find((e) => e.type === 'MESSAGES_SNAPSHOT') as unknown as { messages: Message[] };
+    expect(snapshot.messages.map((m) => m.role)).toEqual(['user', 'reasoning', 'assistant', 'tool', 'assistant']);
+    const req = await request(a.url).get(`/aura/hitl/requests/${last.outcome.interrupts[0].id}`).set(headers).expect(200);
+    expect(req.body).toMatchObject({ sessionId: threadId, status: 'pending' });
+  });
+
+  it('a resume decides under the approve route’s rules: with HITL_SELF_APPROVAL=false the run’s own user is 403 and nothing is decided', async () => {
+    const c = await startApp({ HITL_SELF_APPROVAL: 'false' });
+    try {
+      const { threadId, interrupt } = await paused();
+      const body = { threadId, runId: 'r2', messages: [userMessage()], resume: [{ interruptId: interrupt.id, status: 'resolved', payload: { approved: true } }] };
+      const self = await fetch(`${c.url}/aura/agui`, { method: 'POST', headers: { ...headers, 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+      expect(self.status).toBe(403);
+      expect(((await self.json()) as { message: string }).message).toMatch(/started the run|four-eyes|own/i);
+      expect((await request(a.url).get(`/aura/hitl/requests/${interrupt.id}`).set(headers).expect(200)).body.status).toBe('pending');
+
+      const bob = await post(c, body, authHeaders('bob', 'acme'));
+      expect(bob.events.at(-1)).toMatchObject({ type: 'RUN_FINISHED', outcome: { type: 'success' } });
+      expect((await request(a.url).get(`/aura/hitl/requests/${interrupt.id}`).set(headers).expect(200)).body).toMatchObject({ status: 'approved', decidedBy: 'bob' });
+    } finally {
+      await c.close();
+    }
+  });
 });
