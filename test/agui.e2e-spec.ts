@@ -289,6 +289,24 @@ describe('AG-UI: HttpAgent drives Aura runs across two instances (real Redis)', 
     expect(req.body).toMatchObject({ sessionId: threadId, status: 'pending' });
   });
 
+  it('an AG-UI response holds one of the user’s MAX_STREAMS_PER_USER slots until it ends, and gives it back at the pause', async () => {
+    const c = await startApp({ MAX_STREAMS_PER_USER: '1', DEMO_STEP_DELAY_MS: '100' });
+    try {
+      const threadId = uniqueId('agui-slot');
+      const first = post(c, { threadId, runId: 'r1', messages: [userMessage()] }, headers);
+      await new Promise((r) => setTimeout(r, 200));
+      const second = await fetch(`${c.url}/aura/agui`, { method: 'POST', headers: { ...headers, 'Content-Type': 'application/json' }, body: JSON.stringify({ threadId: uniqueId('agui-slot'), runId: 'r', messages: [userMessage()] }) });
+      expect(second.status).toBe(429);
+      expect((await first).events.at(-1)).toMatchObject({ type: 'RUN_FINISHED', outcome: { type: 'interrupt' } });
+      // Ended at the pause: the slot is free again.
+      const third = await post(c, { threadId, runId: 'r3', messages: [userMessage()] }, headers);
+      expect(third.status).toBe(200);
+      expect(third.events.at(-1)).toMatchObject({ type: 'RUN_FINISHED', outcome: { type: 'interrupt' } });
+    } finally {
+      await c.close();
+    }
+  });
+
   it('a resume decides under the approve route’s rules: with HITL_SELF_APPROVAL=false the run’s own user is 403 and nothing is decided', async () => {
     const c = await startApp({ HITL_SELF_APPROVAL: 'false' });
     try {

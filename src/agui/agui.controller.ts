@@ -7,6 +7,7 @@ import { CurrentUser } from '../auth/current-user.decorator';
 import { ApiAuthed } from '../common/swagger';
 import { DrainState } from '../health/drain-state';
 import { RUN_LIMIT_RETRY_AFTER_SECONDS } from '../runs/runs.service';
+import { StreamSlots } from '../stream/stream-slots';
 import { AguiService } from './agui.service';
 import { RunAgentInputDto, parseRunAgentInput } from './dto/run-agent-input.dto';
 
@@ -27,6 +28,7 @@ export class AguiController {
   constructor(
     private readonly agui: AguiService,
     private readonly drain: DrainState,
+    private readonly slots: StreamSlots,
   ) {}
 
   @Sse('agui', { method: RequestMethod.POST })
@@ -41,13 +43,21 @@ export class AguiController {
   @ApiNotFoundResponse({ description: 'The thread belongs to another tenant (or, with RUN_ACCESS=owner, to another user)' })
   @ApiConflictResponse({ description: 'New input on a thread whose run has ended: a thread is one run' })
   @ApiTooManyRequestsResponse({
-    description: 'Starting the thread’s run would go beyond MAX_ACTIVE_RUNS_PER_USER or MAX_ACTIVE_RUNS_PER_TENANT',
+    description: 'Starting the thread’s run would go beyond MAX_ACTIVE_RUNS_PER_USER or MAX_ACTIVE_RUNS_PER_TENANT, or the caller already has MAX_STREAMS_PER_USER open streams on this instance',
     headers: { 'Retry-After': { description: 'Seconds to wait before trying again', schema: { type: 'integer', example: RUN_LIMIT_RETRY_AFTER_SECONDS } } },
   })
   async run(@CurrentUser() user: AuthUser, @Body() body: unknown, @Res({ passthrough: true }) res: Response): Promise<Observable<MessageEvent>> {
     if (this.drain.draining) throw new ServiceUnavailableException('This instance is shutting down; POST again');
     const input = parseRunAgentInput(body);
-    res.setHeader('X-Session-ID', input.threadId);
-    return this.agui.run(user, input, res);
+    // An AG-UI response is a stream like the stream route's: it counts against MAX_STREAMS_PER_USER.
+    const release = this.slots.acquire(user);
+    try {
+      const stream = await this.agui.run(user, input, res, release);
+      res.setHeader('X-Session-ID', input.threadId);
+      return stream;
+    } catch (err) {
+      release();
+      throw err;
+    }
   }
 }

@@ -16,6 +16,12 @@ import { AuraLogEvent, AuraToAgui } from './mapping/aura-to-agui';
 
 const PAGE = 500;
 
+/** Where a POST's stream goes: the response, and its stream slot to give back when it ends. */
+interface Output {
+  sink: SseSink;
+  release: () => void;
+}
+
 /** Why a POST streams only RUN_STARTED and RUN_ERROR: the contract's codes. */
 class AguiRefusal {
   constructor(
@@ -40,24 +46,25 @@ export class AguiService {
   ) {}
 
   /** Everything that can refuse with a status (400, 403, 404, 409, 429) happens before the returned stream is subscribed. */
-  async run(user: AuthUser, input: RunAgentInput, sink: SseSink): Promise<Observable<MessageEvent>> {
+  async run(user: AuthUser, input: RunAgentInput, sink: SseSink, release: () => void): Promise<Observable<MessageEvent>> {
+    const out = { sink, release };
     const existing = await this.runs.findFor(user, input.threadId);
     try {
-      if (input.resume?.length) return await this.resume(user, input, existing, sink);
+      if (input.resume?.length) return await this.resume(user, input, existing, out);
       if (!existing) {
         const prompt = checkPrompt(lastUserMessage(input.messages)?.text ?? '');
         const { run, created } = await this.runs.open(input.threadId, user, prompt);
-        if (created) return this.follow(run, input, [], 0, sink);
-        return await this.attach(user, input, run, sink);
+        if (created) return this.follow(run, input, [], 0, out);
+        return await this.attach(user, input, run, out);
       }
-      return await this.attach(user, input, existing, sink);
+      return await this.attach(user, input, existing, out);
     } catch (err) {
-      if (err instanceof AguiRefusal) return this.refuse(input, err);
+      if (err instanceof AguiRefusal) return this.refuse(input, err, release);
       throw err;
     }
   }
 
-  private async attach(user: AuthUser, input: RunAgentInput, run: RunRecord, sink: SseSink): Promise<Observable<MessageEvent>> {
+  private async attach(user: AuthUser, input: RunAgentInput, run: RunRecord, out: Output): Promise<Observable<MessageEvent>> {
     if (this.isNewInput(input, run)) {
       if (run.status === 'paused') throw new AguiRefusal('pending_interrupts', 'The thread waits for a decision: answer its interrupts with resume[] before sending new input');
       if (isTerminal(run.status)) throw new ConflictException(`Thread ${run.sessionId} has ended (${run.status}); new input needs a new thread`);
@@ -65,10 +72,10 @@ export class AguiService {
     // As a stream reconnect does: adopts a run whose instance is gone.
     await this.runs.open(run.sessionId, user, run.prompt);
     const log = await this.readLog(run.sessionId);
-    return this.follow(run, input, log, windowStart(log) ?? 0, sink);
+    return this.follow(run, input, log, windowStart(log) ?? 0, out);
   }
 
-  private async resume(user: AuthUser, input: RunAgentInput, run: RunRecord | null, sink: SseSink): Promise<Observable<MessageEvent>> {
+  private async resume(user: AuthUser, input: RunAgentInput, run: RunRecord | null, out: Output): Promise<Observable<MessageEvent>> {
     const answers = parseResume(input.resume ?? []);
     if (!run) throw new AguiRefusal('stale_resume', `Thread ${input.threadId} has no run to resume`);
     const requests: HitlRequest[] = [];
@@ -82,7 +89,7 @@ export class AguiService {
     const log = await this.readLog(run.sessionId);
     const from = windowStart(log, answers[0].requestId);
     if (from === null) throw new AguiRefusal('stale_resume', `Interrupt ${answers[0].requestId} is not in thread ${run.sessionId}`);
-    return this.follow(run, input, log, from, sink);
+    return this.follow(run, input, log, from, out);
   }
 
   /** The request an answer names, when it can take that answer: pending, or already decided the same way (a resume sent again). */
@@ -144,7 +151,7 @@ export class AguiService {
   }
 
   /** The AG-UI run: RUN_STARTED, then the log after `from`, mapped, live, up to the next pause or the end. */
-  private follow(run: RunRecord, input: RunAgentInput, log: AuraLogEvent[], from: number, sink: SseSink): Observable<MessageEvent> {
+  private follow(run: RunRecord, input: RunAgentInput, log: AuraLogEvent[], from: number, out: Output): Observable<MessageEvent> {
     const mapper = this.mapper(run, input);
     for (const e of log) if (e.seq <= from) mapper.absorb(e);
     return new Observable<MessageEvent>((subscriber) => {
@@ -155,7 +162,7 @@ export class AguiService {
         if (!mapper.ended) emit(mapper.error('unavailable', 'The stream closed before the run paused or ended: POST again on the thread to attach'));
         subscriber.complete();
       };
-      const watching = this.streams.watch(run.sessionId, from, sink, true).subscribe({
+      const watching = this.streams.watch(run.sessionId, from, out.sink, true, out.release).subscribe({
         next: (m) => {
           if ('retry' in m) return settle();
           if (m.id === undefined) return subscriber.next(m);
@@ -170,7 +177,8 @@ export class AguiService {
     });
   }
 
-  private refuse(input: RunAgentInput, refusal: AguiRefusal): Observable<MessageEvent> {
+  private refuse(input: RunAgentInput, refusal: AguiRefusal, release: () => void): Observable<MessageEvent> {
+    release();
     const mapper = new AuraToAgui(input.threadId, input.runId, { id: 'none', content: '' });
     const events = [...mapper.start(), ...mapper.error(refusal.code, refusal.message)];
     return new Observable<MessageEvent>((subscriber) => {
