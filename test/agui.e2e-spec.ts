@@ -42,7 +42,7 @@ async function post(app: TestApp, body: unknown, headers: Record<string, string>
   const frames: Array<{ id?: string; data: unknown }> = [];
   const parser = createParser({ onEvent: (e) => frames.push({ id: e.id, data: JSON.parse(e.data) }) });
   parser.feed(text);
-  return { status: res.status, contentType: res.headers.get('content-type'), text, frames, events: frames.map((f) => f.data as BaseEvent) };
+  return { status: res.status, contentType: res.headers.get('content-type'), headers: res.headers, text, frames, events: frames.map((f) => f.data as BaseEvent) };
 }
 
 const userMessage = (content = PROMPT, id = 'u-1'): Message => ({ id, role: 'user', content });
@@ -150,6 +150,7 @@ describe('AG-UI: HttpAgent drives Aura runs across two instances (real Redis)', 
     const first = await post(a, { threadId, runId: 'r1', messages: [userMessage()] }, headers);
     expect(first.status).toBe(200);
     expect(first.contentType).toMatch(/^text\/event-stream/);
+    expect([first.headers.get('cache-control'), first.headers.get('x-accel-buffering'), first.headers.get('x-session-id')]).toEqual([expect.stringContaining('no-cache'), 'no', threadId]);
     expect(first.events.map((e) => e.type)).toEqual(PAUSE);
     expect(first.frames.map((f) => f.id)).toEqual(first.frames.map((_, i) => String(i + 1)));
     for (const e of first.events) expect(EventSchema.safeParse(e)).toMatchObject({ success: true });
@@ -159,6 +160,15 @@ describe('AG-UI: HttpAgent drives Aura runs across two instances (real Redis)', 
     expect(second.status).toBe(200);
     expect(second.events.at(-1)).toEqual({ type: 'RUN_FINISHED', threadId, runId: 'r2', outcome: { type: 'success' } });
     for (const e of second.events) expect(EventSchema.safeParse(e)).toMatchObject({ success: true });
+  });
+
+  it('is in the OpenAPI document: POST with the RunAgentInput body, answering text/event-stream', async () => {
+    const doc = (await request(a.url).get('/docs-json').expect(200)).body;
+    const op = doc.paths['/aura/agui'].post;
+    expect(op.tags).toEqual(['agui']);
+    expect(op.requestBody.content['application/json'].schema).toEqual({ $ref: '#/components/schemas/RunAgentInputDto' });
+    expect(Object.keys(op.responses['200'].content)).toEqual(['text/event-stream']);
+    expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(['400', '401', '403', '404', '409', '429']));
   });
 
   describe('bad input: a 4xx before any SSE, nothing started or decided', () => {
