@@ -317,6 +317,48 @@ describe('AG-UI: HttpAgent drives Aura runs across two instances (real Redis)', 
     }
   });
 
+  it('a POST on a running thread attaches to its run: both clients see the same run and the same interrupt', async () => {
+    const slow = await startApp({ DEMO_STEP_DELAY_MS: '100' });
+    try {
+      const threadId = uniqueId('agui-attach');
+      const first = post(slow, { threadId, runId: 'r1', messages: [userMessage()] }, headers);
+      await new Promise((r) => setTimeout(r, 250));
+      const second = await post(b, { threadId, runId: 'r2', messages: [userMessage()] }, headers);
+      const one = await first;
+      expect(one.events.map((e) => e.type)).toEqual(PAUSE);
+      // Attached mid-run from the start of the log: the whole AG-UI run, live.
+      expect(second.events.map((e) => e.type)).toEqual(PAUSE);
+      const idOf = (r: typeof one) => (r.events.at(-1) as unknown as { outcome: { interrupts: Interrupt[] } }).outcome.interrupts.map((i) => i.id);
+      expect(idOf(second)).toEqual(idOf(one));
+    } finally {
+      await slow.close();
+    }
+  });
+
+  it('an interrupt that expires ends the run: the next POST gets the call’s expired result and RUN_FINISHED success; a resume then is stale', async () => {
+    const c = await startApp({ HITL_TIMEOUT_SECONDS: '1' });
+    try {
+      const threadId = uniqueId('agui-expire');
+      const first = await post(c, { threadId, runId: 'r1', messages: [userMessage()] }, headers);
+      const interrupt = (first.events.at(-1) as unknown as { outcome: { interrupts: Interrupt[] } }).outcome.interrupts[0];
+      let status = 'pending';
+      for (let i = 0; i < 60 && status === 'pending'; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        status = (await request(a.url).get(`/aura/hitl/requests/${interrupt.id}`).set(headers).expect(200)).body.status;
+      }
+      expect(status).toBe('expired');
+      await new Promise((r) => setTimeout(r, 200));
+      const after = await post(a, { threadId, runId: 'r2', messages: [userMessage()] }, headers);
+      expect(after.events.map((e) => e.type)).toEqual(['RUN_STARTED', 'TOOL_CALL_RESULT', 'RUN_FINISHED']);
+      expect(after.events[1]).toMatchObject({ toolCallId: interrupt.id, content: JSON.stringify({ status: 'expired' }) });
+      expect(after.events[2]).toMatchObject({ outcome: { type: 'success' } });
+      const late = await post(a, { threadId, runId: 'r3', messages: [], resume: [{ interruptId: interrupt.id, status: 'resolved', payload: { approved: true } }] }, headers);
+      expect(late.events.at(-1)).toMatchObject({ type: 'RUN_ERROR', code: 'stale_resume' });
+    } finally {
+      await c.close();
+    }
+  });
+
   it('a resume decides under the approve route’s rules: with HITL_SELF_APPROVAL=false the run’s own user is 403 and nothing is decided', async () => {
     const c = await startApp({ HITL_SELF_APPROVAL: 'false' });
     try {
