@@ -153,6 +153,8 @@ describe('AG-UI: HttpAgent drives Aura runs across two instances (real Redis)', 
     expect([first.headers.get('cache-control'), first.headers.get('x-accel-buffering'), first.headers.get('x-session-id')]).toEqual([expect.stringContaining('no-cache'), 'no', threadId]);
     expect(first.events.map((e) => e.type)).toEqual(PAUSE);
     expect(first.frames.map((f) => f.id)).toEqual(first.frames.map((_, i) => String(i + 1)));
+    // AG-UI frames are `id:` and `data:` only: the event's type is inside its JSON.
+    expect(first.text).not.toMatch(/^event:/m);
     for (const e of first.events) expect(EventSchema.safeParse(e)).toMatchObject({ success: true });
     const interrupt = (first.events.at(-1) as unknown as { outcome: { interrupts: Interrupt[] } }).outcome.interrupts[0];
 
