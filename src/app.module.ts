@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { AgentsModule } from './agents/agents.module';
+import { AguiModule } from './agui/agui.module';
 import { AuthModule } from './auth/auth.module';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
 import { createValidationPipe } from './common/validation.pipe';
@@ -34,6 +35,7 @@ export class AppModule {
         AgentsModule,
         RunsModule,
         StreamModule,
+        AguiModule,
         WorkerModule,
         ConsoleModule,
       ],

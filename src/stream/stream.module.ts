@@ -5,5 +5,5 @@ import { StreamController } from './stream.controller';
 import { StreamService } from './stream.service';
 import { StreamSlots } from './stream-slots';
 
-@Module({ imports: [RunsModule, AuthModule], controllers: [StreamController], providers: [StreamService, StreamSlots] })
+@Module({ imports: [RunsModule, AuthModule], controllers: [StreamController], providers: [StreamService, StreamSlots], exports: [StreamService, StreamSlots] })
 export class StreamModule {}
