@@ -16,6 +16,8 @@ const eventPairs = (events: StepWrite['events']): string => JSON.stringify(event
 
 /** Runs in hashes, logs in streams, leases in a sorted set; every change one script; live events over the shared bus. */
 export class RedisRunStore extends RunStore {
+  /** The server's run_id as read on the current connection; undefined until read after each (re)connect. */
+  private serverId?: string;
   private readonly scripts: Record<'createRun' | 'append' | 'cancel' | 'heartbeat' | 'claim' | 'orphans', ScriptFn>;
 
   constructor(
@@ -24,6 +26,7 @@ export class RedisRunStore extends RunStore {
     private readonly ttlSeconds: number,
   ) {
     super();
+    redis.on('ready', () => (this.serverId = undefined));
     this.scripts = {
       createRun: defineScript(redis, 'auraCreateRun', 3, CREATE_RUN),
       append: defineScript(redis, 'auraAppend', 2, APPEND),
@@ -121,12 +124,11 @@ export class RedisRunStore extends RunStore {
   }
 
   async heartbeat(instanceId: string, leaseMs: number): Promise<StoreHeartbeat> {
-    // The epoch key is in every snapshot, so a restart from an older one keeps it: the server's run_id tells that case.
-    const [[now, epoch], info] = await Promise.all([
-      this.scripts.heartbeat([NAMES.instances, NAMES.epoch], [instanceId, leaseMs, randomUUID(), SCRIPT_PREFIXES]) as Promise<[number, string]>,
-      redisCall(() => this.redis.info('server')),
-    ]);
-    return { nowMs: Number(now), epoch, serverId: /^run_id:(\w+)/m.exec(info)?.[1] ?? '' };
+    const [now, epoch] = (await this.scripts.heartbeat([NAMES.instances, NAMES.epoch], [instanceId, leaseMs, randomUUID(), SCRIPT_PREFIXES])) as [number, string];
+    // The epoch key is in every snapshot, so a restart from an older one keeps it: the server's run_id
+    // tells that case. A restart or failover always drops the connection, so it is read once per connection.
+    if (this.serverId === undefined) this.serverId = /^run_id:(\w+)/m.exec(await redisCall(() => this.redis.info('server')))?.[1] ?? '';
+    return { nowMs: Number(now), epoch, serverId: this.serverId };
   }
 
   async existing(sessionIds: string[]): Promise<Set<string>> {
