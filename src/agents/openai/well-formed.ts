@@ -1,12 +1,11 @@
 /**
- * A UTF-16 surrogate without its partner. JSON may carry one (`"\ud800"`), JavaScript keeps it, but
- * it is not Unicode: Redis's Lua cjson refuses it, so a script that meets one fails half-way.
+ * The text with every lone UTF-16 surrogate replaced by U+FFFD. JSON may carry one (`"\ud800"`) and
+ * JavaScript keeps it, but it is not Unicode: Redis's Lua cjson refuses it, so a script that meets
+ * one fails half-way. A model's output is not refused for it (the edge answers 400 to a client's):
+ * it is repaired.
  */
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
-
-/** The text with every lone surrogate replaced by U+FFFD (what String.prototype.toWellFormed does, Node 20+, not in ES2022's lib). */
 export function wellFormed(text: string): string {
-  return text.replace(LONE_SURROGATE, '\ufffd');
+  return text.isWellFormed() ? text : text.toWellFormed();
 }
 
 /** A JSON value with every string in it, keys included, made well-formed. */
