@@ -84,10 +84,11 @@ describe('AGENT=openai: what a model sends is bounded and stored as valid Unicod
   });
 
   it.each([
-    ['too_many_tool_calls', { toolCalls: Array.from({ length: 2000 }, () => ({ name: 'search_incidents', arguments: {} })) }],
-    ['tool_arguments_too_large', { toolCalls: [{ name: 'send_email', arguments: { ...MAIL, body: 'x'.repeat(40_000) } }] }],
-    ['answer_too_large', { text: `${'y'.repeat(64 * 1024)} `.repeat(640) }],
-  ] as Array<[string, ScriptedTurn]>)('an answer past a bound ends the run with run_error %s, its turn failed, then done {failed}', async (code, turn) => {
+    ['2 000 tool calls', 'too_many_tool_calls', { toolCalls: Array.from({ length: 2000 }, () => ({ name: 'search_incidents', arguments: {} })) }],
+    ['40 KB of arguments', 'tool_arguments_too_large', { toolCalls: [{ name: 'send_email', arguments: { ...MAIL, body: 'x'.repeat(40_000) } }] }],
+    ['40 MB of text', 'answer_too_large', { text: `${'y'.repeat(64 * 1024)} `.repeat(640) }],
+    ['one endless 40 MB line', 'answer_too_large', { fault: 'endless_line', bytes: 40 * 1024 * 1024 }],
+  ] as Array<[string, string, ScriptedTurn]>)('an answer of %s ends the run with run_error %s, its turn failed, then done {failed}', async (_what, code, turn) => {
     await start([turn, { text: 'never asked' }], { LLM_MAX_TOKENS: '777' });
     const sessionId = uniqueId('llm-bound');
     const s = new SseClient(`${a.url}/aura/test/stream?sessionId=${sessionId}`, h);

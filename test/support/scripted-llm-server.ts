@@ -22,6 +22,8 @@ export type ScriptedTurn =
       /** Pace the tool arguments' 8-character pieces. */
       argPiecesPerSecond?: number;
     }
+  /** One SSE line that never ends: text in 64 KB pieces with no newline, up to `bytes` (or until the client leaves). */
+  | { fault: 'endless_line'; bytes: number }
   /** Chunks with no content (keepalives) every `everyMs`, for ever: only the client can end it. */
   | { fault: 'keepalive'; everyMs: number }
   /** Answers with this HTTP status and an OpenAI-style error body. */
@@ -42,6 +44,8 @@ export interface RecordedRequest {
   receivedAt: number;
   /** When the connection closed, by either side (set while the server runs). */
   closedAt?: number;
+  /** Bytes of the response written to the socket so far. */
+  bytesSent?: number;
 }
 
 /** The part of a Chat Completions request body the tests look at. */
@@ -108,7 +112,10 @@ export class ScriptedLlmServer {
       const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as ChatRequestBody;
       const recorded: RecordedRequest = { body, authorization: req.headers.authorization, receivedAt: Date.now() };
       this.requests.push(recorded);
-      res.once('close', () => (recorded.closedAt = Date.now()));
+      res.once('close', () => {
+        recorded.closedAt = Date.now();
+        recorded.bytesSent = req.socket.bytesWritten;
+      });
       const turn = this.script[this.next++];
       if (!turn) return this.error(res, 500, `script exhausted after ${this.script.length} turns`);
       if ('fault' in turn && turn.fault === 'status') return this.error(res, turn.status, `scripted ${turn.status}`);
@@ -160,6 +167,15 @@ export class ScriptedLlmServer {
       if (turn.fault === 'stall') {
         for (let i = 0; i < (turn.afterPieces ?? 0); i++) send({ content: `piece${i} ` });
         return; // headers and some text sent, then silence
+      }
+      if (turn.fault === 'endless_line') {
+        res.write('data: {"choices":[{"index":0,"delta":{"content":"');
+        const piece = 'z'.repeat(64 * 1024);
+        for (let sent = 0; sent < turn.bytes && !res.destroyed; sent += piece.length) {
+          // Wait for the socket to drain, as a real endpoint's writes would, so the client's pace decides.
+          if (!res.write(piece)) await new Promise((r) => res.once('drain', r).once('close', r));
+        }
+        return void res.end();
       }
       if (turn.fault === 'keepalive') {
         while (!res.destroyed) {

@@ -80,6 +80,16 @@ describe('OpenAiAgent: what a model may send (issue 21)', () => {
     expect(streamed).toBeLessThanOrEqual(BOUNDS.maxAnswerBytes);
   });
 
+  it('drops a response whose one line never ends, long before it is read whole (answer_too_large)', async () => {
+    await start({ fault: 'endless_line', bytes: 200 * 1024 * 1024 });
+    const done = await drive(agent({ bounds: { ...BOUNDS, maxAnswerBytes: 4096 } }));
+    expect(outline(done.events).slice(-3)).toEqual(['plan_step turn-1 failed', 'run_error answer_too_large', 'done failed']);
+    expect(server.requests).toHaveLength(1);
+    await waitUntil(() => server.requests[0].closedAt !== undefined);
+    // The line bound is 6 × 4096 + 64 KB; what the socket had taken on by then is a few MB at most.
+    expect(server.requests[0].bytesSent).toBeLessThan(16 * 1024 * 1024);
+  });
+
   it('ends the run with state_too_large when the conversation outgrows the state bound', async () => {
     const call = { name: 'search_incidents', arguments: {} };
     await start({ text: 'a'.repeat(5500), toolCalls: [call] }, { text: 'b'.repeat(5500), toolCalls: [call] }, { text: 'never asked' });

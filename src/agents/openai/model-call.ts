@@ -3,6 +3,7 @@ import OpenAI, { APIConnectionError, APIError } from 'openai';
 import type { ChatCompletionFunctionTool } from 'openai/resources/chat/completions';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AgentFailure } from '../../runs/agent/agent.port';
+import { ResponseTooLarge } from './chat-client';
 import { toChatMessages } from './chat-messages';
 import type { ConversationMessage } from './conversation';
 import { AnswerBounds, StreamUnfinished, TurnReader } from './turn-reader';
@@ -133,6 +134,8 @@ async function streamOnce(req: ModelRequest, attempt: number): Promise<ModelAnsw
     return turn.answer();
   } catch (err) {
     if (timedOut) throw timedOut;
+    const tooLarge = err instanceof ResponseTooLarge ? err : err instanceof Error && err.cause instanceof ResponseTooLarge ? err.cause : undefined;
+    if (tooLarge) throw new AgentFailure('answer_too_large', tooLarge.message);
     throw err;
   } finally {
     clearTimeout(silence);

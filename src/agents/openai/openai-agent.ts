@@ -65,7 +65,8 @@ export class OpenAiAgent extends Agent {
     private readonly tools: ToolRegistry,
   ) {
     super();
-    this.client = createChatClient(options);
+    // One streamed chunk carries at most the whole answer, JSON-escaped (\uXXXX: up to 6 bytes a byte).
+    this.client = createChatClient({ ...options, maxLineBytes: 6 * options.bounds.maxAnswerBytes + 64 * 1024 });
     this.hitl = new Set(options.hitlTools);
     this.chatTools = tools.list().map(toChatTool);
   }
