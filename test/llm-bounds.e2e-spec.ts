@@ -148,3 +148,27 @@ describe('AGENT=openai: an endpoint that echoes the key in its error body', () =
     }
   });
 });
+
+describe('AGENT=openai: shutdown', () => {
+  it('SIGTERM aborts a model call in flight at once, and another instance takes the run over', async () => {
+    const server = await ScriptedLlmServer.start([{ fault: 'keepalive', everyMs: 100 }, { text: 'Answered after the takeover.' }]);
+    const env = { REDIS_URL: testRedisUrl(), RUN_LEASE_MS: '1000', ...llmEnv(server, { LLM_TIMEOUT_MS: '60000' }) };
+    const [a, b] = await Promise.all([ServiceProcess.start(env), ServiceProcess.start(env)]);
+    try {
+      const sessionId = uniqueId('llm-sigterm');
+      await request(a.url).post('/aura/runs').set(h).send({ sessionId, prompt: 'hi' }).expect(201);
+      await waitFor(() => server.requests.length === 1, 5000, 'the model call');
+      const stoppedAt = Date.now();
+      await a.kill('SIGTERM');
+      await waitFor(() => server.requests[0].closedAt !== undefined, 3000, 'the model connection to close');
+      expect(server.requests[0].closedAt! - stoppedAt).toBeLessThan(1000);
+      const s = new SseClient(`${b.url}/aura/test/stream?sessionId=${sessionId}`, h);
+      await s.untilEnd(15000);
+      expect(s.events.at(-1)?.payload.data).toEqual({ status: 'completed' });
+      expect(server.requests).toHaveLength(2);
+    } finally {
+      await Promise.all([a.kill(), b.kill()]);
+      await server.close();
+    }
+  }, 30000);
+});
