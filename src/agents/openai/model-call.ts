@@ -6,26 +6,12 @@ import { AgentFailure } from '../../runs/agent/agent.port';
 import { ResponseTooLarge } from './chat-client';
 import { toChatMessages } from './chat-messages';
 import type { ConversationMessage } from './conversation';
+import type { ModelAnswer } from './model-answer';
 import { AnswerBounds, StreamUnfinished, TurnReader } from './turn-reader';
 
 export const MAX_ATTEMPTS = 4;
 const BACKOFF_BASE_MS = 200;
 const logger = new Logger('OpenAiAgent');
-
-export interface ModelToolCall {
-  callId: string;
-  toolName: string;
-  input: unknown;
-  /** Set when the call's arguments could not be read (not JSON). */
-  invalid?: string;
-}
-
-export interface ModelAnswer {
-  /** The attempt (1-based) that produced this answer: its streamed text is the answer's. */
-  attempt: number;
-  text: string;
-  toolCalls: ModelToolCall[];
-}
 
 export interface ModelRequest {
   client: OpenAI;

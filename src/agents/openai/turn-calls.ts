@@ -2,7 +2,7 @@ import { AgentFailure } from '../../runs/agent/agent.port';
 import type { ToolRegistry } from '../tools/tool-registry';
 import { OpenAiAgentState, PendingCall, idempotencyKeyOf, toJsonValue } from './agent-state';
 import type { ConversationMessage, TextPart, ToolCallPart } from './conversation';
-import type { ModelAnswer } from './model-call';
+import type { ModelAnswer } from './model-answer';
 import { wellFormed } from './well-formed';
 
 /** The most a model's arguments may weigh when they become an approval request's params (the contract's bound, as for workers and edits). */

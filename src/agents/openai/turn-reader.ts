@@ -1,6 +1,6 @@
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 import { AgentFailure } from '../../runs/agent/agent.port';
-import type { ModelAnswer, ModelToolCall } from './model-call';
+import type { ModelAnswer, ModelToolCall } from './model-answer';
 import { WellFormedStream, wellFormed, wellFormedJson } from './well-formed';
 
 /** What one model answer may hold; counted as it streams, so an oversized answer is never buffered whole. */
