@@ -80,6 +80,12 @@ describe('OpenAiAgent: what a model may send (issue 21)', () => {
     expect(streamed).toBeLessThanOrEqual(BOUNDS.maxAnswerBytes);
   });
 
+  it('refuses approval params over 16 KB even when the arguments bound allows more (approval_params_too_large)', async () => {
+    await start({ toolCalls: [{ name: 'send_email', arguments: { ...MAIL, body: 'x'.repeat(20_000) } }] });
+    const done = await drive(agent({ bounds: { ...BOUNDS, maxToolArgsBytes: 65536 } }));
+    expect(outline(done.events)).toEqual(['plan_step turn-1 in_progress', 'plan_step turn-1 failed', 'run_error approval_params_too_large', 'done failed']);
+  });
+
   it('drops a response whose one line never ends, long before it is read whole (answer_too_large)', async () => {
     await start({ fault: 'endless_line', bytes: 200 * 1024 * 1024 });
     const done = await drive(agent({ bounds: { ...BOUNDS, maxAnswerBytes: 4096 } }));

@@ -1,3 +1,4 @@
+import { MAX_PARAMS_BYTES } from '../../contract/hitl.types';
 import { AgentFailure } from '../../runs/agent/agent.port';
 import type { ToolRegistry } from '../tools/tool-registry';
 import { OpenAiAgentState, PendingCall, idempotencyKeyOf, toJsonValue } from './agent-state';
@@ -5,8 +6,6 @@ import type { ConversationMessage, TextPart, ToolCallPart } from './conversation
 import type { ModelAnswer } from './model-answer';
 import { wellFormed } from './well-formed';
 
-/** The most a model's arguments may weigh when they become an approval request's params (the contract's bound, as for workers and edits). */
-export const MAX_APPROVAL_PARAMS_BYTES = 16 * 1024;
 const MAX_PARAMS_IN_MESSAGE = 1000;
 
 /**
@@ -24,8 +23,9 @@ export function pendingCalls(sessionId: string, turn: number, answer: ModelAnswe
     const input = call.input;
     if (typeof input !== 'object' || input === null || Array.isArray(input)) return { ...base, params: {}, invalid: 'The arguments must be a JSON object' };
     const params = toJsonValue(input) as Record<string, unknown>;
-    if (needsApproval(call.toolName) && Buffer.byteLength(JSON.stringify(params), 'utf8') > MAX_APPROVAL_PARAMS_BYTES) {
-      throw new AgentFailure('approval_params_too_large', `The arguments of a ${call.toolName} call that needs approval exceed ${MAX_APPROVAL_PARAMS_BYTES} bytes`);
+    // Approval params weigh at most what a worker's may: they become the request.
+    if (needsApproval(call.toolName) && Buffer.byteLength(JSON.stringify(params), 'utf8') > MAX_PARAMS_BYTES) {
+      throw new AgentFailure('approval_params_too_large', `The arguments of a ${call.toolName} call that needs approval exceed ${MAX_PARAMS_BYTES} bytes`);
     }
     return { ...base, params };
   });
