@@ -161,7 +161,7 @@ export class RunDriver implements OnModuleInit, BeforeApplicationShutdown {
     const approved = await this.approvedRequest(run, stored);
     const lost = new AbortController();
     this.inFlight.add(lost);
-    const stopWatching = await abortOnEnd(this.runs, run.sessionId, this.instance.value, lost);
+    const stopWatching = abortOnEnd(this.runs, run.sessionId, this.instance.value, lost);
     let current = run;
     const batcher = new DeltaBatcher(this.config.runs.streamFlushMs, async (events) => {
       const next = await this.writer.write(current, { events, nextCursor: current.cursor, status: 'running', approvedRequestId: current.approvedRequestId });
