@@ -100,8 +100,11 @@ describe('AGENT=openai: what a model sends is bounded and stored as valid Unicod
     await request(a.url).get('/health/live').expect(200);
   }, 30000);
 
-  it('a call that streams only keepalives is cut at LLM_CALL_TIMEOUT_MS and the run fails (agent_failed, call_timeout)', async () => {
-    await start(Array.from({ length: 4 }, () => ({ fault: 'keepalive', everyMs: 100 }) as ScriptedTurn), { LLM_CALL_TIMEOUT_MS: '500', LLM_TIMEOUT_MS: '10000' });
+  it.each([
+    ['only keepalives', { fault: 'keepalive', everyMs: 100 }],
+    ['tool arguments very slowly', { toolCalls: [{ name: 'search_incidents', arguments: { state: 'open', limit: 5 } }], argPiecesPerSecond: 5 }],
+  ] as Array<[string, ScriptedTurn]>)('a call that streams %s is cut at LLM_CALL_TIMEOUT_MS and the run fails (agent_failed, call_timeout)', async (_what, turn) => {
+    await start(Array.from({ length: 4 }, () => turn), { LLM_CALL_TIMEOUT_MS: '500', LLM_TIMEOUT_MS: '10000' });
     const started = Date.now();
     const s = new SseClient(`${a.url}/aura/test/stream?sessionId=${uniqueId('llm-deadline')}`, h);
     await s.untilEnd(15000);
