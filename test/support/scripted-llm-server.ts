@@ -21,6 +21,8 @@ export type ScriptedTurn =
       noIds?: boolean;
       /** Pace the tool arguments' 8-character pieces. */
       argPiecesPerSecond?: number;
+      /** Streamed first as `reasoning_content`, in token-sized pieces, as reasoning models' endpoints do. */
+      reasoning?: string;
     }
   /** One SSE line that never ends: text in 64 KB pieces with no newline, up to `bytes` (or until the client leaves). */
   | { fault: 'endless_line'; bytes: number }
@@ -194,6 +196,10 @@ export class ScriptedLlmServer {
     }
 
     const gap = turn.tokensPerSecond ? 1000 / turn.tokensPerSecond : 0;
+    for (const piece of tokenPieces(turn.reasoning ?? '')) {
+      if (res.destroyed) return;
+      send({ reasoning_content: piece });
+    }
     for (const piece of tokenPieces(turn.text ?? '')) {
       if (res.destroyed) return;
       send({ content: piece });

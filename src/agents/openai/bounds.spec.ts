@@ -41,6 +41,14 @@ describe('OpenAiAgent: what a model may send (issue 21)', () => {
     expect(JSON.stringify(paused.state)).not.toMatch(LONE);
   });
 
+  it('keeps none of the reasoning an endpoint streams beside the text (lone surrogates in it included)', async () => {
+    await start({ reasoning: 'Thinking \ud800 it over', text: 'Answer.' });
+    const done = await drive(agent());
+    expect(done.last).toMatchObject({ kind: 'finish', status: 'completed' });
+    expect(done.events.find((e) => e.type === 'content')?.data.content).toBe('Answer.');
+    expect(JSON.stringify([done.events, done.state, done.chunks])).not.toContain('Thinking');
+  });
+
   it('keys idempotency by the run and Aura call id: two turns calling send_email with no ids send two mails', async () => {
     await start({ toolCalls: [{ name: 'send_email', arguments: MAIL }], noIds: true }, { toolCalls: [{ name: 'send_email', arguments: { ...MAIL, subject: 'Again' } }], noIds: true }, { text: 'Sent both.' });
     const a = agent();
@@ -69,6 +77,7 @@ describe('OpenAiAgent: what a model may send (issue 21)', () => {
     ['too_many_tool_calls', { toolCalls: Array.from({ length: 2000 }, () => ({ name: 'search_incidents', arguments: {} })) }],
     ['tool_arguments_too_large', { toolCalls: [{ name: 'search_incidents', arguments: { state: 'x'.repeat(20_000) } }] }],
     ['answer_too_large', { text: `${'y'.repeat(4000)} `.repeat(100) }],
+    ['answer_too_large', { reasoning: `${'r'.repeat(4000)} `.repeat(100), text: 'short' }],
   ] as Array<[string, ScriptedTurn]>)('ends the run with %s as soon as the stream passes the bound, and closes the connection', async (code, turn) => {
     await start(turn, { text: 'never asked' });
     const done = await drive(agent());

@@ -44,6 +44,10 @@ export class TurnReader {
     const choice = chunk.choices?.[0];
     if (!choice) return;
     const delta = choice.delta ?? {};
+    // Reasoning some endpoints stream beside the text (reasoning_content, reasoning) is not kept, but
+    // it is part of the answer's weight: an endless stream of it is cut like endless text.
+    const reasoning = (delta as { reasoning_content?: unknown; reasoning?: unknown }).reasoning_content ?? (delta as { reasoning?: unknown }).reasoning;
+    if (typeof reasoning === 'string') this.count(bytes(reasoning));
     if (typeof delta.content === 'string' && delta.content !== '') {
       this.count(bytes(delta.content));
       this.emit(this.textStream.push(delta.content));
