@@ -19,6 +19,9 @@ const openAiOptions = (config: AppConfig): OpenAiAgentOptions => ({
   model: config.agent.llm.model,
   apiKey: config.agent.llm.apiKey ?? undefined,
   timeoutMs: config.agent.llm.timeoutMs,
+  callTimeoutMs: config.agent.llm.callTimeoutMs,
+  maxTokens: config.agent.llm.maxTokens,
+  bounds: config.agent.llm.bounds,
   hitlTools: [...config.agent.hitlTools],
 });
 

@@ -1,6 +1,18 @@
 export type AgentKind = 'demo' | 'openai' | 'worker';
 export type RunAccess = 'tenant' | 'owner';
 
+/** What one run of the LLM agent may hold or receive; beyond any of them the run fails with its own code. */
+export interface LlmBounds {
+  /** Tool calls in one model turn. */
+  readonly maxToolCalls: number;
+  /** One tool call's arguments, UTF-8 bytes. */
+  readonly maxToolArgsBytes: number;
+  /** One model answer (its text and every call's arguments), UTF-8 bytes. */
+  readonly maxAnswerBytes: number;
+  /** The agent state (the conversation) as JSON, UTF-8 bytes. */
+  readonly maxStateBytes: number;
+}
+
 /** The validated configuration, grouped by concern. Built once at start-up by loadAppConfig(); injected everywhere else. */
 export interface AppConfigValues {
   readonly http: { readonly port: number; readonly apiPrefix: string };
@@ -23,7 +35,18 @@ export interface AppConfigValues {
     readonly kind: AgentKind;
     readonly demoStepDelayMs: number;
     /** The OpenAI-compatible endpoint of AGENT=openai. */
-    readonly llm: { readonly baseUrl: string; readonly model: string; readonly apiKey: string | null; readonly timeoutMs: number };
+    readonly llm: {
+      readonly baseUrl: string;
+      readonly model: string;
+      readonly apiKey: string | null;
+      /** Longest silence of the endpoint within one call. */
+      readonly timeoutMs: number;
+      /** Longest one call may take, however steadily the endpoint streams. */
+      readonly callTimeoutMs: number;
+      /** Sent as max_tokens. */
+      readonly maxTokens: number;
+      readonly bounds: LlmBounds;
+    };
     /** Tools that need a human's approval before they run. */
     readonly hitlTools: readonly string[];
   };

@@ -23,6 +23,12 @@ export const ENV_DEFAULTS = {
   LLM_MODEL: '',
   LLM_API_KEY: '',
   LLM_TIMEOUT_MS: '60000',
+  LLM_CALL_TIMEOUT_MS: '300000',
+  LLM_MAX_TOKENS: '4096',
+  LLM_MAX_TOOL_CALLS: '16',
+  LLM_MAX_TOOL_ARGS_BYTES: '16384',
+  LLM_MAX_ANSWER_BYTES: '262144',
+  LLM_MAX_STATE_BYTES: '1048576',
   HITL_TOOLS: 'send_email',
   STREAM_FLUSH_MS: '50',
   HITL_APPROVER_ROLE: '',
@@ -67,6 +73,12 @@ export class EnvSchema {
   @IsString() @Matches(/^\S*$/, { message: 'LLM_MODEL must be a model name without spaces' }) LLM_MODEL!: string;
   @IsString() LLM_API_KEY!: string;
   @Transform(toInt) @IsInt() @Min(100) @Max(600000) LLM_TIMEOUT_MS!: number;
+  @Transform(toInt) @IsInt() @Min(100) @Max(3600000) LLM_CALL_TIMEOUT_MS!: number;
+  @Transform(toInt) @IsInt() @Min(1) @Max(1000000) LLM_MAX_TOKENS!: number;
+  @Transform(toInt) @IsInt() @Min(1) @Max(256) LLM_MAX_TOOL_CALLS!: number;
+  @Transform(toInt) @IsInt() @Min(256) @Max(1048576) LLM_MAX_TOOL_ARGS_BYTES!: number;
+  @Transform(toInt) @IsInt() @Min(1024) @Max(16777216) LLM_MAX_ANSWER_BYTES!: number;
+  @Transform(toInt) @IsInt() @Min(16384) @Max(16777216) LLM_MAX_STATE_BYTES!: number;
   @IsString() @Matches(/^([A-Za-z0-9_-]+(\s*,\s*[A-Za-z0-9_-]+)*)?$/, { message: 'HITL_TOOLS must be tool names separated by commas' }) HITL_TOOLS!: string;
   @Transform(toInt) @IsInt() @Min(1) @Max(5000) STREAM_FLUSH_MS!: number;
   @IsString() @Matches(/^[A-Za-z0-9:._-]{0,128}$/, { message: 'HITL_APPROVER_ROLE must be a role name' }) HITL_APPROVER_ROLE!: string;

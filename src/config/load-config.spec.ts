@@ -71,6 +71,12 @@ describe('loadAppConfig', () => {
     ['HITL_SELF_APPROVAL', 'perhaps'],
     ['STREAM_FLUSH_MS', '0'],
     ['LLM_TIMEOUT_MS', 'fast'],
+    ['LLM_CALL_TIMEOUT_MS', '50'],
+    ['LLM_MAX_TOKENS', '0'],
+    ['LLM_MAX_TOOL_CALLS', '1000'],
+    ['LLM_MAX_TOOL_ARGS_BYTES', '16KB'],
+    ['LLM_MAX_ANSWER_BYTES', '-1'],
+    ['LLM_MAX_STATE_BYTES', '100'],
     ['HITL_TOOLS', 'send email'],
   ])('rejects %s=%s with a one-line reason naming it', (name, value) => {
     expect(() => loadAppConfig({ ...base, [name]: value })).toThrow(new RegExp(`^Invalid configuration: .*${name}=`));
@@ -94,7 +100,23 @@ describe('loadAppConfig v1.2 variables', () => {
       MAX_ACTIVE_RUNS_PER_USER: '3',
       MAX_ACTIVE_RUNS_PER_TENANT: '7',
     });
-    expect(c.agent).toEqual({ kind: 'openai', demoStepDelayMs: 300, llm: { baseUrl: 'http://127.0.0.1:11434/v1', model: 'llama3.1', apiKey: 'k', timeoutMs: 5000 }, hitlTools: ['send_email', 'delete_file'] });
+    expect(c.agent).toEqual({
+      kind: 'openai',
+      demoStepDelayMs: 300,
+      llm: {
+        baseUrl: 'http://127.0.0.1:11434/v1',
+        model: 'llama3.1',
+        apiKey: 'k',
+        timeoutMs: 5000,
+        // The contract's defaults (v1.3 "Bounds").
+        callTimeoutMs: 300000,
+        maxTokens: 4096,
+        bounds: { maxToolCalls: 16, maxToolArgsBytes: 16384, maxAnswerBytes: 262144, maxStateBytes: 1048576 },
+      },
+      hitlTools: ['send_email', 'delete_file'],
+    });
+    const bounded = loadAppConfig({ JWT_SECRET: 'x', LLM_CALL_TIMEOUT_MS: '1000', LLM_MAX_TOKENS: '10', LLM_MAX_TOOL_CALLS: '2', LLM_MAX_TOOL_ARGS_BYTES: '300', LLM_MAX_ANSWER_BYTES: '2000', LLM_MAX_STATE_BYTES: '20000' });
+    expect(bounded.agent.llm).toMatchObject({ callTimeoutMs: 1000, maxTokens: 10, bounds: { maxToolCalls: 2, maxToolArgsBytes: 300, maxAnswerBytes: 2000, maxStateBytes: 20000 } });
     expect(c.runs.streamFlushMs).toBe(20);
     expect(c.access).toEqual({ approverRole: 'approver', selfApproval: false, runAccess: 'owner' });
     expect(c.limits).toEqual({ activeRunsPerUser: 3, activeRunsPerTenant: 7, streamsPerUser: 100 });

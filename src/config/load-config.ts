@@ -55,7 +55,20 @@ export function loadAppConfig(env: NodeJS.ProcessEnv): AppConfig {
     agent: {
       kind: parsed.AGENT as AgentKind,
       demoStepDelayMs: parsed.DEMO_STEP_DELAY_MS,
-      llm: { baseUrl: parsed.LLM_BASE_URL, model: parsed.LLM_MODEL, apiKey: parsed.LLM_API_KEY || null, timeoutMs: parsed.LLM_TIMEOUT_MS },
+      llm: {
+        baseUrl: parsed.LLM_BASE_URL,
+        model: parsed.LLM_MODEL,
+        apiKey: parsed.LLM_API_KEY || null,
+        timeoutMs: parsed.LLM_TIMEOUT_MS,
+        callTimeoutMs: parsed.LLM_CALL_TIMEOUT_MS,
+        maxTokens: parsed.LLM_MAX_TOKENS,
+        bounds: {
+          maxToolCalls: parsed.LLM_MAX_TOOL_CALLS,
+          maxToolArgsBytes: parsed.LLM_MAX_TOOL_ARGS_BYTES,
+          maxAnswerBytes: parsed.LLM_MAX_ANSWER_BYTES,
+          maxStateBytes: parsed.LLM_MAX_STATE_BYTES,
+        },
+      },
       hitlTools: parsed.HITL_TOOLS.split(',').map((t) => t.trim()).filter(Boolean),
     },
     access: { approverRole: parsed.HITL_APPROVER_ROLE || null, selfApproval: parsed.HITL_SELF_APPROVAL, runAccess: parsed.RUN_ACCESS as RunAccess },

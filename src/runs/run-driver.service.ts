@@ -14,6 +14,7 @@ import { RunStore } from './persistence/run-store.port';
 import { planStep, Step } from './step-plan';
 import { StepWriter } from './step-writer.service';
 import { DeltaBatcher } from './delta-batcher';
+import { abortOnEnd } from './abort-on-end';
 import { StoreClock } from './store-clock';
 import { isBehind } from './store-loss';
 
@@ -160,6 +161,7 @@ export class RunDriver implements OnModuleInit, BeforeApplicationShutdown {
     const approved = await this.approvedRequest(run, stored);
     const lost = new AbortController();
     this.inFlight.add(lost);
+    const stopWatching = abortOnEnd(this.runs, run.sessionId, this.instance.value, lost);
     let current = run;
     const batcher = new DeltaBatcher(this.config.runs.streamFlushMs, async (events) => {
       const next = await this.writer.write(current, { events, nextCursor: current.cursor, status: 'running', approvedRequestId: current.approvedRequestId });
@@ -181,6 +183,7 @@ export class RunDriver implements OnModuleInit, BeforeApplicationShutdown {
       if (lost.signal.aborted || this.stopping) return null;
       throw err;
     } finally {
+      stopWatching();
       this.inFlight.delete(lost);
     }
   }

@@ -17,9 +17,21 @@ export type ScriptedTurn =
       tokensPerSecond?: number;
       /** Stream each tool call whole, in one fragment with no `index`, as Gemini's endpoint does. */
       toolCallsWithoutIndex?: boolean;
+      /** Send no tool call ids at all (some local endpoints do not): the client numbers the calls itself. */
+      noIds?: boolean;
+      /** Pace the tool arguments' 8-character pieces. */
+      argPiecesPerSecond?: number;
+      /** Streamed first as `reasoning_content`, in token-sized pieces, as reasoning models' endpoints do. */
+      reasoning?: string;
     }
+  /** One SSE line that never ends: text in 64 KB pieces with no newline, up to `bytes` (or until the client leaves). */
+  | { fault: 'endless_line'; bytes: number }
+  /** Chunks with no content (keepalives) every `everyMs`, for ever: only the client can end it. */
+  | { fault: 'keepalive'; everyMs: number }
   /** Answers with this HTTP status and an OpenAI-style error body. */
   | { fault: 'status'; status: number }
+  /** Answers with this status and an error body that quotes the request's Authorization header, as some proxies do. */
+  | { fault: 'echo'; status: number }
   /** Never answers (after `afterPieces` streamed text pieces if given): only the client can give up. */
   | { fault: 'stall'; afterPieces?: number }
   /** A streamed chunk that is not JSON, then [DONE]. */
@@ -32,6 +44,10 @@ export interface RecordedRequest {
   /** The request's Authorization header, if it had one. */
   authorization?: string;
   receivedAt: number;
+  /** When the connection closed, by either side (set while the server runs). */
+  closedAt?: number;
+  /** Bytes of the response written to the socket so far. */
+  bytesSent?: number;
 }
 
 /** The part of a Chat Completions request body the tests look at. */
@@ -96,11 +112,17 @@ export class ScriptedLlmServer {
       const chunks: Buffer[] = [];
       for await (const chunk of req) chunks.push(chunk as Buffer);
       const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as ChatRequestBody;
-      this.requests.push({ body, authorization: req.headers.authorization, receivedAt: Date.now() });
+      const recorded: RecordedRequest = { body, authorization: req.headers.authorization, receivedAt: Date.now() };
+      this.requests.push(recorded);
+      res.once('close', () => {
+        recorded.closedAt = Date.now();
+        recorded.bytesSent = req.socket.bytesWritten;
+      });
       const turn = this.script[this.next++];
       if (!turn) return this.error(res, 500, `script exhausted after ${this.script.length} turns`);
       if ('fault' in turn && turn.fault === 'status') return this.error(res, turn.status, `scripted ${turn.status}`);
       if ('fault' in turn && turn.fault === 'stall' && !turn.afterPieces) return; // leave the request hanging
+      if ('fault' in turn && turn.fault === 'echo') return this.error(res, turn.status, `Invalid request with Authorization: ${req.headers.authorization ?? '(none)'}`);
       if (body.stream) await this.stream(res, turn, body.model);
       else this.complete(res, turn, body.model);
     } catch (err) {
@@ -148,6 +170,22 @@ export class ScriptedLlmServer {
         for (let i = 0; i < (turn.afterPieces ?? 0); i++) send({ content: `piece${i} ` });
         return; // headers and some text sent, then silence
       }
+      if (turn.fault === 'endless_line') {
+        res.write('data: {"choices":[{"index":0,"delta":{"content":"');
+        const piece = 'z'.repeat(64 * 1024);
+        for (let sent = 0; sent < turn.bytes && !res.destroyed; sent += piece.length) {
+          // Wait for the socket to drain, as a real endpoint's writes would, so the client's pace decides.
+          if (!res.write(piece)) await new Promise((r) => res.once('drain', r).once('close', r));
+        }
+        return void res.end();
+      }
+      if (turn.fault === 'keepalive') {
+        while (!res.destroyed) {
+          send({});
+          await sleep(turn.everyMs);
+        }
+        return;
+      }
       if (turn.fault === 'truncated') {
         send({ content: 'cut ' });
         return void res.end();
@@ -158,21 +196,33 @@ export class ScriptedLlmServer {
     }
 
     const gap = turn.tokensPerSecond ? 1000 / turn.tokensPerSecond : 0;
+    for (const piece of tokenPieces(turn.reasoning ?? '')) {
+      if (res.destroyed) return;
+      send({ reasoning_content: piece });
+    }
     for (const piece of tokenPieces(turn.text ?? '')) {
       if (res.destroyed) return;
       send({ content: piece });
       if (gap) await sleep(gap);
     }
     const calls = turn.toolCalls ?? [];
-    calls.forEach((call, index) => {
+    const argGap = turn.argPiecesPerSecond ? 1000 / turn.argPiecesPerSecond : 0;
+    for (const [index, call] of calls.entries()) {
+      if (res.destroyed) return;
       const full = this.toolCall(call, index);
-      if (turn.toolCallsWithoutIndex) return void send({ tool_calls: [full] });
-      send({ tool_calls: [{ index, id: full.id, type: 'function', function: { name: full.function.name, arguments: '' } }] });
+      const id = turn.noIds ? {} : { id: full.id };
+      if (turn.toolCallsWithoutIndex) {
+        send({ tool_calls: [{ ...id, type: full.type, function: full.function }] });
+        continue;
+      }
+      send({ tool_calls: [{ index, ...id, type: 'function', function: { name: full.function.name, arguments: '' } }] });
       // Arguments arrive in pieces, as real endpoints send them: the client must reassemble them.
       for (const piece of full.function.arguments.match(/[\s\S]{1,8}/g) ?? []) {
+        if (res.destroyed) return;
         send({ tool_calls: [{ index, function: { arguments: piece } }] });
+        if (argGap) await sleep(argGap);
       }
-    });
+    }
     send({}, calls.length ? 'tool_calls' : 'stop');
     res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [], usage: { prompt_tokens: 10, completion_tokens: 10, total_tokens: 20 } })}\n\n`);
     res.write('data: [DONE]\n\n');

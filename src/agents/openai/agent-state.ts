@@ -1,12 +1,19 @@
 import type { ConversationMessage, JSONValue } from './conversation';
 import { AgentFailure } from '../../runs/agent/agent.port';
+import { wellFormedJson } from './well-formed';
 
 /** A tool call the model made that has not run yet. */
 export interface PendingCall {
   /** The tool_execution event id: unique within the run even when the endpoint reuses call ids. */
   id: string;
-  /** The model's tool call id, which the tool result must answer. */
+  /** The model's tool call id, which the tool result must answer. Not unique: an endpoint that sends none gets call_<index> in every turn. */
   callId: string;
+  /**
+   * What a tool with side effects does them once by: the run and `id`, stored with the step that
+   * recorded the call, so a retry after a crash or on another instance passes the same key.
+   * (Absent in states written before it existed: then derived the same way.)
+   */
+  idempotencyKey?: string;
   toolName: string;
   params: Record<string, unknown>;
   /** Why the call cannot run (unknown tool, arguments not a JSON object): it fails and the model is told. */
@@ -28,8 +35,10 @@ export interface OpenAiAgentState {
   messages: ConversationMessage[];
   /** The current turn's tool calls not run yet, in the model's order. */
   pending: PendingCall[];
-  /** The callId of pending[0] when it waits on a human. */
+  /** The id of pending[0] when it waits on a human (its callId in states written before). */
   awaiting?: string;
+  /** Set by the step that ended the run failed: asked again, the agent only repeats that end. */
+  failed?: { code: string; message: string };
   /** The model's text of the current turn, which explains to the human why a tool is wanted. */
   turnText: string;
 }
@@ -58,8 +67,17 @@ export function readState(stored: unknown): OpenAiAgentState {
   return structuredClone(s as OpenAiAgentState);
 }
 
-/** Tool results must survive JSON: undefined becomes null, Dates become strings, and so on. */
+/**
+ * Tool results must survive JSON (undefined becomes null, Dates become strings, and so on) and be
+ * valid Unicode, as everything stored must.
+ */
 export function toJsonValue(value: unknown): JSONValue {
   if (value === undefined) return null;
-  return JSON.parse(JSON.stringify(value)) as JSONValue;
+  return wellFormedJson(JSON.parse(JSON.stringify(value))) as JSONValue;
 }
+
+/** The key a call's side effects are done once by (see PendingCall.idempotencyKey). */
+export const idempotencyKeyOf = (sessionId: string, callId: string) => `${sessionId}:${callId}`;
+
+/** The state's size as stored (JSON, UTF-8 bytes). */
+export const stateBytes = (s: OpenAiAgentState) => Buffer.byteLength(JSON.stringify(s), 'utf8');

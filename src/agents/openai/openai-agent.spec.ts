@@ -18,6 +18,8 @@ const HAPPY: ScriptedTurn[] = [
   { text: ANSWER },
 ];
 
+const BOUNDS = { maxToolCalls: 16, maxToolArgsBytes: 16384, maxAnswerBytes: 262144, maxStateBytes: 1048576 };
+
 /** One line per event: what the wire contract fixes, without the payloads. */
 const outline = (events: AuraEvent[]): string[] =>
   events.map(({ type, data }) => [type, data.id, data.toolName, data.status].filter((x) => x !== undefined).join(' '));
@@ -31,7 +33,7 @@ describe('OpenAiAgent against a scripted OpenAI-compatible endpoint', () => {
   const agent = (timeoutMs = 2000, apiKey: string | null = 'test-key') => {
     outbox = new SendEmailTool();
     const tools = new ToolRegistry([new SearchIncidentsTool(), outbox]);
-    return new OpenAiAgent({ baseUrl: server.baseUrl, model: 'scripted-model', apiKey: apiKey ?? undefined, timeoutMs, hitlTools: ['send_email'] }, tools);
+    return new OpenAiAgent({ baseUrl: server.baseUrl, model: 'scripted-model', apiKey: apiKey ?? undefined, timeoutMs, callTimeoutMs: 30_000, maxTokens: 4096, bounds: BOUNDS, hitlTools: ['send_email'] }, tools);
   };
 
   beforeAll(() => process.on('unhandledRejection', onUnhandled));
@@ -199,27 +201,31 @@ describe('OpenAiAgent against a scripted OpenAI-compatible endpoint', () => {
     expect(streamed.get(content?.data.messageId as string)).toBe(ANSWER);
   });
 
-  it('fails with AgentFailure(agent_failed) after 4 attempts that all answer 500', async () => {
+  it('ends the run failed (its turn closed failed, run_error agent_failed) after 4 attempts that all answer 500, without the body', async () => {
     server = await ScriptedLlmServer.start(Array.from({ length: 5 }, () => ({ fault: 'status' as const, status: 500 })));
-    const failure = await drive(agent()).catch((e: unknown) => e);
-    expect(failure).toBeInstanceOf(AgentFailure);
-    expect(failure).toMatchObject({ code: 'agent_failed' });
-    expect((failure as Error).message).toContain('500');
+    const done = await drive(agent());
+    expect(outline(done.events)).toEqual(['plan_step turn-1 in_progress', 'plan_step turn-1 failed', 'run_error', 'done failed']);
+    expect(done.events[2].data).toEqual({ code: 'agent_failed', message: 'The model failed (http_500)' });
+    expect(JSON.stringify(done.events)).not.toContain('scripted 500');
+    expect(server.requests).toHaveLength(4);
+    // Asked again (its write lost), the step only repeats the end: the model is not asked again.
+    const again = await drive(agent(), { state: done.state });
+    expect(outline(again.events)).toEqual(['plan_step turn-1 failed', 'run_error', 'done failed']);
     expect(server.requests).toHaveLength(4);
   });
 
   it('does not retry a request the endpoint rejects as bad', async () => {
     server = await ScriptedLlmServer.start([{ fault: 'status', status: 400 }, { text: ANSWER }]);
-    await expect(drive(agent())).rejects.toMatchObject({ code: 'agent_failed' });
+    const done = await drive(agent());
+    expect(done.events.find((e) => e.type === 'run_error')?.data).toEqual({ code: 'agent_failed', message: 'The model failed (http_400)' });
     expect(server.requests).toHaveLength(1);
   });
 
   it('gives up on an endpoint that stalls past timeoutMs on every attempt', async () => {
     server = await ScriptedLlmServer.start(Array.from({ length: 4 }, () => ({ fault: 'stall' as const })));
     const started = Date.now();
-    const failure = await drive(agent(250)).catch((e: unknown) => e);
-    expect(failure).toBeInstanceOf(AgentFailure);
-    expect((failure as Error).message).toMatch(/sent nothing for 250 ms/);
+    const done = await drive(agent(250));
+    expect(done.events.find((e) => e.type === 'run_error')?.data).toEqual({ code: 'agent_failed', message: 'The model failed (silence_timeout)' });
     expect(server.requests).toHaveLength(4);
     // 4 silences of 250 ms and backoffs of 200 + 400 + 800 ms.
     expect(Date.now() - started).toBeLessThan(4000);

@@ -1,15 +1,17 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import OpenAI from 'openai';
 import type { ChatCompletionFunctionTool } from 'openai/resources/chat/completions';
+import type { LlmBounds } from '../../config/app-config';
+import { runErrorEvent } from '../../contract/events';
 import { Agent, AgentContext, AgentFailure, AgentStep } from '../../runs/agent/agent.port';
 import type { AuraEvent } from '../../contract/run.types';
 import { ToolRegistry } from '../tools/tool-registry';
-import { OpenAiAgentState, PendingCall, initialState, readState, toJsonValue } from './agent-state';
+import { OpenAiAgentState, PendingCall, idempotencyKeyOf, initialState, readState, stateBytes, toJsonValue } from './agent-state';
 import { toChatTool } from './chat-messages';
-import type { ConversationMessage, TextPart, ToolCallPart } from './conversation';
 import { createChatClient } from './chat-client';
-import { ModelAnswer, callModel } from './model-call';
+import { callModel } from './model-call';
+import { approvalMessage, assistantMessage, callsOfTurn, pendingCalls } from './turn-calls';
 
 export const OPENAI_AGENT_OPTIONS = Symbol('OPENAI_AGENT_OPTIONS');
 
@@ -20,13 +22,17 @@ export interface OpenAiAgentOptions {
   apiKey?: string;
   /** The longest the endpoint may stay silent within one call, before each attempt is given up. */
   timeoutMs: number;
+  /** The longest one call may take in all. */
+  callTimeoutMs: number;
+  /** Sent as max_tokens. */
+  maxTokens: number;
+  bounds: LlmBounds;
   /** Tools a human must approve before each call. */
   hitlTools: string[];
 }
 
 /** A run whose model keeps calling tools is stopped rather than left to loop (and bill) forever. */
 export const MAX_TURNS = 16;
-const MAX_PARAMS_IN_MESSAGE = 1000;
 
 const SYSTEM_PROMPT =
   'You are Aura, an operations assistant. Use the tools when they help answer the request. ' +
@@ -48,6 +54,7 @@ const planStep = (turn: number, status: PlanStatus, title = `Turn ${turn}`): Aur
  */
 @Injectable()
 export class OpenAiAgent extends Agent {
+  private readonly logger = new Logger(OpenAiAgent.name);
   private readonly client: OpenAI;
   private readonly hitl: Set<string>;
   /** The tools as the model is offered them: the registry does not change after boot. */
@@ -58,7 +65,8 @@ export class OpenAiAgent extends Agent {
     private readonly tools: ToolRegistry,
   ) {
     super();
-    this.client = createChatClient(options);
+    // One streamed chunk carries at most the whole answer, JSON-escaped (\uXXXX: up to 6 bytes a byte).
+    this.client = createChatClient({ ...options, maxLineBytes: 6 * options.bounds.maxAnswerBytes + 64 * 1024 });
     this.hitl = new Set(options.hitlTools);
     this.chatTools = tools.list().map(toChatTool);
   }
@@ -71,8 +79,35 @@ export class OpenAiAgent extends Agent {
     }
     const state = readState(ctx.state);
     if (state.finished) return { kind: 'finish', events: [], state, status: 'completed' };
-    if (state.pending.length > 0) return this.runTool(ctx, state);
-    return this.askModel(ctx, state);
+    if (state.failed) return this.failed(state, state.failed);
+    try {
+      const step = state.pending.length > 0 ? await this.runTool(ctx, state) : await this.askModel(ctx, state);
+      return this.withinStateBound(step);
+    } catch (err) {
+      if (!(err instanceof AgentFailure) || ctx.signal.aborted) throw err;
+      this.logger.warn(`Run ${ctx.run.sessionId} failed: ${err.code}`);
+      // From the state as stored: the step may have changed its copy half-way.
+      return this.failed(readState(ctx.state), { code: err.code, message: err.message });
+    }
+  }
+
+  /**
+   * Ends the run failed, in its own words, closing the turn in progress: the engine writes done.
+   * The state records it, so a step asked again after this one only repeats it.
+   */
+  private failed(s: OpenAiAgentState, failure: { code: string; message: string }): AgentStep {
+    s.failed = failure;
+    s.pending = [];
+    s.awaiting = undefined;
+    const events = [planStep(s.turn, 'failed', `Turn ${s.turn}: stopped (${failure.code})`), runErrorEvent(failure.code, failure.message)];
+    return { kind: 'finish', events, state: s, status: 'failed' };
+  }
+
+  private withinStateBound(step: AgentStep): AgentStep {
+    if (step.kind === 'handed_off') return step;
+    const max = this.options.bounds.maxStateBytes;
+    if (stateBytes(step.state as OpenAiAgentState) > max) throw new AgentFailure('state_too_large', `The conversation outgrew the agent state's ${max} bytes`);
+    return step;
   }
 
   private async askModel(ctx: AgentContext, s: OpenAiAgentState): Promise<AgentStep> {
@@ -87,11 +122,15 @@ export class OpenAiAgent extends Agent {
       messages: s.messages,
       tools: this.chatTools,
       timeoutMs: this.options.timeoutMs,
+      callTimeoutMs: this.options.callTimeoutMs,
+      maxTokens: this.options.maxTokens,
+      bounds: this.options.bounds,
+      sessionId: ctx.run.sessionId,
       signal: ctx.signal,
       onText: (attempt, chunk) => ctx.streamText(messageId(attempt), chunk),
     });
     const id = messageId(answer.attempt);
-    s.messages.push(this.assistantMessage(answer));
+    s.messages.push(assistantMessage(answer));
     s.turnText = answer.text;
 
     if (answer.toolCalls.length === 0) {
@@ -99,7 +138,7 @@ export class OpenAiAgent extends Agent {
       const events = [{ type: 'content' as const, data: { content: answer.text, messageId: id } }, planStep(s.turn, 'completed', `Turn ${s.turn}: answered`)];
       return { kind: 'finish', events, state: s, status: 'completed' };
     }
-    s.pending = answer.toolCalls.map((call, i) => this.pendingCall(s.turn, i, call));
+    s.pending = pendingCalls(ctx.run.sessionId, s.turn, answer, this.tools, (name) => this.hitl.has(name));
     const events: AuraEvent[] = answer.text ? [{ type: 'thought', data: { content: answer.text, messageId: id } }] : [];
     return this.next(s, events);
   }
@@ -107,7 +146,8 @@ export class OpenAiAgent extends Agent {
   private async runTool(ctx: AgentContext, s: OpenAiAgentState): Promise<AgentStep> {
     const call = s.pending[0];
     if (this.needsApproval(call)) {
-      const approved = ctx.approved !== undefined && s.awaiting === call.callId && ctx.approved.toolName === call.toolName;
+      const awaited = s.awaiting === call.id || s.awaiting === call.callId;
+      const approved = ctx.approved !== undefined && awaited && ctx.approved.toolName === call.toolName;
       // Asked again without the approval (e.g. the engine lost the decision): ask again, never run it.
       if (!approved) return this.next(s, []);
     }
@@ -135,7 +175,7 @@ export class OpenAiAgent extends Agent {
     });
     s.pending.shift();
     if (s.pending.length === 0) {
-      const names = [...new Set(this.callsOfTurn(s).map((c) => c.toolName))].join(', ');
+      const names = [...new Set(callsOfTurn(s).map((c) => c.toolName))].join(', ');
       events.push(planStep(s.turn, 'completed', `Turn ${s.turn}: called ${names}`), planStep(s.turn + 1, 'in_progress'));
       s.turn += 1;
       s.turnText = '';
@@ -147,19 +187,12 @@ export class OpenAiAgent extends Agent {
   private next(s: OpenAiAgentState, events: AuraEvent[]): AgentStep {
     const call = s.pending[0];
     if (!call || !this.needsApproval(call)) return { kind: 'continue', events, state: s };
-    s.awaiting = call.callId;
-    return { kind: 'approval', events, state: s, toolName: call.toolName, params: call.params, message: this.approvalMessage(s, call) };
+    s.awaiting = call.id;
+    return { kind: 'approval', events, state: s, toolName: call.toolName, params: call.params, message: approvalMessage(s, call) };
   }
 
   private needsApproval(call: PendingCall): boolean {
     return !call.invalid && this.hitl.has(call.toolName);
-  }
-
-  private approvalMessage(s: OpenAiAgentState, call: PendingCall): string {
-    let params = JSON.stringify(call.params);
-    if (params.length > MAX_PARAMS_IN_MESSAGE) params = `${params.slice(0, MAX_PARAMS_IN_MESSAGE)}…`;
-    const ask = `The agent wants to call ${call.toolName} with ${params}.`;
-    return s.turnText.trim() ? `${s.turnText.trim()}\n\n${ask}` : ask;
   }
 
   private async execute(ctx: AgentContext, call: PendingCall): Promise<{ ok: true; value: ReturnType<typeof toJsonValue> } | { ok: false; error: string }> {
@@ -167,37 +200,12 @@ export class OpenAiAgent extends Agent {
     const tool = this.tools.get(call.toolName);
     if (!tool) return { ok: false, error: `There is no tool named ${call.toolName}` };
     try {
-      const value = await tool.run(call.params, { run: ctx.run, callId: call.callId, signal: ctx.signal });
+      const idempotencyKey = call.idempotencyKey ?? idempotencyKeyOf(ctx.run.sessionId, call.id);
+      const value = await tool.run(call.params, { run: ctx.run, callId: call.id, idempotencyKey, signal: ctx.signal });
       return { ok: true, value: toJsonValue(value) };
     } catch (err) {
-      return { ok: false, error: err instanceof Error ? err.message : String(err) };
+      return { ok: false, error: toJsonValue(err instanceof Error ? err.message : String(err)) as string };
     }
-  }
-
-  private pendingCall(turn: number, index: number, call: ModelAnswer['toolCalls'][number]): PendingCall {
-    const base = { id: `tool-${turn}-${index + 1}`, callId: call.callId, toolName: call.toolName };
-    const input = call.input;
-    if (call.invalid) return { ...base, params: {}, invalid: `The call could not be used: ${call.invalid}` };
-    // Never ask a human to approve a tool that does not exist (HITL_TOOLS may name one).
-    if (!this.tools.get(call.toolName)) return { ...base, params: {}, invalid: `There is no tool named ${call.toolName}` };
-    if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-      return { ...base, params: {}, invalid: 'The arguments must be a JSON object' };
-    }
-    return { ...base, params: toJsonValue(input) as Record<string, unknown> };
-  }
-
-  /** The tool calls of the current turn, from its assistant message (the latest one). */
-  private callsOfTurn(s: OpenAiAgentState): ToolCallPart[] {
-    const last = [...s.messages].reverse().find((m) => m.role === 'assistant');
-    if (!last || typeof last.content === 'string') return [];
-    return last.content.filter((p): p is ToolCallPart => p.type === 'tool-call');
-  }
-
-  private assistantMessage(answer: ModelAnswer): ConversationMessage {
-    const content: Array<TextPart | ToolCallPart> = [];
-    if (answer.text) content.push({ type: 'text', text: answer.text });
-    for (const c of answer.toolCalls) content.push({ type: 'tool-call', toolCallId: c.callId, toolName: c.toolName, input: toJsonValue(c.input) });
-    return { role: 'assistant', content };
   }
 
   private systemPrompt(ctx: AgentContext): string {

@@ -5,6 +5,7 @@ export interface SentEmail {
   messageId: string;
   sessionId: string;
   callId: string;
+  idempotencyKey: string;
   to: string;
   subject: string;
   body: string;
@@ -12,7 +13,11 @@ export interface SentEmail {
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
-/** Records mail instead of sending it: there is no mail server behind Aura yet. */
+/**
+ * Records mail instead of sending it: there is no mail server behind Aura yet. The outbox stands in
+ * for the mail service, which would take the idempotency key and drop a repeat; this one keeps the
+ * keys in memory, so it drops repeats within one process only.
+ */
 @Injectable()
 export class SendEmailTool extends AgentTool {
   readonly name = 'send_email';
@@ -36,11 +41,11 @@ export class SendEmailTool extends AgentTool {
     if (!EMAIL.test(to)) throw new ToolInputError(`to must be an email address, got "${to}"`);
     const subject = requiredString(params, 'subject');
     const body = requiredString(params, 'body');
-    // A step re-run after a crash calls the tool again with the same callId: send once.
-    const already = this.outbox.find((m) => m.sessionId === ctx.run.sessionId && m.callId === ctx.callId);
+    // A step re-run (its write lost, or after a crash) calls the tool again with the same key: send once.
+    const already = this.outbox.find((m) => m.idempotencyKey === ctx.idempotencyKey);
     if (already) return { messageId: already.messageId };
     const messageId = `mail-${this.outbox.length + 1}`;
-    this.outbox.push({ messageId, sessionId: ctx.run.sessionId, callId: ctx.callId, to, subject, body });
+    this.outbox.push({ messageId, sessionId: ctx.run.sessionId, callId: ctx.callId, idempotencyKey: ctx.idempotencyKey, to, subject, body });
     return { messageId };
   }
 }

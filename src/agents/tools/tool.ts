@@ -10,8 +10,14 @@ export interface ToolParametersSchema {
 
 export interface ToolContext {
   run: AgentRun;
-  /** Stable across retries of the same call: a tool with side effects uses it to do them once. */
+  /** Aura's id of the call, `tool-<turn>-<n>`: unique within the run (the model's own ids are not). */
   callId: string;
+  /**
+   * The run and the call: stored with the step that recorded the call, so the same on every retry,
+   * after a crash and on another instance. A tool with side effects does them once per key (and
+   * hands it on, e.g. as the Idempotency-Key of the API it calls).
+   */
+  idempotencyKey: string;
   signal: AbortSignal;
 }
 

@@ -10,7 +10,7 @@ import { ToolContext } from './tool';
 import { ToolRegistry } from './tool-registry';
 
 const run: AgentRun = { sessionId: 's-1', tenantId: 't-1', userId: 'u-1', prompt: 'p', metadata: {} };
-const ctx = (callId: string): ToolContext => ({ run, callId, signal: new AbortController().signal });
+const ctx = (callId: string, sessionId = run.sessionId): ToolContext => ({ run: { ...run, sessionId }, callId, idempotencyKey: `${sessionId}:${callId}`, signal: new AbortController().signal });
 
 describe('agent tools', () => {
   it('are collected in one registry by the module, by name', async () => {
@@ -36,15 +36,18 @@ describe('agent tools', () => {
     await expect(tool.run({ limit: 0 })).rejects.toThrow(/limit/);
   });
 
-  it('send_email records each mail once per call, even when the call is repeated', async () => {
+  it('send_email records each mail once per idempotency key, even when the call is repeated', async () => {
     const tool = new SendEmailTool();
     const mail = { to: 'owner@example.com', subject: 'Hi', body: 'Body' };
-    expect(await tool.run(mail, ctx('c1'))).toEqual({ messageId: 'mail-1' });
-    expect(await tool.run(mail, ctx('c1'))).toEqual({ messageId: 'mail-1' });
-    expect(await tool.run(mail, ctx('c2'))).toEqual({ messageId: 'mail-2' });
-    expect(tool.outbox.map((m) => [m.messageId, m.to, m.callId])).toEqual([
-      ['mail-1', 'owner@example.com', 'c1'],
-      ['mail-2', 'owner@example.com', 'c2'],
+    expect(await tool.run(mail, ctx('tool-1-1'))).toEqual({ messageId: 'mail-1' });
+    expect(await tool.run(mail, ctx('tool-1-1'))).toEqual({ messageId: 'mail-1' });
+    expect(await tool.run(mail, ctx('tool-2-1'))).toEqual({ messageId: 'mail-2' });
+    // The same call id in another run is another call.
+    expect(await tool.run(mail, ctx('tool-1-1', 's-2'))).toEqual({ messageId: 'mail-3' });
+    expect(tool.outbox.map((m) => [m.messageId, m.to, m.idempotencyKey])).toEqual([
+      ['mail-1', 'owner@example.com', 's-1:tool-1-1'],
+      ['mail-2', 'owner@example.com', 's-1:tool-2-1'],
+      ['mail-3', 'owner@example.com', 's-2:tool-1-1'],
     ]);
     await expect(tool.run({ ...mail, to: 'nobody' }, ctx('c3'))).rejects.toThrow(/email address/);
     await expect(tool.run({ to: 'a@b.co', subject: 'x' }, ctx('c4'))).rejects.toThrow(/body is required/);
