@@ -5,12 +5,16 @@ import type { RunStore } from './persistence/run-store.port';
  * Aborts an agent step as soon as its run ends elsewhere (a cancel on any instance writes `done`):
  * a step waiting on a model that streams no text writes nothing, so it would otherwise learn of the
  * cancel only when its own write is refused, minutes later, with the billed call still open.
- * Listening starts in the background, so the step does not wait for it; returns the function that
- * stops it.
+ * Listening starts in the background after `afterMs`, so the step does not wait for it and the
+ * many short steps (the demo agent's, a tool's) cost no subscription and no read; a cancel before
+ * then is seen by the first read. Returns the function that stops it.
  */
-export function abortOnEnd(runs: RunStore, sessionId: string, ownerId: string, step: AbortController): () => void {
+export const WATCH_STEPS_AFTER_MS = 500;
+
+export function abortOnEnd(runs: RunStore, sessionId: string, ownerId: string, step: AbortController, afterMs = WATCH_STEPS_AFTER_MS): () => void {
   let stopped = false;
   let unsubscribe: (() => void) | undefined;
+  const timer = setTimeout(() => watch(), afterMs);
   const check = () =>
     void runs.getRun(sessionId).then(
       (run) => {
@@ -19,17 +23,19 @@ export function abortOnEnd(runs: RunStore, sessionId: string, ownerId: string, s
       // Unreadable now: the step's own write finds out.
       () => undefined,
     );
-  runs
-    .follow(sessionId, { onEvent: (event) => event.type === 'done' && step.abort(), onResync: check })
-    .then((stop) => {
-      if (stopped) return stop();
-      unsubscribe = stop;
-      // A cancel written before we listened.
-      check();
-    })
-    .catch(() => undefined);
+  const watch = () =>
+    runs
+      .follow(sessionId, { onEvent: (event) => event.type === 'done' && step.abort(), onResync: check })
+      .then((stop) => {
+        if (stopped) return stop();
+        unsubscribe = stop;
+        // A cancel written before we listened.
+        check();
+      })
+      .catch(() => undefined);
   return () => {
     stopped = true;
+    clearTimeout(timer);
     unsubscribe?.();
   };
 }
