@@ -1,4 +1,4 @@
-import type Redis from 'ioredis';
+import { AfterWrite, NO_WAIT, RedisClient } from '../../redis/redis-clients';
 import { Decision, DecideResult, HitlRequest, HitlSignal, HitlStatus, SIGNAL_FOR_STATUS } from '../../contract/hitl.types';
 import { isoNow } from '../../common/time';
 import { execPipeline, redisCall } from '../../redis/redis-errors';
@@ -17,8 +17,9 @@ export class RedisHitlStore extends HitlStore {
   private readonly expireScript: ScriptFn;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly ttlSeconds: number,
+    private readonly afterWrite: AfterWrite = NO_WAIT,
   ) {
     super();
     this.decideScript = defineScript(redis, 'auraDecide', 1, DECIDE);
@@ -36,6 +37,7 @@ export class RedisHitlStore extends HitlStore {
       [requestId, scope.tenantId ?? '', scope.sessionId ?? '', d.status, d.decidedAt, d.decidedBy ?? '', d.reason ?? '', SIGNAL_FOR_STATUS[d.status], this.ttlSeconds, SCRIPT_PREFIXES],
     )) as [number, string[]?];
     if (code === 0) return { outcome: 'not_found' };
+    if (code === 1) await this.afterWrite(NAMES.request(requestId));
     const request = requestFromFields(pairsToObject(pairs ?? []));
     return { outcome: code === 1 ? 'decided' : 'conflict', request };
   }
