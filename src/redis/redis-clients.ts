@@ -46,6 +46,6 @@ export function createClient(target: RedisTarget, role: ClientRole): RedisClient
   return new Cluster(target.nodes.map((n) => ({ host: n.host, port: n.port })), options);
 }
 
-/** Called after a write that must reach replicas before it is answered (RedisConnections.waitForReplicas). */
-export type AfterWrite = (key: string) => Promise<void>;
-export const NO_WAIT: AfterWrite = async () => undefined;
+/** Called after a write that should reach replicas before it is answered; false = fewer acknowledged in time. */
+export type AfterWrite = (key: string) => Promise<boolean>;
+export const NO_WAIT: AfterWrite = async () => true;

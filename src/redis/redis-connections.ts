@@ -75,19 +75,18 @@ export class RedisConnections {
 
   /**
    * After a decision or a step write: waits until REDIS_WAIT_REPLICAS replicas hold it, so a
-   * failover cannot lose what is then answered. WAIT counts this connection's writes, so it goes
-   * on the connection that wrote: in Cluster mode, the one to the master of the key's slot.
-   * Fewer acknowledgements than asked is a 503 (the write stands; a retry reads it back).
+   * failover cannot lose it once answered; false when fewer acknowledged within the timeout (the
+   * write stands either way). WAIT counts this connection's writes, so it goes on the connection
+   * that wrote: in Cluster mode, the one to the master of the key's slot.
    */
-  async waitForReplicas(key: string): Promise<void> {
+  async waitForReplicas(key: string): Promise<boolean> {
     const want = this.wait.waitReplicas;
-    if (want === 0) return;
+    if (want === 0) return true;
     const node = this.command instanceof Cluster ? this.masterOf(this.command, key) : this.command;
     const acked = Number(await redisCall(() => node.call('WAIT', want, this.wait.waitTimeoutMs)));
-    if (acked < want) {
-      this.errors.log('wait', `WAIT: ${acked} of ${want} replicas acknowledged within ${this.wait.waitTimeoutMs} ms`);
-      throw new StoreUnavailableError(`only ${acked} of ${want} Redis replicas acknowledged the write`);
-    }
+    if (acked >= want) return true;
+    this.errors.log('wait', `WAIT: ${acked} of ${want} replicas acknowledged within ${this.wait.waitTimeoutMs} ms`);
+    return false;
   }
 
   private masterOf(cluster: Cluster, key: string): RedisClient {

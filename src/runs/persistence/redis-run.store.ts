@@ -75,6 +75,7 @@ export class RedisRunStore extends RunStore {
         SCRIPT_PREFIXES,
       ],
     )) as [string, string | number | undefined, string[] | undefined];
+    // Paced by the replicas, but a step stands without them: the run goes on (the lag is logged).
     if (tag === 'ok') await this.afterWrite(NAMES.run(s.sessionId));
     if (tag === 'ok') return approved ? { ok: true, seq: Number(value), approved: requestFromFields(pairsToObject(approved)) } : { ok: true, seq: Number(value) };
     if (tag === 'ended') return { ok: false, reason: 'ended', status: value as RunStatus };
