@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { uniqueId } from './support/app';
-import { ServiceProcess, waitFor } from './support/process';
+import { freePort, ServiceProcess, waitFor } from './support/process';
 import { ServerSet, withClient } from './support/redis-servers';
 import { SENTINEL_MASTER, SentinelSet, startSentinelSet } from './support/redis-sentinel';
 import { startTlsRedis, TLS_PASSWORD } from './support/redis-tls';
@@ -58,6 +58,22 @@ describe('Redis over TLS with an ACL user (rediss://user:password@, REDIS_TLS_CA
       expect(lines.length).toBeGreaterThanOrEqual(1);
       expect(lines.length).toBeLessThanOrEqual(6);
       expect(svc.output).not.toContain(TLS_PASSWORD);
+    } finally {
+      await svc.kill();
+    }
+  });
+});
+
+describe('Redis unreachable', () => {
+  it('is logged a few lines every few seconds, not one per reconnect attempt and task', async () => {
+    const svc = await ServiceProcess.launch({ REDIS_URL: `redis://127.0.0.1:${await freePort()}`, LOG_LEVEL: 'warn', RUN_LEASE_MS: '600' });
+    try {
+      await waitFor(async () => (await fetch(`${svc.url}/health/live`)).ok, 10000, 'the service to be live');
+      await new Promise((r) => setTimeout(r, 6000));
+      const lines = svc.output.split('\n').filter((l) => l.includes('"level":40') || l.includes('"level":50'));
+      expect(lines.some((l) => l.includes('ECONNREFUSED'))).toBe(true);
+      // About 7 s: reconnects every ≤1 s on two connections, heartbeats every 200 ms, sweeps every second.
+      expect(lines.length).toBeLessThanOrEqual(14);
     } finally {
       await svc.kill();
     }

@@ -6,7 +6,7 @@ import { describeTarget, RedisSettings, RedisTarget } from '../config/redis-conf
 import { createClient, RedisClient } from './redis-clients';
 import { redisCall } from './redis-errors';
 import { NAMES } from './redis-names';
-import { ThrottledLog } from './throttled-log';
+import { ThrottledLog } from '../common/throttled-log';
 
 /** The oldest Redis the scripts and commands (GETDEL, XADD MINID, sharded pub/sub) work on. */
 export const MIN_REDIS_MAJOR = 7;
@@ -34,7 +34,8 @@ export class RedisConnections {
     this.command = createClient(target, { connectionName: NAMES.connection(instanceId, 'command'), offlineQueue: false });
     this.subscriber = createClient(target, { connectionName: NAMES.connection(instanceId, 'subscriber'), offlineQueue: true });
     for (const [name, client] of [['command', this.command], ['subscriber', this.subscriber]] as const) {
-      client.on('error', (err: Error) => this.errors.log(`${name}:${err.message}`, `${name} connection: ${err.message}`));
+      // Both connections fail alike in an outage: one cause, one line.
+      client.on('error', (err: Error) => this.errors.log(err.message, `${name} connection: ${err.message}`));
       client.on('reconnecting', () => this.reconnectListeners.forEach((l) => l()));
     }
   }

@@ -1,7 +1,7 @@
 /**
- * At most one line per cause per interval: an unreachable Redis makes ioredis report the same
- * error on every reconnect attempt of every connection, which drowned the log (~14 lines a second).
- * The next line of a cause says how many were held back meanwhile.
+ * At most one line per cause per interval: an unreachable Redis makes ioredis, every periodic task
+ * and every run's write report the same error on every attempt, which drowned the log (~14 lines a
+ * second). The next line of a cause says how many were held back meanwhile.
  */
 export class ThrottledLog {
   private readonly causes = new Map<string, { lastMs: number; held: number }>();
