@@ -5,7 +5,7 @@ import helmet from 'helmet';
 import { AppModule } from './app.module';
 import { BoundedExpressAdapter } from './common/bounded-express.adapter';
 import { rejectUnsafeJson } from './common/json-guard.middleware';
-import { setupSwagger } from './common/swagger-setup';
+import { setupSwagger } from './swagger-setup';
 import { AppConfig } from './config/app-config';
 import { AppLogger } from './logging/app-logger.service';
 import { workerBodyParser } from './worker/worker-body-parser';

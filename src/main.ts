@@ -60,4 +60,9 @@ async function bootstrap(): Promise<void> {
   }
 }
 
-void bootstrap();
+// A refusal found while starting (e.g. a Redis too old) is one line and exit 1, as a bad variable is.
+bootstrap().catch((err: unknown) => {
+  if (!(err instanceof ConfigError)) throw err;
+  process.stderr.write(`aura: ${err.message}\n`);
+  process.exit(1);
+});

@@ -32,7 +32,7 @@ export class AllExceptionsFilter extends BaseExceptionFilter {
     }
     if (exception instanceof StoreUnavailableError) {
       this.logger.warn(exception.message);
-      return this.reply(res, 503, 'Redis is unavailable; nothing was changed. Try again shortly.');
+      return this.reply(res, 503, exception.answer);
     }
     this.logger.error(exception instanceof Error ? exception.stack : String(exception));
     return this.reply(res, 500, 'Internal server error');

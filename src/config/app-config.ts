@@ -1,3 +1,5 @@
+import type { RedisSettings } from './redis-config';
+
 export type AgentKind = 'demo' | 'openai' | 'worker';
 export type RunAccess = 'tenant' | 'owner';
 
@@ -21,8 +23,8 @@ export interface AppConfigValues {
     /** True when JWT_SECRET was generated for a demo start: only then does the service hand out tokens. */
     readonly secretGenerated: boolean;
   };
-  /** url null = in-process bus and stores: one instance only. */
-  readonly redis: { readonly url: string | null };
+  /** target null = in-process bus and stores: one instance only. */
+  readonly redis: RedisSettings;
   readonly runs: {
     /** How long an instance's lease on its runs lasts without a heartbeat. */
     readonly leaseMs: number;

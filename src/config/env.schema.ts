@@ -37,6 +37,12 @@ export const ENV_DEFAULTS = {
   MAX_ACTIVE_RUNS_PER_USER: '50',
   MAX_ACTIVE_RUNS_PER_TENANT: '5000',
   MAX_STREAMS_PER_USER: '100',
+  REDIS_TLS_CA_FILE: '',
+  REDIS_SENTINELS: '',
+  REDIS_SENTINEL_MASTER: '',
+  REDIS_CLUSTER_NODES: '',
+  REDIS_WAIT_REPLICAS: '0',
+  REDIS_WAIT_TIMEOUT_MS: '1000',
 } as const;
 
 export type EnvName = keyof typeof ENV_DEFAULTS;
@@ -50,6 +56,9 @@ const toBool = ({ value }: { value: unknown }) => {
   if (['false', '0', 'no', 'off'].includes(v)) return false;
   return value;
 };
+
+/** `host:port,host:port`, hosts as names, IPv4 or bracketed IPv6; empty = unset. */
+const HOST_PORTS = /^$|^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):\d{1,5}(\s*,\s*(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):\d{1,5})*$/;
 
 /** The raw environment after defaults, validated field by field. */
 export class EnvSchema {
@@ -87,4 +96,10 @@ export class EnvSchema {
   @Transform(toInt) @IsInt() @Min(1) @Max(1000000) MAX_ACTIVE_RUNS_PER_USER!: number;
   @Transform(toInt) @IsInt() @Min(1) @Max(10000000) MAX_ACTIVE_RUNS_PER_TENANT!: number;
   @Transform(toInt) @IsInt() @Min(1) @Max(1000000) MAX_STREAMS_PER_USER!: number;
+  @IsString() REDIS_TLS_CA_FILE!: string;
+  @IsString() @Matches(HOST_PORTS, { message: 'REDIS_SENTINELS must be host:port pairs separated by commas' }) REDIS_SENTINELS!: string;
+  @IsString() @Matches(/^[A-Za-z0-9._-]{0,128}$/, { message: 'REDIS_SENTINEL_MASTER must be a master name' }) REDIS_SENTINEL_MASTER!: string;
+  @IsString() @Matches(HOST_PORTS, { message: 'REDIS_CLUSTER_NODES must be host:port pairs separated by commas' }) REDIS_CLUSTER_NODES!: string;
+  @Transform(toInt) @IsInt() @Min(0) @Max(16) REDIS_WAIT_REPLICAS!: number;
+  @Transform(toInt) @IsInt() @Min(1) @Max(60000) REDIS_WAIT_TIMEOUT_MS!: number;
 }

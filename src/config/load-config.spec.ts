@@ -7,7 +7,7 @@ describe('loadAppConfig', () => {
     const c = loadAppConfig(base);
     expect(c).toMatchObject({
       http: { port: 3000, apiPrefix: '' },
-      redis: { url: null },
+      redis: { url: null, target: null },
       hitl: { timeoutSeconds: 300 },
       sse: { heartbeatSeconds: 15 },
       runs: { eventsBroadcast: true, streamFlushMs: 50 },

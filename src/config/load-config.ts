@@ -3,10 +3,20 @@ import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import { AgentKind, AppConfig, RunAccess } from './app-config';
 import { ENV_DEFAULTS, ENV_NAMES, EnvSchema } from './env.schema';
+import { RedisConfigError, redisSettings } from './redis-config';
 
 export class ConfigError extends Error {}
 
 const SECRET_NAMES = ['JWT_SECRET', 'REDIS_URL', 'LLM_API_KEY', 'LLM_BASE_URL'];
+
+function redisOrThrow(parsed: EnvSchema) {
+  try {
+    return redisSettings(parsed);
+  } catch (err) {
+    if (err instanceof RedisConfigError) throw new ConfigError(`Invalid configuration: ${err.message}`);
+    throw err;
+  }
+}
 
 /**
  * Reads and validates the environment once. Throws ConfigError with a one-line reason;
@@ -37,6 +47,8 @@ export function loadAppConfig(env: NodeJS.ProcessEnv): AppConfig {
     throw new ConfigError('Invalid configuration: AGENT=openai needs LLM_BASE_URL (an OpenAI-compatible endpoint, e.g. http://127.0.0.1:11434/v1) and LLM_MODEL');
   }
 
+  const redis = redisOrThrow(parsed);
+
   let secret = parsed.JWT_SECRET;
   let generated = false;
   if (!secret) {
@@ -50,7 +62,7 @@ export function loadAppConfig(env: NodeJS.ProcessEnv): AppConfig {
   return new AppConfig({
     http: { port: parsed.PORT, apiPrefix: parsed.API_PREFIX },
     auth: { jwtSecret: secret, secretGenerated: generated },
-    redis: { url: parsed.REDIS_URL || null },
+    redis,
     runs: { leaseMs: parsed.RUN_LEASE_MS, ttlSeconds: parsed.RUN_TTL_SECONDS, eventsBroadcast: parsed.EVENTS_BROADCAST, streamFlushMs: parsed.STREAM_FLUSH_MS },
     agent: {
       kind: parsed.AGENT as AgentKind,

@@ -17,7 +17,7 @@ import { RedisWorkerStore } from '../worker/persistence/redis-worker.store';
 import { WorkerStore } from '../worker/persistence/worker-store.port';
 
 /**
- * The one place that chooses the persistence adapters: Redis when REDIS_URL is set, else the
+ * The one place that chooses the persistence adapters: Redis when one is configured, else the
  * in-process stores (one instance). Features depend on their ports only.
  */
 @Global()
@@ -27,13 +27,15 @@ import { WorkerStore } from '../worker/persistence/worker-store.port';
       provide: HitlStore,
       inject: [AppConfig, RedisConnections, Bus],
       useFactory: (config: AppConfig, redis: RedisConnections | null, bus: Bus) =>
-        redis ? new RedisHitlStore(redis.command, config.runs.ttlSeconds) : new MemoryHitlStore(bus, config.runs.ttlSeconds),
+        redis ? new RedisHitlStore(redis.command, config.runs.ttlSeconds, (key) => redis.waitForReplicas(key)) : new MemoryHitlStore(bus, config.runs.ttlSeconds),
     },
     {
       provide: RunStore,
       inject: [AppConfig, RedisConnections, Bus, HitlStore],
       useFactory: (config: AppConfig, redis: RedisConnections | null, bus: Bus, hitl: HitlStore) =>
-        redis ? new RedisRunStore(redis.command, bus, config.runs.ttlSeconds) : new MemoryRunStore(bus, hitl as MemoryHitlStore, config.runs.ttlSeconds),
+        redis
+          ? new RedisRunStore(redis.command, bus, config.runs.ttlSeconds, (key) => redis.waitForReplicas(key))
+          : new MemoryRunStore(bus, hitl as MemoryHitlStore, config.runs.ttlSeconds),
     },
     { provide: RunLookup, useExisting: RunStore },
     {

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import type Redis from 'ioredis';
+import type { RedisClient } from './redis-clients';
 import { Bus, HandlerRegistry, MessageHandler } from './bus';
 
 /**
@@ -17,8 +17,8 @@ export class RedisBus extends Bus {
   private wasDisconnected = false;
 
   constructor(
-    private readonly publisher: Redis,
-    private readonly subscriber: Redis,
+    private readonly publisher: RedisClient,
+    private readonly subscriber: RedisClient,
   ) {
     super();
     const onError = (err: unknown) => this.logger.error(`Message handler failed: ${String(err)}`);

@@ -1,30 +1,48 @@
 import { Logger } from '@nestjs/common';
-import Redis, { RedisOptions } from 'ioredis';
+import calculateSlot from 'cluster-key-slot';
+import { Cluster } from 'ioredis';
+import { StoreUnavailableError } from '../common/store-errors';
+import { describeTarget, RedisSettings, RedisTarget } from '../config/redis-config';
+import { createClient, RedisClient } from './redis-clients';
 import { redisCall } from './redis-errors';
 import { NAMES } from './redis-names';
+import { ThrottledLog } from '../common/throttled-log';
 
-/** Reconnect with a capped backoff so a Redis failover is ridden out, never given up on. */
-const retryStrategy = (times: number): number => Math.min(50 * 2 ** Math.min(times, 5), 1000);
+/** The oldest Redis the scripts and commands (GETDEL, XADD MINID, sharded pub/sub) work on. */
+export const MIN_REDIS_MAJOR = 7;
 
 /**
- * The process's two Redis connections: commands (scripts, reads, publishes) and the one subscriber
- * that multiplexes every channel. Commands fail fast while Redis is unreachable (no offline queue),
- * so callers answer 503 at once instead of hanging; the subscriber queues its (re)subscriptions.
+ * The process's two Redis clients, in the configured mode: commands (scripts, reads, publishes)
+ * and the one subscriber that multiplexes every channel. Commands fail fast while Redis is
+ * unreachable (no offline queue), so callers answer 503 at once instead of hanging; the
+ * subscriber queues its (re)subscriptions.
  */
 export class RedisConnections {
   private readonly logger = new Logger('Redis');
-  readonly command: Redis;
-  readonly subscriber: Redis;
+  private readonly errors = new ThrottledLog((line) => this.logger.warn(line));
+  readonly command: RedisClient;
+  readonly subscriber: RedisClient;
   private reconnectListeners: (() => void)[] = [];
+  /** Set when the server turned out unsupported after a late connect: readiness stays down with it. */
+  refusal: string | null = null;
 
-  constructor(url: string, instanceId: string) {
-    const base: RedisOptions = { retryStrategy, connectionName: NAMES.connection(instanceId, 'command'), lazyConnect: true };
-    this.command = new Redis(url, { ...base, enableOfflineQueue: false, maxRetriesPerRequest: 1 });
-    this.subscriber = new Redis(url, { ...base, connectionName: NAMES.connection(instanceId, 'subscriber') });
+  constructor(
+    readonly target: RedisTarget,
+    instanceId: string,
+    private readonly wait: Pick<RedisSettings, 'waitReplicas' | 'waitTimeoutMs'> = { waitReplicas: 0, waitTimeoutMs: 1000 },
+  ) {
+    this.command = createClient(target, { connectionName: NAMES.connection(instanceId, 'command'), offlineQueue: false });
+    this.subscriber = createClient(target, { connectionName: NAMES.connection(instanceId, 'subscriber'), offlineQueue: true });
     for (const [name, client] of [['command', this.command], ['subscriber', this.subscriber]] as const) {
-      client.on('error', (err: Error) => this.logger.warn(`${name} connection: ${err.message}`));
+      // Both connections fail alike in an outage: one cause, one line.
+      client.on('error', (err: Error) => this.errors.log(err.message, `${name} connection: ${err.message}`));
       client.on('reconnecting', () => this.reconnectListeners.forEach((l) => l()));
     }
+  }
+
+  /** What the start-up log says: the mode and the nodes, never a password. */
+  get description(): string {
+    return describeTarget(this.target);
   }
 
   onReconnecting(listener: () => void): void {
@@ -41,6 +59,12 @@ export class RedisConnections {
     return Promise.race([attempt, timeout]);
   }
 
+  /** The server's version (`INFO server`), e.g. "7.0.15". */
+  async serverVersion(): Promise<string> {
+    const info = await redisCall(() => this.command.info('server'));
+    return /redis_version:([^\r\n]+)/.exec(info)?.[1]?.trim() ?? 'unknown';
+  }
+
   /** Round trip on the command connection; throws StoreUnavailableError when Redis cannot be reached. */
   async ping(): Promise<void> {
     await redisCall(() => this.command.ping());
@@ -48,6 +72,29 @@ export class RedisConnections {
 
   get ready(): boolean {
     return this.command.status === 'ready' && this.subscriber.status === 'ready';
+  }
+
+  /**
+   * After a decision or a step write: waits until REDIS_WAIT_REPLICAS replicas hold it, so a
+   * failover cannot lose it once answered; false when fewer acknowledged within the timeout (the
+   * write stands either way). WAIT counts this connection's writes, so it goes on the connection
+   * that wrote: in Cluster mode, the one to the master of the key's slot.
+   */
+  async waitForReplicas(key: string): Promise<boolean> {
+    const want = this.wait.waitReplicas;
+    if (want === 0) return true;
+    const node = this.command instanceof Cluster ? this.masterOf(this.command, key) : this.command;
+    const acked = Number(await redisCall(() => node.call('WAIT', want, this.wait.waitTimeoutMs)));
+    if (acked >= want) return true;
+    this.errors.log('wait', `WAIT: ${acked} of ${want} replicas acknowledged within ${this.wait.waitTimeoutMs} ms`);
+    return false;
+  }
+
+  private masterOf(cluster: Cluster, key: string): RedisClient {
+    const nodeKey = cluster.slots[calculateSlot(key)]?.[0];
+    const node = cluster.nodes('master').find((n) => `${n.options.host}:${n.options.port}` === nodeKey);
+    if (!node) throw new StoreUnavailableError(`no master known for the slot of ${key}`);
+    return node;
   }
 
   async close(): Promise<void> {

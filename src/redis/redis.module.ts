@@ -1,12 +1,19 @@
 import { Global, Inject, Logger, Module, OnApplicationShutdown, OnModuleInit, Optional } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
+import { ConfigError } from '../config/load-config';
 import { StoreHealth, StoreStatus } from '../health/store-health.port';
 import { MetricsService } from '../metrics/metrics.service';
 import { Bus } from './bus';
 import { InstanceId } from './instance-id';
 import { MemoryBus } from './memory-bus';
 import { RedisBus } from './redis-bus';
-import { RedisConnections } from './redis-connections';
+import { MIN_REDIS_MAJOR, RedisConnections } from './redis-connections';
+
+/** null when the version is supported, else the one line that says why not. */
+export function versionProblem(version: string): string | null {
+  const major = Number(/^(\d+)\./.exec(version)?.[1]);
+  return major >= MIN_REDIS_MAJOR ? null : `Redis ${version} is too old: Aura needs Redis ${MIN_REDIS_MAJOR}.0 or newer`;
+}
 
 /** Closes the connections last, after every other module's shutdown hook has used them. */
 class RedisLifecycle implements OnModuleInit, OnApplicationShutdown {
@@ -18,11 +25,28 @@ class RedisLifecycle implements OnModuleInit, OnApplicationShutdown {
 
   async onModuleInit(): Promise<void> {
     if (!this.connections) {
-      this.logger.warn('REDIS_URL is not set: using the in-process bus and store. Run ONE instance only; state is lost on restart.');
+      this.logger.warn('No Redis is configured (REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES): using the in-process bus and store. Run ONE instance only; state is lost on restart.');
       return;
     }
-    this.connections.onReconnecting(() => this.metrics.redisReconnects.inc());
-    if (!(await this.connections.connect(5000))) this.logger.error('Redis is not reachable yet; /health/ready answers 503 until it is.');
+    const connections = this.connections;
+    connections.onReconnecting(() => this.metrics.redisReconnects.inc());
+    this.logger.log(`Redis: ${connections.description}`);
+    if (await connections.connect(5000)) {
+      const problem = versionProblem(await connections.serverVersion());
+      if (problem) throw new ConfigError(problem);
+      return;
+    }
+    this.logger.error('Redis is not reachable yet; /health/ready answers 503 until it is.');
+    // Checked once it answers: a server too old stays "not ready", with the reason on /health/ready.
+    connections.command.once('ready', () => {
+      connections.serverVersion().then(
+        (version) => {
+          connections.refusal = versionProblem(version);
+          if (connections.refusal) this.logger.error(connections.refusal);
+        },
+        () => undefined,
+      );
+    });
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -37,6 +61,7 @@ class RedisHealth extends StoreHealth {
 
   async check(): Promise<StoreStatus> {
     if (!this.connections) return { up: true, mode: 'in-process' };
+    if (this.connections.refusal) return { up: false, mode: 'redis', message: this.connections.refusal };
     try {
       await this.connections.ping();
       return this.connections.ready ? { up: true, mode: 'redis' } : { up: false, mode: 'redis', message: 'reconnecting' };
@@ -46,7 +71,7 @@ class RedisHealth extends StoreHealth {
   }
 }
 
-/** The Redis connections (or none without REDIS_URL), the pub/sub bus over them, and their health. */
+/** The Redis connections (or none when no Redis is configured), the pub/sub bus over them, and their health. */
 @Global()
 @Module({
   providers: [
@@ -54,7 +79,7 @@ class RedisHealth extends StoreHealth {
     {
       provide: RedisConnections,
       inject: [AppConfig, InstanceId],
-      useFactory: (config: AppConfig, id: InstanceId) => (config.redis.url ? new RedisConnections(config.redis.url, id.value) : null),
+      useFactory: (config: AppConfig, id: InstanceId) => (config.redis.target ? new RedisConnections(config.redis.target, id.value, config.redis) : null),
     },
     {
       provide: Bus,

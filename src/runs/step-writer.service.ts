@@ -1,6 +1,7 @@
 import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { StoreUnavailableError } from '../common/store-errors';
+import { ThrottledLog } from '../common/throttled-log';
 import { isoNow } from '../common/time';
 import { AppConfig } from '../config/app-config';
 import { broadcastEnvelope, doneEvent, RUN_LOST_MESSAGE, runErrorEvent } from '../contract/events';
@@ -23,6 +24,8 @@ export interface Written {
 export class StepWriter implements BeforeApplicationShutdown {
   private readonly logger = new Logger(StepWriter.name);
   private stopping = false;
+  /** Every run's writes fail alike in an outage: one line per cause every few seconds, not one per run and attempt. */
+  private readonly failures = new ThrottledLog((line) => this.logger.warn(line));
 
   constructor(
     private readonly runs: RunStore,
@@ -68,7 +71,7 @@ export class StepWriter implements BeforeApplicationShutdown {
         result = await this.runs.append(write);
       } catch (err) {
         if (!(err instanceof StoreUnavailableError)) throw err;
-        this.logger.warn(`Run ${run.sessionId}: write failed (${err.message}), retrying`);
+        this.failures.log(err.message, `Run ${run.sessionId}: write failed (${err.message}), retrying`);
         await sleep(Math.min(100 * 2 ** attempt, 2000));
         continue;
       }

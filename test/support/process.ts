@@ -50,9 +50,14 @@ export class ServiceProcess {
 
   /** On a free port, or on `port` (an instance restarted where the gateway expects it). */
   static async start(env: Env, port?: number, openFiles?: number): Promise<ServiceProcess> {
-    const svc = new ServiceProcess(port ?? (await freePort()), env, openFiles);
+    const svc = await ServiceProcess.launch(env, port, openFiles);
     await waitFor(async () => (await fetch(`${svc.url}/health/ready`)).ok, 15000, `${svc.url} to be ready\n${svc.output}`);
     return svc;
+  }
+
+  /** Started, without waiting for it to be ready (a test of what it does when it cannot be). */
+  static async launch(env: Env, port?: number, openFiles?: number): Promise<ServiceProcess> {
+    return new ServiceProcess(port ?? (await freePort()), env, openFiles);
   }
 
   kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<number | null> {

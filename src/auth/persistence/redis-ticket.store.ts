@@ -1,10 +1,10 @@
-import type Redis from 'ioredis';
+import type { RedisClient } from '../../redis/redis-clients';
 import { redisCall } from '../../redis/redis-errors';
 import { NAMES } from '../../redis/redis-names';
 import { TicketStore } from './ticket-store.port';
 
 export class RedisTicketStore extends TicketStore {
-  constructor(private readonly redis: Redis) {
+  constructor(private readonly redis: RedisClient) {
     super();
   }
 

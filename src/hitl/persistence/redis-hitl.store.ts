@@ -1,5 +1,6 @@
-import type Redis from 'ioredis';
+import { AfterWrite, NO_WAIT, RedisClient } from '../../redis/redis-clients';
 import { Decision, DecideResult, HitlRequest, HitlSignal, HitlStatus, SIGNAL_FOR_STATUS } from '../../contract/hitl.types';
+import { NotReplicatedError } from '../../common/store-errors';
 import { isoNow } from '../../common/time';
 import { execPipeline, redisCall } from '../../redis/redis-errors';
 import { NAMES, SCRIPT_PREFIXES } from '../../redis/redis-names';
@@ -17,8 +18,9 @@ export class RedisHitlStore extends HitlStore {
   private readonly expireScript: ScriptFn;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly ttlSeconds: number,
+    private readonly afterWrite: AfterWrite = NO_WAIT,
   ) {
     super();
     this.decideScript = defineScript(redis, 'auraDecide', 1, DECIDE);
@@ -36,6 +38,8 @@ export class RedisHitlStore extends HitlStore {
       [requestId, scope.tenantId ?? '', scope.sessionId ?? '', d.status, d.decidedAt, d.decidedBy ?? '', d.reason ?? '', SIGNAL_FOR_STATUS[d.status], this.ttlSeconds, SCRIPT_PREFIXES],
     )) as [number, string[]?];
     if (code === 0) return { outcome: 'not_found' };
+    // A 200 promises the decision survives a failover: without its replicas it is a 503 (a retry reads it back as 409).
+    if (code === 1 && !(await this.afterWrite(NAMES.request(requestId)))) throw new NotReplicatedError(`decision of ${requestId} not on its replicas in time`);
     const request = requestFromFields(pairsToObject(pairs ?? []));
     return { outcome: code === 1 ? 'decided' : 'conflict', request };
   }

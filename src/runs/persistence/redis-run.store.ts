@@ -1,4 +1,4 @@
-import type Redis from 'ioredis';
+import { AfterWrite, NO_WAIT, RedisClient } from '../../redis/redis-clients';
 import { randomUUID } from 'node:crypto';
 import { logKind, serializeEvent } from '../../contract/events';
 import { decodeLiveEvents } from '../../contract/live-event.codec';
@@ -21,9 +21,10 @@ export class RedisRunStore extends RunStore {
   private readonly scripts: Record<'createRun' | 'append' | 'cancel' | 'heartbeat' | 'claim' | 'orphans', ScriptFn>;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly bus: Bus,
     private readonly ttlSeconds: number,
+    private readonly afterWrite: AfterWrite = NO_WAIT,
   ) {
     super();
     redis.on('ready', () => (this.serverId = undefined));
@@ -77,6 +78,8 @@ export class RedisRunStore extends RunStore {
         SCRIPT_PREFIXES,
       ],
     )) as [string, string | number | undefined, string[] | undefined];
+    // Paced by the replicas, but a step stands without them: the run goes on (the lag is logged).
+    if (tag === 'ok') await this.afterWrite(NAMES.run(s.sessionId));
     if (tag === 'ok') return approved ? { ok: true, seq: Number(value), approved: requestFromFields(pairsToObject(approved)) } : { ok: true, seq: Number(value) };
     if (tag === 'ended') return { ok: false, reason: 'ended', status: value as RunStatus };
     return { ok: false, reason: tag as 'gone' | 'not_owner' | 'stale' };
@@ -100,6 +103,7 @@ export class RedisRunStore extends RunStore {
         SCRIPT_PREFIXES,
       ],
     )) as [string, string | number | undefined];
+    if (tag === 'cancelled') await this.afterWrite(NAMES.run(c.sessionId));
     if (tag === 'cancelled') return { outcome: 'cancelled', seq: Number(value) };
     if (tag === 'ended') return { outcome: 'ended', status: value as RunStatus };
     return { outcome: tag as 'not_found' | 'retry' };

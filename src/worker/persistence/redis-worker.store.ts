@@ -1,4 +1,4 @@
-import type Redis from 'ioredis';
+import type { RedisClient } from '../../redis/redis-clients';
 import { pairsToObject, requestFromFields } from '../../hitl/persistence/request-fields.codec';
 import type { Bus } from '../../redis/bus';
 import { NAMES, SCRIPT_PREFIXES } from '../../redis/redis-names';
@@ -12,7 +12,7 @@ export class RedisWorkerStore extends WorkerStore {
   private readonly scripts: Record<'makeReady' | 'claimReady' | 'renew' | 'release', ScriptFn>;
 
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     private readonly bus: Bus,
   ) {
     super();

@@ -1,11 +1,15 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import type { IncomingMessage } from 'node:http';
-import type { AppConfig } from '../config/app-config';
-import { HITL_REQUEST_EXAMPLES } from '../hitl/dto/hitl-request.dto';
-import { BEARER_SCHEME, TENANT_SCHEME, WORKER_SCHEME } from './swagger';
+import type { AppConfig } from './config/app-config';
+import { HITL_REQUEST_EXAMPLES } from './hitl/dto/hitl-request.dto';
+import { BEARER_SCHEME, TENANT_SCHEME, WORKER_SCHEME } from './common/swagger';
 
-/** Swagger UI at /docs and the OpenAPI document at /docs-json, with both security schemes for "Try it out". */
+/**
+ * Swagger UI at /docs and the OpenAPI document at /docs-json, with both security schemes for "Try it
+ * out". It sits beside app.factory, not in common: it gathers what the features document (the HITL
+ * examples), and common is below the features.
+ */
 export function setupSwagger(app: INestApplication, config: AppConfig): void {
   const builder = new DocumentBuilder()
     .setTitle('Aura')
