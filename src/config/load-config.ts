@@ -2,9 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import { AgentKind, AppConfig, RunAccess } from './app-config';
+import { ConfigError } from './config-error';
+import { readEnvFile } from './env-file';
 import { ENV_DEFAULTS, ENV_NAMES, EnvSchema } from './env.schema';
 
-export class ConfigError extends Error {}
+export { ConfigError };
 
 const SECRET_NAMES = ['JWT_SECRET', 'REDIS_URL', 'LLM_API_KEY', 'LLM_BASE_URL'];
 
@@ -81,5 +83,8 @@ export function loadAppConfig(env: NodeJS.ProcessEnv): AppConfig {
   });
 }
 
-/** The process environment, read here and nowhere else. */
-export const loadAppConfigFromProcess = (): AppConfig => loadAppConfig(process.env);
+/**
+ * The process environment, read here and nowhere else, over the `.env` file of the working
+ * directory (`cp .env.example .env`): a variable set in the real environment wins over the file.
+ */
+export const loadAppConfigFromProcess = (dir: string = process.cwd()): AppConfig => loadAppConfig({ ...readEnvFile(dir), ...process.env });
