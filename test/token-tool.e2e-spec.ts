@@ -40,4 +40,17 @@ describe('npm run token (dist/tools/token.js)', () => {
     expect(bad.status).toBe(1);
     expect(bad.stderr).toMatch(/^token: --ttl must be/);
   });
+
+  it('prints its usage with --help (and -h), without needing JWT_SECRET; an unknown option points to it', () => {
+    for (const flag of ['--help', '-h']) {
+      const res = spawnSync(process.execPath, [tool, flag], { env: { PATH: process.env.PATH ?? '' }, cwd: tmpdir(), encoding: 'utf8' });
+      expect(res.status).toBe(0);
+      expect(res.stderr).toBe('');
+      expect(res.stdout).toMatch(/^Usage: npm run --silent token -- /);
+      for (const option of ['--sub', '--tenant', '--ttl', '--worker', '--help']) expect(res.stdout).toContain(option);
+    }
+    const unknown = spawnSync(process.execPath, [tool, '--user', 'x'], { env: { PATH: process.env.PATH ?? '' }, cwd: tmpdir(), encoding: 'utf8' });
+    expect(unknown.status).toBe(1);
+    expect(unknown.stderr).toMatch(/^token: Unknown option '--user'.*\(--help lists the options\)\n$/);
+  });
 });
