@@ -15,7 +15,12 @@ export interface LlmBounds {
 
 /** The validated configuration, grouped by concern. Built once at start-up by loadAppConfig(); injected everywhere else. */
 export interface AppConfigValues {
-  readonly http: { readonly port: number; readonly apiPrefix: string };
+  readonly http: {
+    readonly port: number;
+    readonly apiPrefix: string;
+    /** Browser origins answered with CORS headers (and preflights); empty = CORS off. */
+    readonly corsOrigins: readonly string[];
+  };
   readonly auth: {
     readonly jwtSecret: string;
     /** True when JWT_SECRET was generated for a demo start: only then does the service hand out tokens. */

@@ -37,6 +37,7 @@ export const ENV_DEFAULTS = {
   MAX_ACTIVE_RUNS_PER_USER: '50',
   MAX_ACTIVE_RUNS_PER_TENANT: '5000',
   MAX_STREAMS_PER_USER: '100',
+  CORS_ORIGINS: '',
 } as const;
 
 export type EnvName = keyof typeof ENV_DEFAULTS;
@@ -87,4 +88,9 @@ export class EnvSchema {
   @Transform(toInt) @IsInt() @Min(1) @Max(1000000) MAX_ACTIVE_RUNS_PER_USER!: number;
   @Transform(toInt) @IsInt() @Min(1) @Max(10000000) MAX_ACTIVE_RUNS_PER_TENANT!: number;
   @Transform(toInt) @IsInt() @Min(1) @Max(1000000) MAX_STREAMS_PER_USER!: number;
+  // Origins exactly as a browser sends them (scheme, host, optional port; no path, no wildcard).
+  @IsString() @Matches(/^(https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?(\s*,\s*https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?)*)?$/, {
+    message: 'CORS_ORIGINS must be origins like https://app.example.com or http://localhost:5173, separated by commas',
+  })
+  CORS_ORIGINS!: string;
 }

@@ -50,7 +50,11 @@ export function loadAppConfig(env: NodeJS.ProcessEnv): AppConfig {
   }
 
   return new AppConfig({
-    http: { port: parsed.PORT, apiPrefix: parsed.API_PREFIX },
+    http: {
+      port: parsed.PORT,
+      apiPrefix: parsed.API_PREFIX,
+      corsOrigins: parsed.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean),
+    },
     auth: { jwtSecret: secret, secretGenerated: generated },
     redis: { url: parsed.REDIS_URL || null },
     runs: { leaseMs: parsed.RUN_LEASE_MS, ttlSeconds: parsed.RUN_TTL_SECONDS, eventsBroadcast: parsed.EVENTS_BROADCAST, streamFlushMs: parsed.STREAM_FLUSH_MS },
