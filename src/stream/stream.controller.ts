@@ -8,6 +8,7 @@ import { CurrentUser } from '../auth/current-user.decorator';
 import { AllowsStreamTicket } from '../auth/public.decorator';
 import { StreamTicketService, TicketedRequest } from '../auth/stream-ticket.service';
 import { ApiAuthed } from '../common/swagger';
+import { AppConfig } from '../config/app-config';
 import { isTerminal } from '../contract/run.types';
 import { DrainState } from '../health/drain-state';
 import { RUN_LIMIT_RETRY_AFTER_SECONDS, RunsService } from '../runs/runs.service';
@@ -34,6 +35,7 @@ export class StreamController {
     private readonly tickets: StreamTicketService,
     private readonly drain: DrainState,
     private readonly slots: StreamSlots,
+    private readonly config: AppConfig,
   ) {}
 
   /** Registered before the GET route, so Express does not answer HEAD with it: a HEAD never starts a run. */
@@ -76,10 +78,15 @@ export class StreamController {
     }
     const sessionId = user.sessionId ?? query.sessionId ?? randomUUID();
     const afterSeq = parseLastEventId(lastEventId ?? query.lastEventId);
-    if (afterSeq > 0) {
+    // Only the demo has a default prompt (the source document's): a real agent would be started on
+    // a hidden one by a mistyped session id.
+    const needsPrompt = this.config.agent.kind !== 'demo' && !query.prompt?.trim();
+    if (afterSeq > 0 || needsPrompt) {
       // Resuming: the run must exist (a new one would only answer 400), and one that has ended
-      // with nothing after this id answers 204. A first open needs no read: open() checks access.
+      // with nothing after this id answers 204. A first open with a prompt needs no read: open()
+      // checks access.
       const existing = await this.runs.findFor(user, sessionId);
+      if (!existing && afterSeq === 0) throw new BadRequestException('prompt required');
       if (!existing) throw new NotFoundException(`Session ${sessionId} not found`);
       if (afterSeq > existing.seq) throw new BadRequestException(`Last-Event-ID ${afterSeq} is ahead of the run (last event ${existing.seq})`);
       if (isTerminal(existing.status) && afterSeq >= existing.seq) {
