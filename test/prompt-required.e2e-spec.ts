@@ -19,6 +19,7 @@ describe('A stream for a session with no run and no prompt', () => {
     const res = await request(worker.url).get(`/aura/test/stream?${query(sid)}`).set(h).expect(400);
     expect(res.body.message).toBe('prompt required');
     expect(res.headers['content-type']).toMatch(/^application\/json/);
+    await request(worker.url).get(`/aura/runs/${sid}`).set(h).expect(404);
     await request(worker.url).post(`/aura/runs/${sid}/cancel`).set(h).expect(404);
   });
 
