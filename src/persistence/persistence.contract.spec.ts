@@ -305,11 +305,17 @@ describe.each([
     expect(seen).toEqual([mine.sessionId]);
   });
 
-  it('uses a ticket once', async () => {
+  it('uses a ticket once, and keeps it as used for as long as asked', async () => {
     const ticket = id('t');
     await s.tickets.create(ticket, 'payload', 60);
-    expect(await s.tickets.consume(ticket)).toBe('payload');
-    expect(await s.tickets.consume(ticket)).toBeNull();
+    expect(await s.tickets.peekUsed(ticket)).toBeNull();
+    expect(await s.tickets.consume(ticket, 1)).toBe('payload');
+    expect(await s.tickets.consume(ticket, 1)).toBeNull();
+    expect(await s.tickets.peek(ticket)).toBeNull();
+    expect(await s.tickets.peekUsed(ticket)).toBe('payload');
+    await new Promise((r) => setTimeout(r, 1100));
+    expect(await s.tickets.peekUsed(ticket)).toBeNull();
+    expect(await s.tickets.peekUsed(id('never-issued'))).toBeNull();
   });
 
   it('refuses a new run beyond the per-user limit, still answers an existing run, and counts each user apart', async () => {

@@ -42,7 +42,8 @@ export class StreamController {
   @Head('test/stream')
   @AllowsStreamTicket()
   @ApiOperation({ summary: 'The stream route’s headers; starts nothing and does not use up a ticket' })
-  head(@Res({ passthrough: true }) res: Response): void {
+  async head(@CurrentUser() user: AuthUser, @Req() req: TicketedRequest, @Res({ passthrough: true }) res: Response): Promise<void> {
+    if (req.usedTicket && (await this.endedWithUsedTicket(user, res))) return;
     res.setHeader('Content-Type', 'text/event-stream');
     res.setHeader('Cache-Control', 'no-cache');
   }
@@ -55,7 +56,7 @@ export class StreamController {
     description: 'text/event-stream; each `data` is {"type","data"} with `data` as below, by event type',
     content: { 'text/event-stream': { schema: { type: 'object', properties: SSE_EVENT_SCHEMAS as unknown as Record<string, object> } } },
   })
-  @ApiNoContentResponse({ description: 'The run has ended and Last-Event-ID is at or after its done: nothing more will come (an EventSource stops reconnecting)' })
+  @ApiNoContentResponse({ description: 'The run has ended and Last-Event-ID is at or after its done, or the stream ticket was used already and its run has ended: nothing more will come (an EventSource stops reconnecting)' })
   @ApiNotFoundResponse({ description: 'The session belongs to another tenant (or, with RUN_ACCESS=owner, to another user and the caller lacks HITL_APPROVER_ROLE), or a Last-Event-ID names a session with no run' })
   @ApiTooManyRequestsResponse({
     description:
@@ -72,6 +73,7 @@ export class StreamController {
     @Req() req: TicketedRequest,
     @Res({ passthrough: true }) res: Response,
   ): Promise<Observable<MessageEvent>> {
+    if (req.usedTicket && (await this.endedWithUsedTicket(user, res))) return EMPTY;
     if (this.drain.draining) throw new ServiceUnavailableException('This instance is shutting down; reconnect');
     if (user.sessionId && query.sessionId && query.sessionId !== user.sessionId) {
       throw new BadRequestException('sessionId does not match the stream ticket');
@@ -108,6 +110,18 @@ export class StreamController {
     }
     res.setHeader('X-Session-ID', sessionId);
     return this.streams.watch(sessionId, afterSeq, res, query.deltas === 'true', release);
+  }
+
+  /**
+   * A used ticket is good for one thing: telling an EventSource that reconnects with it after its
+   * run's `done` to stop (204), where a 401 would report an error after every successful run.
+   * Anything else it is refused for, as before.
+   */
+  private async endedWithUsedTicket(user: AuthUser, res: Response): Promise<true> {
+    const run = user.sessionId ? await this.runs.findFor(user, user.sessionId).catch(() => null) : null;
+    if (!run || !isTerminal(run.status)) throw new UnauthorizedException('Invalid or expired stream ticket');
+    res.status(204).end();
+    return true;
   }
 
   @Post('stream-tickets')
