@@ -66,6 +66,8 @@ export interface AppConfigValues {
   /** Unfinished runs per user and tenant (across instances); open streams per user (on one instance). */
   readonly limits: { readonly activeRunsPerUser: number; readonly activeRunsPerTenant: number; readonly streamsPerUser: number };
   readonly hitl: { readonly timeoutSeconds: number };
+  /** AGENT=worker: warn when a run has waited this long in the ready queue (no worker claims it). */
+  readonly worker: { readonly queueWarnSeconds: number };
   readonly sse: { readonly heartbeatSeconds: number; readonly retryMs: number };
   readonly log: { readonly level: string; readonly pretty: boolean };
   /** Demo mode: a generated secret when none is set, a ready-made token printed at start-up. */

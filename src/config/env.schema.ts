@@ -38,6 +38,7 @@ export const ENV_DEFAULTS = {
   MAX_ACTIVE_RUNS_PER_TENANT: '5000',
   MAX_STREAMS_PER_USER: '100',
   CORS_ORIGINS: '',
+  WORKER_QUEUE_WARN_SECONDS: '30',
 } as const;
 
 export type EnvName = keyof typeof ENV_DEFAULTS;
@@ -93,4 +94,5 @@ export class EnvSchema {
     message: 'CORS_ORIGINS must be origins like https://app.example.com or http://localhost:5173, separated by commas',
   })
   CORS_ORIGINS!: string;
+  @Transform(toInt) @IsInt() @Min(1) @Max(86400) WORKER_QUEUE_WARN_SECONDS!: number;
 }

@@ -79,6 +79,8 @@ describe('loadAppConfig', () => {
     ['LLM_MAX_STATE_BYTES', '100'],
     ['HITL_TOOLS', 'send email'],
     ['CORS_ORIGINS', '*'],
+    ['WORKER_QUEUE_WARN_SECONDS', '0'],
+    ['WORKER_QUEUE_WARN_SECONDS', 'soon'],
     ['CORS_ORIGINS', 'https://app.example.com/path'],
     ['CORS_ORIGINS', 'app.example.com'],
   ])('rejects %s=%s with a one-line reason naming it', (name, value) => {
@@ -132,6 +134,11 @@ describe('loadAppConfig v1.2 variables', () => {
 });
 
 describe('loadAppConfig v1.3 variables', () => {
+  it('reads WORKER_QUEUE_WARN_SECONDS (default 30)', () => {
+    expect(loadAppConfig({ JWT_SECRET: 'x' }).worker).toEqual({ queueWarnSeconds: 30 });
+    expect(loadAppConfig({ JWT_SECRET: 'x', WORKER_QUEUE_WARN_SECONDS: '5' }).worker).toEqual({ queueWarnSeconds: 5 });
+  });
+
   it('reads CORS_ORIGINS as a list of origins, empty = off', () => {
     expect(loadAppConfig({ JWT_SECRET: 'x' }).http.corsOrigins).toEqual([]);
     expect(loadAppConfig({ JWT_SECRET: 'x', CORS_ORIGINS: 'https://app.example.com, http://localhost:5173' }).http.corsOrigins).toEqual(['https://app.example.com', 'http://localhost:5173']);

@@ -428,6 +428,23 @@ describe.each([
       expect((await s.runs.orphans(100)).map((o) => o.sessionId)).not.toContain(other.sessionId);
     });
 
+    it('tells the queue\'s length and how long its oldest waiting run has waited; a run cancelled while queued is not the oldest', async () => {
+      expect(await s.workers.queueStats()).toEqual({ queued: 0, oldest: null });
+      const first = await queued();
+      await new Promise((r) => setTimeout(r, 300));
+      const second = await queued();
+      const stats = await s.workers.queueStats();
+      expect(stats.queued).toBe(2);
+      expect(stats.oldest?.sessionId).toBe(first.sessionId);
+      expect(stats.oldest!.waitedMs).toBeGreaterThanOrEqual(250);
+      expect(stats.oldest!.waitedMs).toBeLessThan(5000);
+      const cancel = { sessionId: first.sessionId, tenantId: 't1', decidedBy: 'u1', now: new Date().toISOString(), expectStatus: 'running' as const, expectRequestId: null, expectRequestStatus: null, events: [], broadcasts: [] };
+      expect((await s.runs.cancel(cancel)).outcome).toBe('cancelled');
+      expect((await s.workers.queueStats()).oldest?.sessionId).toBe(second.sessionId);
+      expect((await s.workers.claimReady(lease(), 5000))?.run.sessionId).toBe(second.sessionId);
+      expect(await s.workers.queueStats()).toEqual({ queued: 0, oldest: null });
+    });
+
     it('renews a live lease only; a lapsed one is lost and its run is an orphan any instance adopts', async () => {
       const run = await queued();
       const held = (await s.workers.claimReady(lease(), 150))!;
