@@ -504,6 +504,18 @@
     el.timelineEmpty.hidden = true;
     el.eventCount.textContent = String(el.timeline.children.length);
     applyToState(type, data);
+    if (type === 'hitl' && data.requiresApproval) revealApproval(item);
+  }
+
+  /**
+   * A new approval is what the reader has to act on: bring its card into view (on a phone it is
+   * screens below the form), unless it was decided meanwhile (a replay goes straight past it).
+   */
+  function revealApproval(item) {
+    requestAnimationFrame(() => {
+      const card = item.querySelector('.approval-card');
+      if (item.isConnected && card && card.getAttribute('data-status') === 'pending') card.scrollIntoView({ block: 'center', behavior: 'smooth' });
+    });
   }
 
   /** Text the agent is still producing: appended to one item per message, as it arrives. */
