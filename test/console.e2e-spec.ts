@@ -100,8 +100,12 @@ describe('HITL console in Chromium', () => {
     expect((await timelineIds()).at(-1)).toBe(7);
     expect(await page.locator('[data-testid="plan-step"]').count()).toBe(2);
 
-    // The tenant's inbox shows the request while the run waits for it.
+    // The tenant's inbox shows the request while the run waits for it, and the recent runs the run, paused.
     await inboxItem(requestId).waitFor();
+    const sessionId = (await byTestId('session-id').textContent()) as string;
+    const runItem = (status: string) => page.locator(`[data-testid="run-item"][data-session-id="${sessionId}"][data-status="${status}"]`);
+    await runItem('paused').waitFor();
+    expect(await runItem('paused').textContent()).toContain('1 waiting for a decision');
     expect(await inboxItem(requestId).locator('code.tool').textContent()).toBe('send_email');
     await screenshot('console-paused.png');
 
@@ -119,9 +123,23 @@ describe('HITL console in Chromium', () => {
     expect(types.at(-2)).toBe('content');
     expect(types.at(-1)).toBe('done');
 
-    // Decided: the inbox no longer lists it.
+    // Decided: the inbox no longer lists it; the recent runs show it completed, newest first.
     await inboxItem(requestId).waitFor({ state: 'detached' });
+    await runItem('completed').waitFor();
+    expect(await page.locator('[data-testid="run-item"]').first().getAttribute('data-session-id')).toBe(sessionId);
+    expect(await runItem('completed').locator('[data-testid="run-status"]').textContent()).toBe('completed');
     await screenshot('console-finished.png');
+
+    // Open replays it from the list (a new ticket for that session): the same thirteen events, then done.
+    await byTestId('prompt').fill('');
+    const ticketFor = page.waitForRequest((r) => r.method() === 'POST' && r.url().endsWith('/aura/stream-tickets') && r.postData() === JSON.stringify({ sessionId }));
+    const replayed = page.waitForResponse((r) => r.url().includes('/aura/test/stream?ticket='));
+    await runItem('completed').locator('[data-testid="run-open"]').click();
+    await ticketFor;
+    expect((await replayed).status()).toBe(200);
+    await state('completed').waitFor();
+    expect(await byTestId('session-id').textContent()).toBe(sessionId);
+    expect(await timelineIds()).toEqual(Array.from({ length: 13 }, (_, i) => i + 1));
   });
 
   it('rejects with a reason: the decision shows the reason and the run ends rejected', async () => {
