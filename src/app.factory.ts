@@ -19,6 +19,24 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
   // and Swagger UI (inline bootstrap) would not load under a global one.
   app.use(helmet({ contentSecurityPolicy: false, referrerPolicy: { policy: 'no-referrer' }, strictTransportSecurity: false }));
   app.set('etag', false);
+  if (config.http.corsOrigins.length > 0) {
+    // Before any route: a preflight is answered here, also for routes that would 404 an OPTIONS.
+    // Bearer tokens, not cookies: no credentials. A browser client reads the two exposed headers
+    // (when to retry a 429, and the id to quote in a support request). Another origin gets no
+    // CORS header at all (its preflight falls through to the router's 404).
+    const origins = new Set(config.http.corsOrigins);
+    const allowed = {
+      origin: true,
+      methods: ['GET', 'HEAD', 'POST'],
+      allowedHeaders: ['Authorization', 'Content-Type', 'X-Tenant-ID', 'Last-Event-ID', 'Idempotency-Key', 'X-Request-ID'],
+      exposedHeaders: ['Retry-After', 'X-Request-ID'],
+      maxAge: 600,
+    };
+    app.enableCors((req: Request, cb: (err: Error | null, options: object) => void) => {
+      const origin = req.header('Origin');
+      cb(null, origin !== undefined && origins.has(origin) ? allowed : { origin: false });
+    });
+  }
   // Worker steps may carry up to 64 KB of events plus state: their routes parse first, with a larger limit.
   app.use(workerBodyParser(config.http.apiPrefix));
   // Over 64 KB is 413 (the parser's limit); deeper than 32 levels or a lone surrogate is 400, checked

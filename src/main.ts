@@ -5,6 +5,9 @@ import { createApp } from './app.factory';
 import { signDemoToken } from './auth/demo-token';
 import { AppConfig } from './config/app-config';
 import { ConfigError, loadAppConfigFromProcess } from './config/load-config';
+import { startupSummary } from './config/startup-summary';
+import { AppLogger } from './logging/app-logger.service';
+import { InstanceId } from './redis/instance-id';
 
 function readConfig(): AppConfig {
   try {
@@ -51,12 +54,23 @@ async function bootstrap(): Promise<void> {
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => setTimeout(() => process.exit(1), config.shutdownGraceMs).unref());
   }
-  await app.listen(config.http.port);
+  try {
+    await app.listen(config.http.port);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'EADDRINUSE' && code !== 'EACCES') throw err;
+    // An operator's mistake, not a bug: one line that says what to change, no stack.
+    const why = code === 'EADDRINUSE' ? 'is already in use' : 'needs privileges this process lacks';
+    process.stderr.write(`aura: port ${config.http.port} ${why}: set PORT to a free port\n`);
+    process.exit(1);
+  }
+  const { port } = app.getHttpServer().address() as { port: number };
+  app.get(AppLogger).log(startupSummary(config, port, app.get(InstanceId).value), 'Aura');
   if (config.demo && config.auth.secretGenerated) {
     const token = signDemoToken(app.get(JwtService));
     // Start-up log lines go through an asynchronous transport: let them out first, so the banner
     // is the last thing on the screen.
-    setTimeout(() => process.stdout.write(demoBanner(config.http.port, token, config.auth.secretGenerated) + '\n'), 300);
+    setTimeout(() => process.stdout.write(demoBanner(port, token, config.auth.secretGenerated) + '\n'), 300);
   }
 }
 

@@ -44,16 +44,29 @@ export function setupSwagger(app: INestApplication, config: AppConfig): void {
 const PREFIX = /^(\/[A-Za-z0-9._~-]+){1,4}$/;
 
 /**
- * Behind the gateway (docker/nginx/default.conf sets X-Forwarded-Prefix: /api) the routes are
- * reached at /api/aura/…: the document served there names that server first, so Swagger's
- * "Try it out" calls the gateway's paths instead of /aura/…, which the gateway does not route.
+ * The routes outside /aura that the gateway passes on as they are, at its root (docker/nginx/default.conf:
+ * `location /health/`). Any other route outside /aura (`/metrics`) it does not route at all.
+ */
+const GATEWAY_ROOT_PATHS = ['/health/'];
+
+/**
+ * Behind the gateway (docker/nginx/default.conf sets X-Forwarded-Prefix: /api) the /aura routes (and
+ * the console) are reached at /api/aura/… (/api/console): the document served there names only that server, so Swagger's "Try it
+ * out" calls the gateway's paths instead of /aura/…, which the gateway does not route. The probes
+ * keep the gateway's root as their own server (it routes /health/ unprefixed), and a route the
+ * gateway does not route is left out: the document offers no call that would answer 404.
  */
 export function throughGateway(req: IncomingMessage, doc: OpenAPIObject): OpenAPIObject {
   const given = req.headers['x-forwarded-prefix'];
   const prefix = typeof given === 'string' ? given.replace(/\/+$/, '') : '';
   if (!PREFIX.test(prefix)) return doc;
-  const others = (doc.servers ?? []).filter((s) => s.url !== prefix);
-  return { ...doc, servers: [{ url: prefix, description: 'Through the gateway' }, ...others] };
+  const paths: OpenAPIObject['paths'] = {};
+  for (const [path, item] of Object.entries(doc.paths)) {
+    // The console is under the prefix too (location /api/console).
+    if (path.startsWith('/aura/') || path === '/console' || path.startsWith('/console/')) paths[path] = item;
+    else if (GATEWAY_ROOT_PATHS.some((root) => path.startsWith(root))) paths[path] = { ...item, servers: [{ url: '/', description: 'The gateway’s root (not under its prefix)' }] };
+  }
+  return { ...doc, servers: [{ url: prefix, description: 'Through the gateway' }], paths };
 }
 
 /** Whole-object examples on the routes that answer a HITL request, matching what each one returns. */

@@ -100,8 +100,12 @@ describe('HITL console in Chromium', () => {
     expect((await timelineIds()).at(-1)).toBe(7);
     expect(await page.locator('[data-testid="plan-step"]').count()).toBe(2);
 
-    // The tenant's inbox shows the request while the run waits for it.
+    // The tenant's inbox shows the request while the run waits for it, and the recent runs the run, paused.
     await inboxItem(requestId).waitFor();
+    const sessionId = (await byTestId('session-id').textContent()) as string;
+    const runItem = (status: string) => page.locator(`[data-testid="run-item"][data-session-id="${sessionId}"][data-status="${status}"]`);
+    await runItem('paused').waitFor();
+    expect(await runItem('paused').textContent()).toContain('1 waiting for a decision');
     expect(await inboxItem(requestId).locator('code.tool').textContent()).toBe('send_email');
     await screenshot('console-paused.png');
 
@@ -119,9 +123,23 @@ describe('HITL console in Chromium', () => {
     expect(types.at(-2)).toBe('content');
     expect(types.at(-1)).toBe('done');
 
-    // Decided: the inbox no longer lists it.
+    // Decided: the inbox no longer lists it; the recent runs show it completed, newest first.
     await inboxItem(requestId).waitFor({ state: 'detached' });
+    await runItem('completed').waitFor();
+    expect(await page.locator('[data-testid="run-item"]').first().getAttribute('data-session-id')).toBe(sessionId);
+    expect(await runItem('completed').locator('[data-testid="run-status"]').textContent()).toBe('completed');
     await screenshot('console-finished.png');
+
+    // Open replays it from the list (a new ticket for that session): the same thirteen events, then done.
+    await byTestId('prompt').fill('');
+    const ticketFor = page.waitForRequest((r) => r.method() === 'POST' && r.url().endsWith('/aura/stream-tickets') && r.postData() === JSON.stringify({ sessionId }));
+    const replayed = page.waitForResponse((r) => r.url().includes('/aura/test/stream?ticket='));
+    await runItem('completed').locator('[data-testid="run-open"]').click();
+    await ticketFor;
+    expect((await replayed).status()).toBe(200);
+    await state('completed').waitFor();
+    expect(await byTestId('session-id').textContent()).toBe(sessionId);
+    expect(await timelineIds()).toEqual(Array.from({ length: 13 }, (_, i) => i + 1));
   });
 
   it('rejects with a reason: the decision shows the reason and the run ends rejected', async () => {
@@ -181,6 +199,52 @@ describe('HITL console in Chromium', () => {
     // No 404 for the icon (or anything else) along the way.
     expect(failed).toEqual([]);
     expect(await page.evaluate('document.querySelector("link[rel=icon]").href')).toMatch(/\/console\/favicon\.svg$/);
+  });
+
+  it('at 420 px wide: the approval card comes into view by itself, and the "Approved" toast covers none of the tool’s result', async () => {
+    await page.setViewportSize({ width: 420, height: 800 });
+    await openConsole();
+    expect(await page.evaluate('window.scrollY')).toBe(0);
+    await startAndPause('Narrow screen, approve');
+    // Nobody scrolls here: the page brings the card to the reader (it starts screens below the form).
+    const inView = async (sel: string) =>
+      page.locator(sel).evaluate((e) => {
+        const r = e.getBoundingClientRect();
+        return r.top >= 0 && r.bottom <= e.ownerDocument.defaultView!.innerHeight;
+      });
+    const approve = card().locator('[data-testid="approve"]');
+    for (const until = Date.now() + 3000; !(await inView('[data-testid="approval-card"] [data-testid="approve"]')) && Date.now() < until; ) await page.waitForTimeout(50);
+    expect(await inView('[data-testid="approval-card"] [data-testid="approve"]')).toBe(true);
+    expect(await page.evaluate('window.scrollY')).toBeGreaterThan(300);
+
+    await approve.click();
+    const result = page.locator('[data-testid="timeline"] > li[data-type="tool_execution"]').filter({ hasText: 'msg-1' }).last();
+    await result.waitFor();
+    // Where a reader following the run sees it: at the bottom of the screen.
+    await result.evaluate((e) => e.scrollIntoView({ block: 'end' }));
+    const notice = byTestId('notice');
+    expect(await notice.isVisible()).toBe(true);
+    expect(await notice.textContent()).toContain('Approved');
+    const [toast, tool] = await Promise.all([notice.boundingBox(), result.boundingBox()]);
+    const overlap = Math.min(toast!.y + toast!.height, tool!.y + tool!.height) - Math.max(toast!.y, tool!.y);
+    expect(overlap).toBeLessThanOrEqual(0);
+    expect(toast!.x).toBeGreaterThanOrEqual(0);
+    expect(toast!.x + toast!.width).toBeLessThanOrEqual(420);
+    await screenshot('console-420px-approved.png');
+    await state('completed').waitFor();
+  });
+
+  it('GET / sends a browser to the console, and /favicon.ico is the console’s icon', async () => {
+    const root = await fetch(`${app.url}/`, { redirect: 'manual' });
+    expect(root.status).toBe(302);
+    expect(root.headers.get('location')).toBe('console');
+    const icon = await fetch(`${app.url}/favicon.ico`);
+    expect(icon.status).toBe(200);
+    expect(icon.headers.get('content-type')).toMatch(/^image\/svg\+xml/);
+    const res = await page.goto(`${app.url}/`);
+    expect(res?.status()).toBe(200);
+    expect(new URL(page.url()).pathname).toBe('/console');
+    await page.locator('body[data-ready="true"]').waitFor();
   });
 
   it('reconnects mid-run with a new ticket: every id stays exactly once and the run goes on to completion', async () => {

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import { startApp, TestApp, uniqueId } from './support/app';
@@ -45,14 +46,14 @@ describe('The built service (node dist/main.js)', () => {
   it('refuses to start without JWT_SECRET: exit code 1 and a one-line reason', () => {
     const main = join(__dirname, '..', 'dist', 'main.js');
     const env = { PATH: process.env.PATH ?? '', PORT: '0' };
-    const res = spawnSync(process.execPath, [main], { env, encoding: 'utf8', timeout: 20000 });
+    const res = spawnSync(process.execPath, [main], { env, cwd: tmpdir(), encoding: 'utf8', timeout: 20000 });
     expect(res.status).toBe(1);
     expect(res.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^aura: JWT_SECRET is required/)]);
   });
 
   it('refuses a bad value the same way', () => {
     const main = join(__dirname, '..', 'dist', 'main.js');
-    const res = spawnSync(process.execPath, [main], { env: { PATH: process.env.PATH ?? '', JWT_SECRET: 'x', HITL_TIMEOUT_SECONDS: 'soon' }, encoding: 'utf8', timeout: 20000 });
+    const res = spawnSync(process.execPath, [main], { env: { PATH: process.env.PATH ?? '', JWT_SECRET: 'x', HITL_TIMEOUT_SECONDS: 'soon' }, cwd: tmpdir(), encoding: 'utf8', timeout: 20000 });
     expect(res.status).toBe(1);
     expect(res.stderr.trim()).toMatch(/^aura: Invalid configuration: HITL_TIMEOUT_SECONDS="soon"/);
   });

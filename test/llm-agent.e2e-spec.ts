@@ -47,7 +47,7 @@ describe('AGENT=openai, two instances on one Redis (contract v1.2 "Agents")', ()
   it('searches, asks to send an email, is approved on the other instance, sends it and answers; deltas only where asked', async () => {
     server.enqueue(...HAPPY);
     const sessionId = uniqueId('llm');
-    const withDeltas = new SseClient(`${a.url}/aura/test/stream?sessionId=${sessionId}&deltas=true`, h);
+    const withDeltas = new SseClient(`${a.url}/aura/test/stream?sessionId=${sessionId}&prompt=check%20incidents&deltas=true`, h);
     const { requestId } = await withDeltas.hitlRequest();
     const plain = new SseClient(`${a.url}/aura/test/stream?sessionId=${sessionId}`, h);
     const hitl = withDeltas.events.find((e) => e.type === 'hitl')!;
@@ -96,7 +96,7 @@ describe('AGENT=openai, two instances on one Redis (contract v1.2 "Agents")', ()
   it('rejection ends the run done {rejected} without running the tool', async () => {
     server.enqueue(...HAPPY);
     const sessionId = uniqueId('llm-reject');
-    const s = new SseClient(`${a.url}/aura/test/stream?sessionId=${sessionId}`, h);
+    const s = new SseClient(`${a.url}/aura/test/stream?sessionId=${sessionId}&prompt=check%20incidents`, h);
     const { requestId } = await s.hitlRequest();
     await request(b.url).post(`/aura/hitl/reject/${requestId}`).set(h).send({ reason: 'not now' }).expect(200);
     await s.untilEnd();
@@ -111,7 +111,7 @@ describe('AGENT=openai, two instances on one Redis (contract v1.2 "Agents")', ()
   ])('a model that %s ends the run with run_error {agent_failed} and done {failed}', async (_what, turns) => {
     server.enqueue(...turns);
     const started = Date.now();
-    const s = new SseClient(`${b.url}/aura/test/stream?sessionId=${uniqueId('llm-fail')}`, h);
+    const s = new SseClient(`${b.url}/aura/test/stream?sessionId=${uniqueId('llm-fail')}&prompt=check%20incidents`, h);
     await s.untilEnd(20000);
     expect(s.events.slice(-2).map((e) => [e.type, e.payload.data.code ?? e.payload.data.status])).toEqual([
       ['run_error', 'agent_failed'],
@@ -136,7 +136,7 @@ describe('Deltas are written in batches', () => {
       if (/^evalsha$/i.test(args[0]) && args.includes(`aura:run:${sessionId}:events`)) appends.push(Date.now());
     });
     try {
-      const s = new SseClient(`${app.url}/aura/test/stream?sessionId=${sessionId}&deltas=true`, h);
+      const s = new SseClient(`${app.url}/aura/test/stream?sessionId=${sessionId}&prompt=check%20incidents&deltas=true`, h);
       await s.untilEnd();
       const deltas = s.events.filter((e) => e.payload.data.delta === true);
       expect(deltas.map((e) => e.payload.data.content).join('')).toBe(words);
@@ -162,7 +162,7 @@ describe('AGENT=openai across a pod kill', () => {
     const [a, b] = await Promise.all([ServiceProcess.start(env), ServiceProcess.start(env)]);
     try {
       const sessionId = uniqueId('llm-kill');
-      const s = new SseClient(`${a.url}/aura/test/stream?sessionId=${sessionId}`, h);
+      const s = new SseClient(`${a.url}/aura/test/stream?sessionId=${sessionId}&prompt=check%20incidents`, h);
       const { requestId } = await s.hitlRequest();
       const lastSeen = s.events.at(-1)!.id;
       await a.kill('SIGKILL');

@@ -120,9 +120,27 @@ describe('OpenAPI document (/docs-json)', () => {
   it('names the gateway as the server when asked through it (X-Forwarded-Prefix), and only a path prefix', async () => {
     expect((doc as unknown as { servers: { url: string }[] }).servers[0].url).toBe('/');
     const through = (await request(app.url).get('/docs-json').set('X-Forwarded-Prefix', '/api').expect(200)).body;
-    expect(through.servers.map((s: { url: string }) => s.url)).toEqual(['/api', '/']);
+    // Only the gateway: through it, /aura/… (the "This instance" server) is not routed.
+    expect(through.servers.map((s: { url: string }) => s.url)).toEqual(['/api']);
     const forged = (await request(app.url).get('/docs-json').set('X-Forwarded-Prefix', 'https://evil.example/x').expect(200)).body;
     expect(forged.servers.map((s: { url: string }) => s.url)).toEqual(['/']);
+  });
+
+  it('through the gateway, gives the probes the gateway’s root as their server and leaves out /metrics, which it does not route', async () => {
+    const through = (await request(app.url).get('/docs-json').set('X-Forwarded-Prefix', '/api').expect(200)).body as { paths: Record<string, { servers?: { url: string }[] }> };
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/health/live', '/health/ready', '/metrics']));
+    for (const path of ['/health/live', '/health/ready']) expect(through.paths[path].servers?.map((s) => s.url)).toEqual(['/']);
+    expect(through.paths['/metrics']).toBeUndefined();
+    const rest = Object.keys(through.paths).filter((p) => !p.startsWith('/health/'));
+    expect(rest.length).toBeGreaterThan(5);
+    for (const path of rest) {
+      expect(path).toMatch(/^\/(aura\/|console)/);
+      expect(through.paths[path].servers).toBeUndefined();
+    }
+    // The document served directly is unchanged by a request through the gateway.
+    const direct = (await request(app.url).get('/docs-json').expect(200)).body as { paths: Record<string, { servers?: unknown }> };
+    expect(direct.paths['/metrics']).toBeDefined();
+    expect(direct.paths['/health/live'].servers).toBeUndefined();
   });
 
   it('serves the Swagger UI at /docs', async () => {

@@ -64,7 +64,7 @@ describe('Streams per user, slow clients and descriptors: one user cannot take a
 describe('An instance near its descriptor limit refuses new streams with 503 and stays live and ready', () => {
   let svc: ServiceProcess;
   // 256 descriptors: 128 are kept for the rest of the process, so it holds 128 streams.
-  beforeAll(async () => (svc = await ServiceProcess.start({ REDIS_URL: testRedisUrl(), MAX_STREAMS_PER_USER: '1000' }, undefined, 256)));
+  beforeAll(async () => (svc = await ServiceProcess.start({ REDIS_URL: testRedisUrl(), MAX_STREAMS_PER_USER: '1000' }, undefined, { openFiles: 256 })));
   afterAll(() => svc.kill());
 
   it('holds 128 streams, answers the 129th with 503, keeps answering its probes, and takes a stream again when one closes', async () => {

@@ -238,7 +238,7 @@ describe('waiting claims cost no Redis commands (a private Redis, INFO commandst
     // A run made ready wakes one waiting claim, which gets it with one claim script.
     await probe.config('RESETSTAT');
     const sid = uniqueId('c');
-    const stream = new SseClient(`${app.url}/aura/test/stream?sessionId=${sid}`, authHeaders());
+    const stream = new SseClient(`${app.url}/aura/test/stream?sessionId=${sid}&prompt=go`, authHeaders());
     const settled: Response[] = [];
     claims.forEach((p) => void p.then((r) => settled.push(r)));
     await waitFor(() => settled.length === 1, 5000, 'one claim to get the run');

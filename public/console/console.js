@@ -140,6 +140,9 @@
     inboxUpdated: $('inbox-updated'),
     inboxMore: $('inbox-more'),
     inboxRefresh: $('inbox-refresh'),
+    runs: $('runs'),
+    runsEmpty: $('runs-empty'),
+    runsRefresh: $('runs-refresh'),
     notice: $('notice'),
     demoFlag: $('demo-flag'),
     plan: $('plan'),
@@ -504,6 +507,18 @@
     el.timelineEmpty.hidden = true;
     el.eventCount.textContent = String(el.timeline.children.length);
     applyToState(type, data);
+    if (type === 'hitl' && data.requiresApproval) revealApproval(item);
+  }
+
+  /**
+   * A new approval is what the reader has to act on: bring its card into view (on a phone it is
+   * screens below the form), unless it was decided meanwhile (a replay goes straight past it).
+   */
+  function revealApproval(item) {
+    requestAnimationFrame(() => {
+      const card = item.querySelector('.approval-card');
+      if (item.isConnected && card && card.getAttribute('data-status') === 'pending') card.scrollIntoView({ block: 'center', behavior: 'smooth' });
+    });
   }
 
   /** Text the agent is still producing: appended to one item per message, as it arrives. */
@@ -714,6 +729,7 @@
 
   async function refreshInbox() {
     if (!el.token.value.trim()) return;
+    refreshRuns();
     if (inbox.busy) {
       inbox.again = true;
       return;
@@ -808,6 +824,58 @@
     );
   }
 
+  // ---- Recent runs -------------------------------------------------------------------------------
+
+  const runsView = { busy: false };
+
+  /** The tenant's newest runs (GET /aura/runs): a run can be looked up and reopened without its session id at hand. */
+  async function refreshRuns() {
+    if (runsView.busy || !el.token.value.trim()) return;
+    runsView.busy = true;
+    try {
+      const page = await api('GET', 'aura/runs?limit=10');
+      const items = page.items || [];
+      el.runs.replaceChildren(...items.map(runItem));
+      el.runsEmpty.hidden = items.length > 0;
+    } catch (err) {
+      el.runsEmpty.hidden = false;
+      el.runsEmpty.textContent = `Could not load: ${err.message}`;
+    } finally {
+      runsView.busy = false;
+    }
+  }
+
+  function runItem(r) {
+    const created = new Date(r.createdAt);
+    const waiting = (r.pendingRequestIds || []).length;
+    return h(
+      'li',
+      { class: 'run-item', testid: 'run-item', 'data-session-id': r.sessionId, 'data-status': r.status },
+      h(
+        'div',
+        { class: 'inbox-head' },
+        h('code', { class: 'mono', title: r.sessionId, text: r.sessionId.length > 18 ? `${r.sessionId.slice(0, 16)}…` : r.sessionId }),
+        badge(r.status, 'run-status'),
+      ),
+      h(
+        'p',
+        { class: 'muted small' },
+        `by ${r.userId} · ${Number.isNaN(created.getTime()) ? '' : clock(created)} · ${r.lastSeq} events${waiting ? ` · ${waiting} waiting for a decision` : ''}`,
+      ),
+      h('button', {
+        type: 'button',
+        class: 'btn small ghost',
+        testid: 'run-open',
+        text: 'Open',
+        title: 'Watch (or replay) this run in the timeline',
+        onclick: () => {
+          el.session.value = r.sessionId;
+          startRun(r.sessionId);
+        },
+      }),
+    );
+  }
+
   // ---- Wiring ------------------------------------------------------------------------------------
 
   el.form.addEventListener('submit', (e) => {
@@ -817,6 +885,7 @@
   el.reconnect.addEventListener('click', () => reconnect(true));
   el.cancel.addEventListener('click', cancelRun);
   el.inboxRefresh.addEventListener('click', refreshInbox);
+  el.runsRefresh.addEventListener('click', refreshRuns);
   el.token.addEventListener('change', onTokenChange);
   el.token.addEventListener('input', () => {
     const payload = jwtPayload(el.token.value.trim());

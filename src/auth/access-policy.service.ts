@@ -46,6 +46,11 @@ export class AccessPolicy {
     return !this.ownerOnlyRuns || run.userId === user.sub || this.holdsApproverRole(user);
   }
 
+  /** The user whose runs the caller may list (GET /aura/runs), as canAccessRun decides; undefined = the whole tenant's. */
+  runsOwnerFilter(user: AuthUser): string | undefined {
+    return !this.ownerOnlyRuns || this.holdsApproverRole(user) ? undefined : user.sub;
+  }
+
   /** The user whose runs' requests the caller sees (inbox, GET by id); undefined = the whole tenant's. */
   requestsOwnerFilter(user: AuthUser): string | undefined {
     return this.approverRole === null || this.holdsApproverRole(user) ? undefined : user.sub;

@@ -21,10 +21,12 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
     const req = context.switchToHttp().getRequest<TicketedRequest & { user?: unknown; viaTicket?: boolean }>();
     const ticket = req.query?.ticket;
     if (ticket !== undefined && this.reflector.getAllAndOverride<boolean>(ALLOWS_TICKET, targets)) {
-      req.user = await this.tickets.check(ticket, req.query?.sessionId);
+      const { user, used } = await this.tickets.check(ticket, req.query?.sessionId);
+      req.user = user;
       req.viaTicket = true;
       // A HEAD, or a GET that fails validation, leaves the ticket unused: the route uses it up.
-      req.streamTicket = ticket as string;
+      if (used) req.usedTicket = true;
+      else req.streamTicket = ticket as string;
       return true;
     }
     return (await super.canActivate(context)) as boolean;

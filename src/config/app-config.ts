@@ -17,7 +17,12 @@ export interface LlmBounds {
 
 /** The validated configuration, grouped by concern. Built once at start-up by loadAppConfig(); injected everywhere else. */
 export interface AppConfigValues {
-  readonly http: { readonly port: number; readonly apiPrefix: string };
+  readonly http: {
+    readonly port: number;
+    readonly apiPrefix: string;
+    /** Browser origins answered with CORS headers (and preflights); empty = CORS off. */
+    readonly corsOrigins: readonly string[];
+  };
   readonly auth: {
     readonly jwtSecret: string;
     /** True when JWT_SECRET was generated for a demo start: only then does the service hand out tokens. */
@@ -63,6 +68,8 @@ export interface AppConfigValues {
   /** Unfinished runs per user and tenant (across instances); open streams per user (on one instance). */
   readonly limits: { readonly activeRunsPerUser: number; readonly activeRunsPerTenant: number; readonly streamsPerUser: number };
   readonly hitl: { readonly timeoutSeconds: number };
+  /** AGENT=worker: warn when a run has waited this long in the ready queue (no worker claims it). */
+  readonly worker: { readonly queueWarnSeconds: number };
   readonly sse: { readonly heartbeatSeconds: number; readonly retryMs: number };
   readonly log: { readonly level: string; readonly pretty: boolean };
   /** Demo mode: a generated secret when none is set, a ready-made token printed at start-up. */

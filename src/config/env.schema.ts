@@ -43,6 +43,8 @@ export const ENV_DEFAULTS = {
   REDIS_CLUSTER_NODES: '',
   REDIS_WAIT_REPLICAS: '0',
   REDIS_WAIT_TIMEOUT_MS: '1000',
+  CORS_ORIGINS: '',
+  WORKER_QUEUE_WARN_SECONDS: '30',
 } as const;
 
 export type EnvName = keyof typeof ENV_DEFAULTS;
@@ -102,4 +104,10 @@ export class EnvSchema {
   @IsString() @Matches(HOST_PORTS, { message: 'REDIS_CLUSTER_NODES must be host:port pairs separated by commas' }) REDIS_CLUSTER_NODES!: string;
   @Transform(toInt) @IsInt() @Min(0) @Max(16) REDIS_WAIT_REPLICAS!: number;
   @Transform(toInt) @IsInt() @Min(1) @Max(60000) REDIS_WAIT_TIMEOUT_MS!: number;
+  // Origins exactly as a browser sends them (scheme, host, optional port; no path, no wildcard).
+  @IsString() @Matches(/^(https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?(\s*,\s*https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?)*)?$/, {
+    message: 'CORS_ORIGINS must be origins like https://app.example.com or http://localhost:5173, separated by commas',
+  })
+  CORS_ORIGINS!: string;
+  @Transform(toInt) @IsInt() @Min(1) @Max(86400) WORKER_QUEUE_WARN_SECONDS!: number;
 }

@@ -78,6 +78,11 @@ describe('loadAppConfig', () => {
     ['LLM_MAX_ANSWER_BYTES', '-1'],
     ['LLM_MAX_STATE_BYTES', '100'],
     ['HITL_TOOLS', 'send email'],
+    ['CORS_ORIGINS', '*'],
+    ['WORKER_QUEUE_WARN_SECONDS', '0'],
+    ['WORKER_QUEUE_WARN_SECONDS', 'soon'],
+    ['CORS_ORIGINS', 'https://app.example.com/path'],
+    ['CORS_ORIGINS', 'app.example.com'],
   ])('rejects %s=%s with a one-line reason naming it', (name, value) => {
     expect(() => loadAppConfig({ ...base, [name]: value })).toThrow(new RegExp(`^Invalid configuration: .*${name}=`));
   });
@@ -125,6 +130,18 @@ describe('loadAppConfig v1.2 variables', () => {
   it('refuses AGENT=openai without an endpoint and a model, without echoing the URL', () => {
     expect(() => loadAppConfig({ JWT_SECRET: 'x', AGENT: 'openai', LLM_MODEL: 'm' })).toThrow(/AGENT=openai needs LLM_BASE_URL/);
     expect(() => loadAppConfig({ JWT_SECRET: 'x', LLM_BASE_URL: 'ftp://u:pw@h' })).toThrow(/^Invalid configuration: LLM_BASE_URL=\(hidden\)/);
+  });
+});
+
+describe('loadAppConfig v1.3 variables', () => {
+  it('reads WORKER_QUEUE_WARN_SECONDS (default 30)', () => {
+    expect(loadAppConfig({ JWT_SECRET: 'x' }).worker).toEqual({ queueWarnSeconds: 30 });
+    expect(loadAppConfig({ JWT_SECRET: 'x', WORKER_QUEUE_WARN_SECONDS: '5' }).worker).toEqual({ queueWarnSeconds: 5 });
+  });
+
+  it('reads CORS_ORIGINS as a list of origins, empty = off', () => {
+    expect(loadAppConfig({ JWT_SECRET: 'x' }).http.corsOrigins).toEqual([]);
+    expect(loadAppConfig({ JWT_SECRET: 'x', CORS_ORIGINS: 'https://app.example.com, http://localhost:5173' }).http.corsOrigins).toEqual(['https://app.example.com', 'http://localhost:5173']);
   });
 });
 

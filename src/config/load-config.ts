@@ -2,10 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import { AgentKind, AppConfig, RunAccess } from './app-config';
+import { ConfigError } from './config-error';
+import { readEnvFile } from './env-file';
 import { ENV_DEFAULTS, ENV_NAMES, EnvSchema } from './env.schema';
 import { RedisConfigError, redisSettings } from './redis-config';
 
-export class ConfigError extends Error {}
+export { ConfigError };
 
 const SECRET_NAMES = ['JWT_SECRET', 'REDIS_URL', 'LLM_API_KEY', 'LLM_BASE_URL'];
 
@@ -60,7 +62,11 @@ export function loadAppConfig(env: NodeJS.ProcessEnv): AppConfig {
   }
 
   return new AppConfig({
-    http: { port: parsed.PORT, apiPrefix: parsed.API_PREFIX },
+    http: {
+      port: parsed.PORT,
+      apiPrefix: parsed.API_PREFIX,
+      corsOrigins: parsed.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean),
+    },
     auth: { jwtSecret: secret, secretGenerated: generated },
     redis,
     runs: { leaseMs: parsed.RUN_LEASE_MS, ttlSeconds: parsed.RUN_TTL_SECONDS, eventsBroadcast: parsed.EVENTS_BROADCAST, streamFlushMs: parsed.STREAM_FLUSH_MS },
@@ -86,6 +92,7 @@ export function loadAppConfig(env: NodeJS.ProcessEnv): AppConfig {
     access: { approverRole: parsed.HITL_APPROVER_ROLE || null, selfApproval: parsed.HITL_SELF_APPROVAL, runAccess: parsed.RUN_ACCESS as RunAccess },
     limits: { activeRunsPerUser: parsed.MAX_ACTIVE_RUNS_PER_USER, activeRunsPerTenant: parsed.MAX_ACTIVE_RUNS_PER_TENANT, streamsPerUser: parsed.MAX_STREAMS_PER_USER },
     hitl: { timeoutSeconds: parsed.HITL_TIMEOUT_SECONDS },
+    worker: { queueWarnSeconds: parsed.WORKER_QUEUE_WARN_SECONDS },
     sse: { heartbeatSeconds: parsed.SSE_HEARTBEAT_SECONDS, retryMs: parsed.SSE_RETRY_MS },
     log: { level: parsed.LOG_LEVEL, pretty: parsed.NODE_ENV === 'development' },
     demo: parsed.AURA_DEMO,
@@ -93,5 +100,8 @@ export function loadAppConfig(env: NodeJS.ProcessEnv): AppConfig {
   });
 }
 
-/** The process environment, read here and nowhere else. */
-export const loadAppConfigFromProcess = (): AppConfig => loadAppConfig(process.env);
+/**
+ * The process environment, read here and nowhere else, over the `.env` file of the working
+ * directory (`cp .env.example .env`): a variable set in the real environment wins over the file.
+ */
+export const loadAppConfigFromProcess = (dir: string = process.cwd()): AppConfig => loadAppConfig({ ...readEnvFile(dir), ...process.env });

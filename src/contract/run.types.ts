@@ -41,6 +41,12 @@ export interface RunRecord {
   /** The last worker step's receipt (see worker/step-receipt.ts), so a retried step is answered, not written again. */
   receipt?: string;
   createdAt: string;
+  /** When a step or a cancel last changed the run; createdAt until then. */
+  updatedAt?: string;
+  /** The AGENT the run was started under (absent on runs stored before it was recorded). */
+  agent?: string;
 }
+
+export const RUN_STATUSES: readonly RunStatus[] = ['running', 'paused', 'completed', 'rejected', 'expired', 'cancelled', 'failed'];
 
 export const isTerminal = (status: RunStatus): boolean => TERMINAL_STATUSES.includes(status);

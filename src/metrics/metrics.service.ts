@@ -51,6 +51,15 @@ export class MetricsService {
 
   readonly runsTakenOver = new Counter({ name: 'aura_runs_taken_over_total', help: 'Runs taken over from an instance whose lease lapsed', registers: [this.registry] });
 
+  /** AGENT=worker: the ready queue as its monitor last read it (the same on every instance: aggregate with max, not sum). */
+  readonly workerQueueRuns = new Gauge({ name: 'aura_worker_queue_runs', help: 'Runs waiting in the ready queue for a worker (AGENT=worker)', registers: [this.registry] });
+
+  readonly workerQueueOldestSeconds = new Gauge({
+    name: 'aura_worker_queue_oldest_seconds',
+    help: 'How long the oldest run in the ready queue has waited for a worker (AGENT=worker; 0 when none waits)',
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }

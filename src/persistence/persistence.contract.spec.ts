@@ -13,7 +13,7 @@ import { NAMES } from '../redis/redis-names';
 import { RedisBus } from '../redis/redis-bus';
 import { MemoryRunStore } from '../runs/persistence/memory-run.store';
 import { RedisRunStore } from '../runs/persistence/redis-run.store';
-import { CancelInput, RunLimits, RunStore, StepWrite } from '../runs/persistence/run-store.port';
+import { CancelInput, RunLimits, RunPosition, RunStore, StepWrite } from '../runs/persistence/run-store.port';
 import { MemoryWorkerStore } from '../worker/persistence/memory-worker.store';
 import { RedisWorkerStore } from '../worker/persistence/redis-worker.store';
 import { WorkerStore } from '../worker/persistence/worker-store.port';
@@ -248,11 +248,74 @@ describe.each([
     expect(cursor).toBeUndefined();
   });
 
-  it('uses a ticket once', async () => {
+  it('lists a tenant\'s runs newest first in pages, narrowed by status and user, never another tenant\'s', async () => {
+    const tenantId = id('tenant');
+    const t0 = Date.now() - 60_000;
+    const made: RunRecord[] = [];
+    for (let i = 0; i < 5; i++) {
+      const run = { ...newRun('inst-a', tenantId), userId: i % 2 ? 'bob' : 'alice', createdAt: new Date(t0 + i * 1000).toISOString(), agent: 'demo' };
+      await s.runs.createRun(run, NO_LIMITS);
+      made.unshift(run);
+    }
+    // Two started in the same millisecond are still ordered, and each listed once.
+    const twin = { ...newRun('inst-a', tenantId), userId: 'alice', createdAt: made[0].createdAt };
+    await s.runs.createRun(twin, NO_LIMITS);
+    await s.runs.createRun(newRun('inst-a', id('other-tenant')), NO_LIMITS);
+    await s.runs.append(step(made[1], { status: 'completed', events: [{ type: 'done', data: { status: 'completed' } }] }));
+
+    const sids: string[] = [];
+    let after: RunPosition | undefined;
+    for (let call = 0; call < 10; call++) {
+      const page = await s.runs.listRuns({ tenantId, limit: 2, after });
+      expect(page.items.length).toBeLessThanOrEqual(2);
+      sids.push(...page.items.map((r) => r.sessionId));
+      after = page.next;
+      if (!after) break;
+    }
+    const newestFirst = [...made.slice(0, 1), twin, ...made.slice(1)].sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt) || (a.sessionId < b.sessionId ? 1 : -1));
+    expect(sids).toEqual(newestFirst.map((r) => r.sessionId));
+
+    const first = (await s.runs.listRuns({ tenantId, limit: 1 })).items[0];
+    expect(first).toEqual({
+      sessionId: newestFirst[0].sessionId, tenantId, userId: newestFirst[0].userId, status: 'running', seq: 0, requestId: null,
+      createdAt: newestFirst[0].createdAt, updatedAt: expect.any(String), ...(newestFirst[0].agent ? { agent: 'demo' } : {}),
+    });
+    expect(first).not.toHaveProperty('prompt');
+    expect((await s.runs.listRuns({ tenantId, limit: 10, status: 'completed' })).items.map((r) => r.sessionId)).toEqual([made[1].sessionId]);
+    expect((await s.runs.listRuns({ tenantId, limit: 10, userId: 'bob' })).items.map((r) => r.sessionId)).toEqual(made.filter((r) => r.userId === 'bob').map((r) => r.sessionId));
+    expect((await s.runs.listRuns({ tenantId, limit: 10, userId: 'bob', status: 'paused' })).items).toEqual([]);
+    const completed = await s.runs.getRun(made[1].sessionId);
+    expect(Date.parse(completed!.updatedAt!)).toBeGreaterThanOrEqual(Date.parse(completed!.createdAt));
+  });
+
+  it('reaches a user\'s runs behind many of other users\' (short pages keep a cursor)', async () => {
+    const tenantId = id('tenant');
+    const t0 = Date.now() - 600_000;
+    const mine = { ...newRun('inst-a', tenantId), userId: 'alice', createdAt: new Date(t0).toISOString() };
+    await s.runs.createRun(mine, NO_LIMITS);
+    for (let i = 1; i <= 45; i++) await s.runs.createRun({ ...newRun('inst-a', tenantId), userId: 'bob', createdAt: new Date(t0 + i * 1000).toISOString() }, NO_LIMITS);
+    const seen: string[] = [];
+    let after: RunPosition | undefined;
+    for (let call = 0; call < 50; call++) {
+      const page = await s.runs.listRuns({ tenantId, limit: 1, userId: 'alice', after });
+      seen.push(...page.items.map((r) => r.sessionId));
+      after = page.next;
+      if (!after) break;
+    }
+    expect(seen).toEqual([mine.sessionId]);
+  });
+
+  it('uses a ticket once, and keeps it as used for as long as asked', async () => {
     const ticket = id('t');
     await s.tickets.create(ticket, 'payload', 60);
-    expect(await s.tickets.consume(ticket)).toBe('payload');
-    expect(await s.tickets.consume(ticket)).toBeNull();
+    expect(await s.tickets.peekUsed(ticket)).toBeNull();
+    expect(await s.tickets.consume(ticket, 1)).toBe('payload');
+    expect(await s.tickets.consume(ticket, 1)).toBeNull();
+    expect(await s.tickets.peek(ticket)).toBeNull();
+    expect(await s.tickets.peekUsed(ticket)).toBe('payload');
+    await new Promise((r) => setTimeout(r, 1100));
+    expect(await s.tickets.peekUsed(ticket)).toBeNull();
+    expect(await s.tickets.peekUsed(id('never-issued'))).toBeNull();
   });
 
   it('refuses a new run beyond the per-user limit, still answers an existing run, and counts each user apart', async () => {
@@ -363,6 +426,23 @@ describe.each([
       const other = await queued();
       expect(await s.runs.claim(other.sessionId, 'inst-c')).toBe(false);
       expect((await s.runs.orphans(100)).map((o) => o.sessionId)).not.toContain(other.sessionId);
+    });
+
+    it('tells the queue\'s length and how long its oldest waiting run has waited; a run cancelled while queued is not the oldest', async () => {
+      expect(await s.workers.queueStats()).toEqual({ queued: 0, oldest: null });
+      const first = await queued();
+      await new Promise((r) => setTimeout(r, 300));
+      const second = await queued();
+      const stats = await s.workers.queueStats();
+      expect(stats.queued).toBe(2);
+      expect(stats.oldest?.sessionId).toBe(first.sessionId);
+      expect(stats.oldest!.waitedMs).toBeGreaterThanOrEqual(250);
+      expect(stats.oldest!.waitedMs).toBeLessThan(5000);
+      const cancel = { sessionId: first.sessionId, tenantId: 't1', decidedBy: 'u1', now: new Date().toISOString(), expectStatus: 'running' as const, expectRequestId: null, expectRequestStatus: null, events: [], broadcasts: [] };
+      expect((await s.runs.cancel(cancel)).outcome).toBe('cancelled');
+      expect((await s.workers.queueStats()).oldest?.sessionId).toBe(second.sessionId);
+      expect((await s.workers.claimReady(lease(), 5000))?.run.sessionId).toBe(second.sessionId);
+      expect(await s.workers.queueStats()).toEqual({ queued: 0, oldest: null });
     });
 
     it('renews a live lease only; a lapsed one is lost and its run is an orphan any instance adopts', async () => {
@@ -503,5 +583,31 @@ describe('Redis adapter: a batch of streamed text is a light write', () => {
     for (const ttl of await ttls()) expect(ttl).toBeLessThanOrEqual(100);
     expect(await s.runs.append(step({ ...run, cursor: 1, seq: 2 }))).toEqual({ ok: true, seq: 3 });
     for (const ttl of await ttls()) expect(ttl).toBeGreaterThan(3000);
+  });
+});
+
+describe('Redis adapter: the tenant\'s runs index', () => {
+  let s: Stores;
+  beforeEach(() => (s = redisStores()));
+  afterEach(() => s.close());
+
+  it('is written in the step that creates the run, trimmed by the run TTL, and forgets runs whose key is gone', async () => {
+    const tenantId = id('tenant');
+    const at = (ms: number) => ({ ...newRun('inst-a', tenantId), createdAt: new Date(ms).toISOString() });
+    const old = at(Date.now() - (TTL + 10) * 1000);
+    await s.runs.createRun(old, NO_LIMITS);
+    expect(Number(await s.redis!.zscore(NAMES.tenantRuns(tenantId), old.sessionId))).toBe(Date.parse(old.createdAt));
+    expect(await s.redis!.ttl(NAMES.tenantRuns(tenantId))).toBeGreaterThan(TTL);
+    const [lost, kept] = [at(Date.now() - 1000), at(Date.now())];
+    await s.runs.createRun(lost, NO_LIMITS);
+    await s.runs.createRun(kept, NO_LIMITS);
+    // Started more than RUN_TTL_SECONDS before the latest: out of the index, in that same step.
+    expect(await s.redis!.zscore(NAMES.tenantRuns(tenantId), old.sessionId)).toBeNull();
+    await s.redis!.del(NAMES.run(lost.sessionId));
+    expect((await s.runs.listRuns({ tenantId, limit: 10 })).items.map((r) => r.sessionId)).toEqual([kept.sessionId]);
+    expect(await s.redis!.zrange(NAMES.tenantRuns(tenantId), '0', '-1')).toEqual([kept.sessionId]);
+    // An existing session's run is answered as it is: no second index entry, no new score.
+    expect((await s.runs.createRun({ ...kept, createdAt: new Date().toISOString() }, NO_LIMITS)).created).toBe(false);
+    expect(Number(await s.redis!.zscore(NAMES.tenantRuns(tenantId), kept.sessionId))).toBe(Date.parse(kept.createdAt));
   });
 });

@@ -1,7 +1,10 @@
+import { Logger } from '@nestjs/common';
 import { MemoryBus } from './memory-bus';
 
 describe('MemoryBus', () => {
   const tick = () => new Promise((r) => setImmediate(r));
+  const afterTest: (() => void)[] = [];
+  afterEach(() => afterTest.splice(0).forEach((undo) => undo()));
 
   it('delivers to channel and prefix-pattern subscribers, asynchronously, until they unsubscribe', async () => {
     const bus = new MemoryBus();
@@ -20,7 +23,10 @@ describe('MemoryBus', () => {
     expect(got).toHaveLength(2);
   });
 
-  it('keeps delivering to the others when a handler throws', async () => {
+  it('keeps delivering to the others when a handler throws, and logs the failure', async () => {
+    // The failure is deliberate: it is asserted here instead of printed as a red ERROR line.
+    const logged = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    afterTest.push(() => logged.mockRestore());
     const bus = new MemoryBus();
     const got: string[] = [];
     await bus.subscribe('c', () => {
@@ -30,5 +36,7 @@ describe('MemoryBus', () => {
     await bus.publish('c', 'z');
     await tick();
     expect(got).toEqual(['z']);
+    expect(logged).toHaveBeenCalledTimes(1);
+    expect(logged).toHaveBeenCalledWith('Handler failed on c: Error: boom');
   });
 });

@@ -16,10 +16,14 @@ export const NAMES = {
   epoch: 'aura:epoch',
   instanceRuns: (instanceId: string) => `aura:instance:${instanceId}:runs`,
   ticket: (ticket: string) => `aura:ticket:${ticket}`,
+  /** A ticket once used (its payload), so a reconnect with it after the run has ended is answered 204. */
+  usedTicket: (ticket: string) => `aura:ticket:used:${ticket}`,
   /** Unfinished runs of a tenant, and of one user in it (sorted sets: sessionId by start ms), for the limits. */
   activeRuns: (tenantId: string) => `aura:active:${tenantId}`,
   /** The user id is a token's `sub` (any string, not an id): the tenant id before it has no ':', so the names never meet. */
   activeUserRuns: (tenantId: string, userId: string) => `aura:active:${tenantId}:${userId}`,
+  /** The tenant's runs, newest first (a sorted set: sessionId by createdAt ms), for GET /aura/runs; trimmed by RUN_TTL_SECONDS. */
+  tenantRuns: (tenantId: string) => `aura:runs:${tenantId}`,
   /** AGENT=worker: sessions ready for a worker to claim (a list, oldest first). */
   workerReady: 'aura:worker:ready',
   /** AGENT=worker: a message per run made ready, so waiting claims on every instance wake up. */

@@ -56,6 +56,7 @@ export class RunsService {
       state: undefined,
       owner: this.instance.value,
       createdAt: isoNow(),
+      agent: this.config.agent.kind,
     };
     const result = await this.runs.createRun(fresh, this.config.limits);
     if (result.limited) {

@@ -8,6 +8,7 @@ import { CurrentUser } from '../auth/current-user.decorator';
 import { AllowsStreamTicket } from '../auth/public.decorator';
 import { StreamTicketService, TicketedRequest } from '../auth/stream-ticket.service';
 import { ApiAuthed } from '../common/swagger';
+import { AppConfig } from '../config/app-config';
 import { isTerminal } from '../contract/run.types';
 import { DrainState } from '../health/drain-state';
 import { RUN_LIMIT_RETRY_AFTER_SECONDS, RunsService } from '../runs/runs.service';
@@ -34,13 +35,15 @@ export class StreamController {
     private readonly tickets: StreamTicketService,
     private readonly drain: DrainState,
     private readonly slots: StreamSlots,
+    private readonly config: AppConfig,
   ) {}
 
   /** Registered before the GET route, so Express does not answer HEAD with it: a HEAD never starts a run. */
   @Head('test/stream')
   @AllowsStreamTicket()
   @ApiOperation({ summary: 'The stream route’s headers; starts nothing and does not use up a ticket' })
-  head(@Res({ passthrough: true }) res: Response): void {
+  async head(@CurrentUser() user: AuthUser, @Req() req: TicketedRequest, @Res({ passthrough: true }) res: Response): Promise<void> {
+    if (req.usedTicket && (await this.endedWithUsedTicket(user, res))) return;
     res.setHeader('Content-Type', 'text/event-stream');
     res.setHeader('Cache-Control', 'no-cache');
   }
@@ -53,7 +56,7 @@ export class StreamController {
     description: 'text/event-stream; each `data` is {"type","data"} with `data` as below, by event type',
     content: { 'text/event-stream': { schema: { type: 'object', properties: SSE_EVENT_SCHEMAS as unknown as Record<string, object> } } },
   })
-  @ApiNoContentResponse({ description: 'The run has ended and Last-Event-ID is at or after its done: nothing more will come (an EventSource stops reconnecting)' })
+  @ApiNoContentResponse({ description: 'The run has ended and Last-Event-ID is at or after its done, or the stream ticket was used already and its run has ended: nothing more will come (an EventSource stops reconnecting)' })
   @ApiNotFoundResponse({ description: 'The session belongs to another tenant (or, with RUN_ACCESS=owner, to another user and the caller lacks HITL_APPROVER_ROLE), or a Last-Event-ID names a session with no run' })
   @ApiTooManyRequestsResponse({
     description:
@@ -70,16 +73,22 @@ export class StreamController {
     @Req() req: TicketedRequest,
     @Res({ passthrough: true }) res: Response,
   ): Promise<Observable<MessageEvent>> {
+    if (req.usedTicket && (await this.endedWithUsedTicket(user, res))) return EMPTY;
     if (this.drain.draining) throw new ServiceUnavailableException('This instance is shutting down; reconnect');
     if (user.sessionId && query.sessionId && query.sessionId !== user.sessionId) {
       throw new BadRequestException('sessionId does not match the stream ticket');
     }
     const sessionId = user.sessionId ?? query.sessionId ?? randomUUID();
     const afterSeq = parseLastEventId(lastEventId ?? query.lastEventId);
-    if (afterSeq > 0) {
+    // Only the demo has a default prompt (the source document's): a real agent would be started on
+    // a hidden one by a mistyped session id.
+    const needsPrompt = this.config.agent.kind !== 'demo' && !query.prompt?.trim();
+    if (afterSeq > 0 || needsPrompt) {
       // Resuming: the run must exist (a new one would only answer 400), and one that has ended
-      // with nothing after this id answers 204. A first open needs no read: open() checks access.
+      // with nothing after this id answers 204. A first open with a prompt needs no read: open()
+      // checks access.
       const existing = await this.runs.findFor(user, sessionId);
+      if (!existing && afterSeq === 0) throw new BadRequestException('prompt required');
       if (!existing) throw new NotFoundException(`Session ${sessionId} not found`);
       if (afterSeq > existing.seq) throw new BadRequestException(`Last-Event-ID ${afterSeq} is ahead of the run (last event ${existing.seq})`);
       if (isTerminal(existing.status) && afterSeq >= existing.seq) {
@@ -101,6 +110,18 @@ export class StreamController {
     }
     res.setHeader('X-Session-ID', sessionId);
     return this.streams.watch(sessionId, afterSeq, res, query.deltas === 'true', release);
+  }
+
+  /**
+   * A used ticket is good for one thing: telling an EventSource that reconnects with it after its
+   * run's `done` to stop (204), where a 401 would report an error after every successful run.
+   * Anything else it is refused for, as before.
+   */
+  private async endedWithUsedTicket(user: AuthUser, res: Response): Promise<true> {
+    const run = user.sessionId ? await this.runs.findFor(user, user.sessionId).catch(() => null) : null;
+    if (!run || !isTerminal(run.status)) throw new UnauthorizedException('Invalid or expired stream ticket');
+    res.status(204).end();
+    return true;
   }
 
   @Post('stream-tickets')

@@ -8,6 +8,16 @@ import { ConfigError, loadAppConfigFromProcess } from '../config/load-config';
  * configured JWT_SECRET, for trying the service from Swagger or curl. `--worker` prints a worker's
  * token instead (scope `aura:worker`, no tenant; `--sub` defaults to `worker`).
  */
+const USAGE = `Usage: npm run --silent token -- [--sub USER] [--tenant TENANT] [--ttl SECONDS] [--worker]
+
+Prints an HS256 token signed with JWT_SECRET (from the environment or ./.env).
+  --sub USER        the token's sub (default demo-user; worker with --worker)
+  --tenant TENANT   the token's tenant_id (default demo)
+  --ttl SECONDS     lifetime in seconds (default 3600)
+  --worker          a worker's token: scope aura:worker, no tenant (for AGENT=worker)
+  -h, --help        this text
+`;
+
 function main(): void {
   const { values } = parseArgs({
     options: {
@@ -15,8 +25,13 @@ function main(): void {
       tenant: { type: 'string', default: 'demo' },
       ttl: { type: 'string', default: '3600' },
       worker: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
     },
   });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
   const ttl = Number(values.ttl);
   if (!Number.isInteger(ttl) || ttl <= 0) throw new ConfigError('--ttl must be a positive whole number of seconds');
   const config = loadAppConfigFromProcess();
@@ -29,6 +44,8 @@ function main(): void {
 try {
   main();
 } catch (err) {
-  process.stderr.write(`token: ${err instanceof Error ? err.message : String(err)}\n`);
+  // parseArgs' own errors (an unknown option, a missing value) come with where to look.
+  const hint = err instanceof TypeError ? ' (--help lists the options)' : '';
+  process.stderr.write(`token: ${err instanceof Error ? err.message : String(err)}${hint}\n`);
   process.exit(1);
 }

@@ -1,5 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Env } from './app';
 import { TEST_SECRET } from './tokens';
@@ -25,6 +26,11 @@ export async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs
   throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
 }
 
+export interface ServiceOptions {
+  openFiles?: number;
+  cwd?: string;
+}
+
 /** The built service (dist/main.js) as a real child process, as it runs in a pod. */
 export class ServiceProcess {
   readonly url: string;
@@ -33,14 +39,20 @@ export class ServiceProcess {
   readonly exited: Promise<number | null>;
   output = '';
 
-  private constructor(port: number, env: Env, openFiles?: number) {
+  /**
+   * `openFiles`: the limit of descriptors it runs under. `cwd`: where the service looks for a
+   * `.env` (by default a directory without one, so a developer's own `.env` in the repository
+   * never changes what the tests run).
+   */
+  constructor(port: number, env: Env, { openFiles, cwd = tmpdir() }: ServiceOptions = {}) {
     this.port = port;
     this.url = `http://127.0.0.1:${port}`;
     const main = join(__dirname, '..', '..', 'dist', 'main.js');
-    // With `openFiles`, under that limit of descriptors (soft and hard: Node raises its soft limit to the hard one) (the shell's ulimit, then exec: same process).
+    // With `openFiles`, under that limit of descriptors (soft and hard: Node raises its soft limit to the hard one; the shell's ulimit, then exec: same process).
     const [cmd, args] = openFiles ? ['bash', ['-c', `ulimit -n ${openFiles} && exec "$0" "$1"`, process.execPath, main]] : [process.execPath, [main]];
     this.child = spawn(cmd, args, {
       env: { PATH: process.env.PATH ?? '', JWT_SECRET: TEST_SECRET, LOG_LEVEL: 'warn', DEMO_STEP_DELAY_MS: '20', ...env, PORT: String(port) },
+      cwd,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child.stdout?.on('data', (d: Buffer) => (this.output += d.toString()));
@@ -49,15 +61,15 @@ export class ServiceProcess {
   }
 
   /** On a free port, or on `port` (an instance restarted where the gateway expects it). */
-  static async start(env: Env, port?: number, openFiles?: number): Promise<ServiceProcess> {
-    const svc = await ServiceProcess.launch(env, port, openFiles);
+  static async start(env: Env, port?: number, options: ServiceOptions = {}): Promise<ServiceProcess> {
+    const svc = await ServiceProcess.launch(env, port, options);
     await waitFor(async () => (await fetch(`${svc.url}/health/ready`)).ok, 15000, `${svc.url} to be ready\n${svc.output}`);
     return svc;
   }
 
   /** Started, without waiting for it to be ready (a test of what it does when it cannot be). */
-  static async launch(env: Env, port?: number, openFiles?: number): Promise<ServiceProcess> {
-    return new ServiceProcess(port ?? (await freePort()), env, openFiles);
+  static async launch(env: Env, port?: number, options: ServiceOptions = {}): Promise<ServiceProcess> {
+    return new ServiceProcess(port ?? (await freePort()), env, options);
   }
 
   kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<number | null> {

@@ -4,7 +4,7 @@ import { AuraEvent, LoggedEvent, RunRecord, isTerminal } from '../../contract/ru
 import type { MemoryHitlStore } from '../../hitl/persistence/memory-hitl.store';
 import type { Bus } from '../../redis/bus';
 import { NAMES } from '../../redis/redis-names';
-import { AppendResult, CancelInput, CancelResult, CreateRunResult, EVENT_LOG_MAX, RunFollower, RunLimits, RunStore, StepWrite, StoreHeartbeat } from './run-store.port';
+import { AppendResult, CancelInput, CancelResult, CreateRunResult, EVENT_LOG_MAX, RunFollower, RunLimits, RunPage, RunQuery, RunStore, RunSummary, StepWrite, StoreHeartbeat } from './run-store.port';
 
 /** The key of a user's set: tenant ids have no NUL, so no two users' keys meet. */
 const userKey = (tenantId: string, userId: string) => `${tenantId}\u0000${userId}`;
@@ -43,7 +43,7 @@ export class MemoryRunStore extends RunStore {
         if (set.size >= limit) return { created: false, limited: scope };
       }
     }
-    this.runs.set(run.sessionId, structuredClone(run));
+    this.runs.set(run.sessionId, { ...structuredClone(run), updatedAt: run.createdAt });
     user.add(run.sessionId);
     tenant.add(run.sessionId);
     return { created: true, run };
@@ -52,6 +52,23 @@ export class MemoryRunStore extends RunStore {
   async getRun(sessionId: string): Promise<RunRecord | null> {
     const run = this.runs.get(sessionId);
     return run ? structuredClone(run) : null;
+  }
+
+  async listRuns(q: RunQuery): Promise<RunPage> {
+    this.forgetOld();
+    const after = q.after;
+    const sorted = [...this.runs.values()]
+      .filter((r) => r.tenantId === q.tenantId && (!q.status || r.status === q.status) && (!q.userId || r.userId === q.userId))
+      .map((r) => ({ r, score: Date.parse(r.createdAt) }))
+      .sort((a, b) => b.score - a.score || (a.r.sessionId < b.r.sessionId ? 1 : -1))
+      .filter(({ r, score }) => !after || score < after.createdMs || (score === after.createdMs && r.sessionId < after.sessionId));
+    const page = sorted.slice(0, q.limit);
+    const items = page.map(({ r }): RunSummary => {
+      const { sessionId, tenantId, userId, status, seq, requestId, createdAt, updatedAt, agent } = r;
+      return { sessionId, tenantId, userId, status, seq, requestId, createdAt, updatedAt, ...(agent ? { agent } : {}) };
+    });
+    const last = page[page.length - 1];
+    return sorted.length > q.limit && last ? { items, next: { createdMs: last.score, sessionId: last.r.sessionId } } : { items };
   }
 
   async append(s: StepWrite): Promise<AppendResult> {
@@ -63,7 +80,7 @@ export class MemoryRunStore extends RunStore {
     if (s.expectDecided && this.hitl.statusOf(s.expectDecided.requestId) !== s.expectDecided.status) return { ok: false, reason: 'stale' };
     if (s.request) this.hitl.insertPending(s.request);
     const seq = this.appendEvents(run, s.events, s.broadcasts);
-    Object.assign(run, { cursor: s.nextCursor, seq, status: s.status, requestId: s.request?.requestId ?? null, approvedRequestId: s.approvedRequestId });
+    Object.assign(run, { cursor: s.nextCursor, seq, status: s.status, requestId: s.request?.requestId ?? null, approvedRequestId: s.approvedRequestId, updatedAt: new Date().toISOString() });
     if (s.state !== undefined) run.state = structuredClone(s.state);
     if (s.receipt !== undefined) run.receipt = s.receipt;
     this.releaseIfTerminal(run);
@@ -82,7 +99,7 @@ export class MemoryRunStore extends RunStore {
       if (status === 'pending') this.hitl.decideNow(c.expectRequestId, { status: 'cancelled', decidedAt: c.now, decidedBy: c.decidedBy });
     }
     const seq = this.appendEvents(run, c.events, c.broadcasts);
-    Object.assign(run, { seq, status: 'cancelled', requestId: null, approvedRequestId: null });
+    Object.assign(run, { seq, status: 'cancelled', requestId: null, approvedRequestId: null, updatedAt: new Date().toISOString() });
     this.releaseIfTerminal(run);
     return { outcome: 'cancelled', seq };
   }

@@ -9,7 +9,8 @@ import { execPipeline, redisCall } from '../../redis/redis-errors';
 import { NAMES, SCRIPT_PREFIXES } from '../../redis/redis-names';
 import { defineScript, ScriptFn } from '../../redis/redis-script';
 import { runFromFields, runToFields } from './run-fields.codec';
-import { AppendResult, CancelInput, CancelResult, CreateRunResult, EVENT_LOG_MAX, RunFollower, RunLimits, RunStore, StepWrite, StoreHeartbeat } from './run-store.port';
+import { listRedisRuns } from './redis-run-index';
+import { AppendResult, CancelInput, CancelResult, CreateRunResult, EVENT_LOG_MAX, RunFollower, RunLimits, RunPage, RunQuery, RunStore, StepWrite, StoreHeartbeat } from './run-store.port';
 import { APPEND, CANCEL, CLAIM, CREATE_RUN, HEARTBEAT, ORPHANS } from './runs.lua';
 
 const eventPairs = (events: StepWrite['events']): string => JSON.stringify(events.map((e) => [logKind(e), serializeEvent(e)]));
@@ -29,7 +30,7 @@ export class RedisRunStore extends RunStore {
     super();
     redis.on('ready', () => (this.serverId = undefined));
     this.scripts = {
-      createRun: defineScript(redis, 'auraCreateRun', 3, CREATE_RUN),
+      createRun: defineScript(redis, 'auraCreateRun', 4, CREATE_RUN),
       append: defineScript(redis, 'auraAppend', 2, APPEND),
       cancel: defineScript(redis, 'auraCancel', 2, CANCEL),
       heartbeat: defineScript(redis, 'auraHeartbeat', 2, HEARTBEAT),
@@ -40,8 +41,8 @@ export class RedisRunStore extends RunStore {
 
   async createRun(run: RunRecord, limits: RunLimits): Promise<CreateRunResult> {
     const res = (await this.scripts.createRun(
-      [NAMES.run(run.sessionId), NAMES.activeRuns(run.tenantId), NAMES.activeUserRuns(run.tenantId, run.userId)],
-      [run.sessionId, JSON.stringify(runToFields(run)), this.ttlSeconds, limits.activeRunsPerUser, limits.activeRunsPerTenant, SCRIPT_PREFIXES],
+      [NAMES.run(run.sessionId), NAMES.activeRuns(run.tenantId), NAMES.activeUserRuns(run.tenantId, run.userId), NAMES.tenantRuns(run.tenantId)],
+      [run.sessionId, JSON.stringify(runToFields(run)), this.ttlSeconds, limits.activeRunsPerUser, limits.activeRunsPerTenant, Date.parse(run.createdAt), SCRIPT_PREFIXES],
     )) as [number, (string[] | string)?];
     if (res[0] === 0) return { created: true, run };
     if (res[0] === 2) return { created: false, limited: res[1] as 'user' | 'tenant' };
@@ -51,6 +52,10 @@ export class RedisRunStore extends RunStore {
   async getRun(sessionId: string): Promise<RunRecord | null> {
     const fields = await redisCall(() => this.redis.hgetall(NAMES.run(sessionId)));
     return fields.status ? runFromFields(fields) : null;
+  }
+
+  listRuns(query: RunQuery): Promise<RunPage> {
+    return listRedisRuns(this.redis, query);
   }
 
   async append(s: StepWrite): Promise<AppendResult> {

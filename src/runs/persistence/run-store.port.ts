@@ -73,6 +73,30 @@ export type CreateRunResult =
 
 export type CancelResult = { outcome: 'cancelled'; seq: number } | { outcome: 'not_found' } | { outcome: 'ended'; status: RunStatus } | { outcome: 'retry' };
 
+/** A run's place in its tenant's list: newest first by start time, then by sessionId (descending). */
+export interface RunPosition {
+  createdMs: number;
+  sessionId: string;
+}
+
+export interface RunQuery {
+  tenantId: string;
+  status?: RunStatus;
+  userId?: string;
+  limit: number;
+  /** Only runs after this position (the last one of the previous page). */
+  after?: RunPosition;
+}
+
+/** `next`: where the following page starts; absent on the last page. A page may be short and still have one (it stopped reading). */
+export interface RunPage {
+  items: RunSummary[];
+  next?: RunPosition;
+}
+
+/** What a list shows of a run: not its prompt, metadata or agent state (up to a megabyte). */
+export type RunSummary = Pick<RunRecord, 'sessionId' | 'tenantId' | 'userId' | 'status' | 'seq' | 'requestId' | 'createdAt' | 'updatedAt' | 'agent'>;
+
 /** Hears a run's log grow: each event as it is written, and `resync` when events may have been missed (a reconnect). */
 export interface RunFollower {
   onEvent(event: LoggedEvent): void;
@@ -92,6 +116,12 @@ export abstract class RunStore {
    */
   abstract createRun(run: RunRecord, limits: RunLimits): Promise<CreateRunResult>;
   abstract getRun(sessionId: string): Promise<RunRecord | null>;
+  /**
+   * The tenant's runs, newest first, narrowed to a status and a user when given. The index is
+   * written by createRun in the same atomic step and forgets runs started more than the run TTL
+   * before the latest one, and any whose key has gone.
+   */
+  abstract listRuns(query: RunQuery): Promise<RunPage>;
   abstract append(step: StepWrite): Promise<AppendResult>;
   abstract cancel(input: CancelInput): Promise<CancelResult>;
   /** Events with seq > afterSeq, oldest first, at most `limit`. */

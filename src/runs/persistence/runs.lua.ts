@@ -36,8 +36,9 @@ end
 `;
 
 /**
- * KEYS: run, tenant's active runs, user's active runs. ARGV: sid, fieldsJson, ttl, userLimit,
- * tenantLimit, prefixes. Returns {0} when created, {1, fields} of the run that exists (whatever the
+ * KEYS: run, tenant's active runs, user's active runs, tenant's runs index. ARGV: sid, fieldsJson,
+ * ttl, userLimit, tenantLimit, createdMs, prefixes. The index gets the run in the same step, and
+ * loses the runs started more than ttl before this one (their keys are gone, or soon will be). Returns {0} when created, {1, fields} of the run that exists (whatever the
  * limits), or {2, 'user'|'tenant'} when a limit is reached (nothing written). A full set is first
  * pruned of runs that are gone (key expired or lost) or ended, so none holds a slot for good; that
  * costs one HGET per member, only on the way to a refusal.
@@ -64,6 +65,12 @@ redis.call('SADD', P.instanceRuns .. fields.owner .. ':runs', ARGV[1])
 local now = redis_now_ms()
 redis.call('ZADD', KEYS[2], now, ARGV[1])
 redis.call('ZADD', KEYS[3], now, ARGV[1])
+redis.call('HSET', KEYS[1], 'updatedMs', now)
+local created = tonumber(ARGV[6])
+redis.call('ZADD', KEYS[4], created, ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', '(' .. (created - tonumber(ARGV[3]) * 1000))
+-- Twice the TTL: a run's own key lives ttl after its last step, which may come well after its start.
+redis.call('EXPIRE', KEYS[4], tonumber(ARGV[3]) * 2)
 return {0}
 `;
 
@@ -93,7 +100,7 @@ end
 -- A batch of streamed text leaves the position as it is: its step, before and after, refreshes the TTLs.
 local moves = ARGV[5] ~= ARGV[3]
 local seq = append_events(ARGV[1], KEYS[2], tonumber(r[4]), cjson.decode(ARGV[7]), cjson.decode(ARGV[8]), ARGV[9], moves and ARGV[10] or '')
-redis.call('HSET', KEYS[1], 'cursor', ARGV[5], 'seq', seq, 'status', ARGV[6], 'requestId', requestId, 'approvedRequestId', ARGV[14])
+redis.call('HSET', KEYS[1], 'cursor', ARGV[5], 'seq', seq, 'status', ARGV[6], 'requestId', requestId, 'approvedRequestId', ARGV[14], 'updatedMs', redis_now_ms())
 if ARGV[13] ~= '' then redis.call('HSET', KEYS[1], 'state', ARGV[13]) end
 if ARGV[17] ~= '' then redis.call('HSET', KEYS[1], 'receipt', ARGV[17]) end
 if moves then redis.call('EXPIRE', KEYS[1], ARGV[10]) end
@@ -119,7 +126,7 @@ if ARGV[4] ~= '' then
   if current == 'pending' then decide(ARGV[4], 'cancelled', ARGV[7], ARGV[6], '', 'cancellation', ARGV[11]) end
 end
 local seq = append_events(ARGV[1], KEYS[2], tonumber(r[3]), cjson.decode(ARGV[8]), cjson.decode(ARGV[9]), ARGV[10], ARGV[11])
-redis.call('HSET', KEYS[1], 'seq', seq, 'status', 'cancelled', 'requestId', '', 'approvedRequestId', '')
+redis.call('HSET', KEYS[1], 'seq', seq, 'status', 'cancelled', 'requestId', '', 'approvedRequestId', '', 'updatedMs', redis_now_ms())
 redis.call('EXPIRE', KEYS[1], ARGV[11])
 release_if_terminal(ARGV[1], r[2], 'cancelled', r[4], r[6])
 return {'cancelled', seq}

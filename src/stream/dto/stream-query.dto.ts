@@ -8,7 +8,7 @@ export class StreamQuery {
   @Matches(ID_PATTERN, { message: `sessionId must match ${ID_PATTERN.source}` })
   sessionId?: string;
 
-  @ApiPropertyOptional({ description: 'What the agent is asked to do (used when the run starts)', maxLength: 4000 })
+  @ApiPropertyOptional({ description: 'What the agent is asked to do (used when the run starts). Required to start a run unless AGENT=demo (which has a default): a session with no run and no prompt is 400 "prompt required"', maxLength: 4000 })
   @IsOptional()
   @IsString()
   @MaxLength(4000)

@@ -4,7 +4,7 @@ import type { Bus } from '../../redis/bus';
 import { NAMES } from '../../redis/redis-names';
 import type { MemoryRunStore } from '../../runs/persistence/memory-run.store';
 import { QUEUE_LEASE_MS } from './worker.lua';
-import { ClaimedRun, WorkerStore } from './worker-store.port';
+import { ClaimedRun, QueueStats, WorkerStore } from './worker-store.port';
 
 /**
  * The in-process worker store (no REDIS_URL: one instance), on the in-process run store's records
@@ -12,6 +12,8 @@ import { ClaimedRun, WorkerStore } from './worker-store.port';
  */
 export class MemoryWorkerStore extends WorkerStore {
   private readonly ready: string[] = [];
+  /** When each queued session joined the queue (ms). */
+  private readonly queuedAt = new Map<string, number>();
 
   constructor(
     private readonly runs: MemoryRunStore,
@@ -27,12 +29,14 @@ export class MemoryWorkerStore extends WorkerStore {
     run.owner = NAMES.workerQueueOwner;
     this.runs.setLease(NAMES.workerQueueOwner, QUEUE_LEASE_MS);
     this.ready.push(sessionId);
+    this.queuedAt.set(sessionId, Date.now());
     void this.bus.publish(NAMES.workerWakeChannel, sessionId);
     return true;
   }
 
   async claimReady(leaseId: string, leaseMs: number): Promise<ClaimedRun | null> {
     for (let sid = this.ready.shift(); sid !== undefined; sid = this.ready.shift()) {
+      if (!this.ready.includes(sid)) this.queuedAt.delete(sid);
       const run = this.runs.record(sid);
       if (!run || isTerminal(run.status) || run.owner !== NAMES.workerQueueOwner) continue;
       const deadline = Date.now() + leaseMs;
@@ -43,6 +47,14 @@ export class MemoryWorkerStore extends WorkerStore {
       return { run: claimed, decision, leaseId, leaseExpiresMs: deadline };
     }
     return null;
+  }
+
+  async queueStats(): Promise<QueueStats> {
+    for (const sid of this.ready.slice(0, 50)) {
+      const run = this.runs.record(sid);
+      if (run && !isTerminal(run.status) && run.owner === NAMES.workerQueueOwner) return { queued: this.ready.length, oldest: { sessionId: sid, waitedMs: Date.now() - (this.queuedAt.get(sid) ?? Date.now()) } };
+    }
+    return { queued: this.ready.length, oldest: null };
   }
 
   async renew(sessionId: string, leaseId: string, leaseMs: number): Promise<number | null> {

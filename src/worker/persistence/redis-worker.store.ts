@@ -4,12 +4,12 @@ import type { Bus } from '../../redis/bus';
 import { NAMES, SCRIPT_PREFIXES } from '../../redis/redis-names';
 import { defineScript, ScriptFn } from '../../redis/redis-script';
 import { runFromFields } from '../../runs/persistence/run-fields.codec';
-import { CLAIM_READY, MAKE_READY, RELEASE, RENEW } from './worker.lua';
-import { ClaimedRun, WorkerStore } from './worker-store.port';
+import { CLAIM_READY, MAKE_READY, QUEUE_STATS, RELEASE, RENEW } from './worker.lua';
+import { ClaimedRun, QueueStats, WorkerStore } from './worker-store.port';
 
 /** The ready queue in a list, worker leases in aura:instances, wake-ups over the process's shared subscriber. */
 export class RedisWorkerStore extends WorkerStore {
-  private readonly scripts: Record<'makeReady' | 'claimReady' | 'renew' | 'release', ScriptFn>;
+  private readonly scripts: Record<'makeReady' | 'claimReady' | 'renew' | 'release' | 'queueStats', ScriptFn>;
 
   constructor(
     redis: RedisClient,
@@ -21,6 +21,7 @@ export class RedisWorkerStore extends WorkerStore {
       claimReady: defineScript(redis, 'auraWorkerClaim', 2, CLAIM_READY),
       renew: defineScript(redis, 'auraWorkerRenew', 2, RENEW),
       release: defineScript(redis, 'auraWorkerRelease', 2, RELEASE),
+      queueStats: defineScript(redis, 'auraWorkerQueueStats', 1, QUEUE_STATS),
     };
   }
 
@@ -53,6 +54,11 @@ export class RedisWorkerStore extends WorkerStore {
 
   async release(sessionId: string, leaseId: string, toInstance: string): Promise<void> {
     await this.scripts.release([NAMES.run(sessionId), NAMES.instances], [sessionId, leaseId, toInstance, SCRIPT_PREFIXES]);
+  }
+
+  async queueStats(): Promise<QueueStats> {
+    const [queued, sessionId, waitedMs] = (await this.scripts.queueStats([NAMES.workerReady], [NAMES.workerQueueOwner, SCRIPT_PREFIXES])) as [number, string?, number?];
+    return { queued: Number(queued), oldest: sessionId ? { sessionId, waitedMs: Number(waitedMs) } : null };
   }
 
   listen(onReady: () => void, onResync: () => void): Promise<() => void> {

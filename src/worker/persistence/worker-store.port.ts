@@ -11,6 +11,12 @@ export interface ClaimedRun {
   leaseExpiresMs: number;
 }
 
+/** The ready queue as a whole: how many runs wait in it, and the one that has waited longest (by the store's clock). */
+export interface QueueStats {
+  queued: number;
+  oldest: { sessionId: string; waitedMs: number } | null;
+}
+
 /**
  * The ready queue and the leases of external workers (AGENT=worker). A worker's lease is a lease like
  * an instance's (same set, same store clock) on exactly one run, so when it lapses the instances'
@@ -32,6 +38,8 @@ export abstract class WorkerStore {
    * (a paused run then waits on that instance for its decision).
    */
   abstract release(sessionId: string, leaseId: string, toInstance: string): Promise<void>;
+  /** The queue's length (entries of runs ended while queued count until a claim drops them) and its oldest run still waiting. */
+  abstract queueStats(): Promise<QueueStats>;
   /**
    * Hears runs become ready on any instance (`onReady`), and that such news may have been missed
    * (`onResync`: the subscriber reconnected). Resolves once listening, with the function that stops it.

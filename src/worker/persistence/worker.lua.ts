@@ -16,7 +16,7 @@ const QUEUE_LEASE = '9000000000000000';
 export const MAKE_READY = `${RUNS_LUA_LIB}
 local r = redis.call('HMGET', KEYS[1], 'status', 'owner')
 if not r[1] or TERMINAL[r[1]] or r[2] ~= ARGV[2] then return 0 end
-redis.call('HSET', KEYS[1], 'owner', ARGV[3])
+redis.call('HSET', KEYS[1], 'owner', ARGV[3], 'queuedMs', redis_now_ms())
 redis.call('ZADD', KEYS[3], ${QUEUE_LEASE}, ARGV[3])
 redis.call('SREM', P.instanceRuns .. ARGV[2] .. ':runs', ARGV[1])
 redis.call('RPUSH', KEYS[2], ARGV[1])
@@ -79,3 +79,17 @@ return 1
 `;
 
 export const QUEUE_LEASE_MS = Number(QUEUE_LEASE);
+
+/**
+ * KEYS: ready. ARGV: queueOwner, prefixes. Returns {length} or {length, sid, waitedMs}: the first
+ * of the oldest 50 entries whose run still waits in the queue (Redis clock).
+ */
+export const QUEUE_STATS = `${RUNS_LUA_LIB}
+local n = redis.call('LLEN', KEYS[1])
+local now = redis_now_ms()
+for _, sid in ipairs(redis.call('LRANGE', KEYS[1], 0, 49)) do
+  local r = redis.call('HMGET', P.run .. sid, 'status', 'owner', 'queuedMs')
+  if r[1] and not TERMINAL[r[1]] and r[2] == ARGV[1] then return {n, sid, now - tonumber(r[3] or now)} end
+end
+return {n}
+`;
