@@ -45,7 +45,7 @@ describe('AGENT=openai: what a model sends is bounded and stored as valid Unicod
   it('lone surrogates in the text and the tool arguments are stored as U+FFFD; the run pauses, is approved and completes', async () => {
     await start([{ text: 'Mailing \ud800 now \udfff.', toolCalls: [{ name: 'send_email', arguments: { ...MAIL, subject: 'a\udfffb' } }] }, { text: 'Sent \ud83d\ude00 \udc00' }]);
     const sessionId = uniqueId('llm-utf');
-    const s = new SseClient(`${a.url}/aura/test/stream?sessionId=${sessionId}&deltas=true`, h);
+    const s = new SseClient(`${a.url}/aura/test/stream?sessionId=${sessionId}&prompt=go&deltas=true`, h);
     const { requestId } = await s.hitlRequest();
     const stored = await request(b.url).get(`/aura/hitl/requests/${requestId}`).set(h).expect(200);
     expect(stored.body.params).toEqual({ ...MAIL, subject: 'a\ufffdb' });
@@ -68,7 +68,7 @@ describe('AGENT=openai: what a model sends is bounded and stored as valid Unicod
       { text: 'Both sent.' },
     ]);
     const sessionId = uniqueId('llm-twice');
-    const s = new SseClient(`${a.url}/aura/test/stream?sessionId=${sessionId}`, h);
+    const s = new SseClient(`${a.url}/aura/test/stream?sessionId=${sessionId}&prompt=go`, h);
     const first = await s.hitlRequest();
     await request(b.url).post(`/aura/hitl/approve/${first.requestId}`).set(h).expect(200);
     await waitFor(() => s.events.filter((e) => e.type === 'hitl' && e.payload.data.requiresApproval === true).length === 2, 10000, 'the second approval');
@@ -91,7 +91,7 @@ describe('AGENT=openai: what a model sends is bounded and stored as valid Unicod
   ] as Array<[string, string, ScriptedTurn]>)('an answer of %s ends the run with run_error %s, its turn failed, then done {failed}', async (_what, code, turn) => {
     await start([turn, { text: 'never asked' }], { LLM_MAX_TOKENS: '777' });
     const sessionId = uniqueId('llm-bound');
-    const s = new SseClient(`${a.url}/aura/test/stream?sessionId=${sessionId}`, h);
+    const s = new SseClient(`${a.url}/aura/test/stream?sessionId=${sessionId}&prompt=go`, h);
     await s.untilEnd(20000);
     expect(outline(s.events)).toEqual(['plan_step turn-1 in_progress', 'plan_step turn-1 failed', `run_error ${code}`, 'done failed']);
     expect(server.requests).toHaveLength(1);
@@ -106,7 +106,7 @@ describe('AGENT=openai: what a model sends is bounded and stored as valid Unicod
   ] as Array<[string, ScriptedTurn]>)('a call that streams %s is cut at LLM_CALL_TIMEOUT_MS and the run fails (agent_failed, call_timeout)', async (_what, turn) => {
     await start(Array.from({ length: 4 }, () => turn), { LLM_CALL_TIMEOUT_MS: '500', LLM_TIMEOUT_MS: '10000' });
     const started = Date.now();
-    const s = new SseClient(`${a.url}/aura/test/stream?sessionId=${uniqueId('llm-deadline')}`, h);
+    const s = new SseClient(`${a.url}/aura/test/stream?sessionId=${uniqueId('llm-deadline')}&prompt=go`, h);
     await s.untilEnd(15000);
     expect(outline(s.events).slice(-3)).toEqual(['plan_step turn-1 failed', 'run_error agent_failed', 'done failed']);
     expect(s.events.at(-2)?.payload.data.message).toBe('The model failed (call_timeout)');
@@ -120,7 +120,7 @@ describe('AGENT=openai: what a model sends is bounded and stored as valid Unicod
   ] as Array<[string, ScriptedTurn]>)('a cancel on the other instance closes a model call streaming %s at once', async (_what, turn) => {
     await start([turn], { LLM_TIMEOUT_MS: '60000' });
     const sessionId = uniqueId('llm-cancel');
-    const s = new SseClient(`${a.url}/aura/test/stream?sessionId=${sessionId}`, h);
+    const s = new SseClient(`${a.url}/aura/test/stream?sessionId=${sessionId}&prompt=go`, h);
     await waitFor(() => server.requests.length === 1, 5000, 'the model call');
     await new Promise((r) => setTimeout(r, 300));
     const cancelledAt = Date.now();
@@ -137,7 +137,7 @@ describe('AGENT=openai: an endpoint that echoes the key in its error body', () =
     const server = await ScriptedLlmServer.start(Array.from({ length: 4 }, () => ({ fault: 'echo', status: 503 }) as ScriptedTurn));
     const svc = await ServiceProcess.start({ REDIS_URL: testRedisUrl(), ...llmEnv(server, { LLM_API_KEY: 'sk-live-0123456789' }), LOG_LEVEL: 'warn' });
     try {
-      const s = new SseClient(`${svc.url}/aura/test/stream?sessionId=${uniqueId('llm-echo')}`, h);
+      const s = new SseClient(`${svc.url}/aura/test/stream?sessionId=${uniqueId('llm-echo')}&prompt=go`, h);
       await s.untilEnd(15000);
       expect(server.requests[0].authorization).toBe('Bearer sk-live-0123456789');
       expect(s.events.at(-2)?.payload.data).toEqual({ code: 'agent_failed', message: 'The model failed (http_503)' });

@@ -14,6 +14,11 @@ describe('startupSummary', () => {
     expect(describeRedis(config({ REDIS_URL: 'rediss://aura:s3cret@cache.example.com' }))).toBe('rediss cache.example.com:6379');
   });
 
+  it('names a Sentinel set and a Cluster with their nodes', () => {
+    expect(describeRedis(config({ REDIS_SENTINELS: '10.0.0.1:26379,10.0.0.2:26379', REDIS_SENTINEL_MASTER: 'aura' }))).toBe('sentinel aura via 10.0.0.1:26379,10.0.0.2:26379');
+    expect(describeRedis(config({ REDIS_CLUSTER_NODES: 'r1:7000, r2:7001' }))).toBe('cluster r1:7000,r2:7001');
+  });
+
   it('reads the version from package.json', () => {
     expect(packageVersion()).toMatch(/^\d+\.\d+\.\d+/);
   });

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AppConfig } from './app-config';
+import type { HostPort } from './redis-config';
 
 /** The package's version, from the package.json next to dist/ (the Docker image copies it too). */
 export function packageVersion(): string {
@@ -12,15 +13,19 @@ export function packageVersion(): string {
   }
 }
 
-/** Where the state lives, as an operator needs to read it: never the URL's credentials or database path. */
+const nodes = (list: readonly HostPort[]): string => list.map((n) => `${n.host.includes(':') ? `[${n.host}]` : n.host}:${n.port}`).join(',');
+
+/** Where the state lives, as an operator needs to read it: the mode and its nodes, never a URL's credentials. */
 export function describeRedis(config: AppConfig): string {
-  const url = config.redis.url;
-  if (!url) return 'in-memory (one instance only)';
+  const target = config.redis.target;
+  if (!target) return 'in-memory (one instance only)';
+  if (target.mode === 'sentinel') return `sentinel ${target.masterName} via ${nodes(target.sentinels)}`;
+  if (target.mode === 'cluster') return `cluster ${nodes(target.nodes)}`;
   try {
-    const u = new URL(url);
+    const u = new URL(target.url);
     const port = u.port || '6379';
     const db = u.pathname.replace(/^\//, '');
-    return `${u.protocol === 'rediss:' ? 'rediss' : 'redis'} ${u.hostname}:${port}${db ? ` db ${db}` : ''}`;
+    return `${target.tls ? 'rediss' : 'redis'} ${u.hostname}:${port}${db ? ` db ${db}` : ''}`;
   } catch {
     return 'redis';
   }
