@@ -4,19 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startApp, TestApp, testRedisUrl, uniqueId } from './support/app';
 import { RedisProcess, ServiceProcess, waitFor } from './support/process';
-import { SseClient, SseEvent } from './support/sse';
+import { expectRunLost } from './support/run-lost';
+import { SseClient } from './support/sse';
 import { authHeaders } from './support/tokens';
 
 const LEASE_MS = 1000;
 const h = authHeaders();
 
-/** The last two frames of a stream whose run was lost: run_error {run_lost}, done {failed}, ids right after the last one sent. */
-function expectRunLost(events: SseEvent[], lastStored: number): void {
-  expect(events.slice(-2)).toEqual([
-    { id: lastStored + 1, type: 'run_error', payload: { type: 'run_error', data: { code: 'run_lost', message: expect.any(String) } } },
-    { id: lastStored + 2, type: 'done', payload: { type: 'done', data: { status: 'failed' } } },
-  ]);
-}
 
 describe('A run whose stored state disappears (contract v1.2 "Faults")', () => {
   let a: TestApp;

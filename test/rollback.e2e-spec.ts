@@ -5,18 +5,12 @@ import { join } from 'node:path';
 import { NAMES } from '../src/redis/redis-names';
 import { uniqueId } from './support/app';
 import { RedisProcess, ServiceProcess, waitFor } from './support/process';
-import { SseClient, SseEvent } from './support/sse';
+import { expectRunLost } from './support/run-lost';
+import { SseClient } from './support/sse';
 import { authHeaders } from './support/tokens';
 
 const LEASE_MS = 1000;
 const h = authHeaders();
-
-function expectRunLost(events: SseEvent[], lastSent: number): void {
-  expect(events.slice(-2)).toEqual([
-    { id: lastSent + 1, type: 'run_error', payload: { type: 'run_error', data: { code: 'run_lost', message: expect.any(String) } } },
-    { id: lastSent + 2, type: 'done', payload: { type: 'done', data: { status: 'failed' } } },
-  ]);
-}
 
 describe('Redis restarted from an older snapshot (a rollback): runs behind what was sent end as lost, never repeat steps', () => {
   let dir: string;
