@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { approvalOf, drive, streamedText } from '../../../test/support/agent-driver';
 import { ScriptedLlmServer, ScriptedTurn } from '../../../test/support/scripted-llm-server';
 import type { AuraEvent } from '../../contract/run.types';
@@ -5,6 +6,10 @@ import { SearchIncidentsTool } from '../tools/search-incidents.tool';
 import { SendEmailTool } from '../tools/send-email.tool';
 import { ToolRegistry } from '../tools/tool-registry';
 import { OpenAiAgent, OpenAiAgentOptions } from './openai-agent';
+
+// The agent logs each retry and failure (a warn line each): expected here, so kept off the test output.
+beforeAll(() => Logger.overrideLogger(false));
+afterAll(() => Logger.overrideLogger(['log', 'error', 'warn', 'debug', 'verbose']));
 
 const BOUNDS = { maxToolCalls: 16, maxToolArgsBytes: 16384, maxAnswerBytes: 262144, maxStateBytes: 1048576 };
 const MAIL = { to: 'owner@example.com', subject: 'Open incidents', body: 'INC-101 is open.' };

@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { approvalOf, drive, streamedText, testRun } from '../../../test/support/agent-driver';
 import { ScriptedLlmServer, ScriptedTurn } from '../../../test/support/scripted-llm-server';
 import { AgentFailure } from '../../runs/agent/agent.port';
@@ -6,6 +7,10 @@ import { SearchIncidentsTool } from '../tools/search-incidents.tool';
 import { SendEmailTool } from '../tools/send-email.tool';
 import { ToolRegistry } from '../tools/tool-registry';
 import { OpenAiAgent } from './openai-agent';
+
+// The agent logs each retry and failure (a warn line each): expected here, so kept off the test output.
+beforeAll(() => Logger.overrideLogger(false));
+afterAll(() => Logger.overrideLogger(['log', 'error', 'warn', 'debug', 'verbose']));
 
 const MAIL = { to: 'owner@example.com', subject: '3 open incidents', body: 'INC-101, INC-107 and INC-112 are open.' };
 const SEARCH_TEXT = 'Let me look up the open incidents first.';
