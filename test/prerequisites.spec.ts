@@ -30,8 +30,8 @@ describe('Missing test prerequisites', () => {
     expect(pkg.scripts.pretest.startsWith('node test/support/prerequisites.js && ')).toBe(true);
   });
 
-  it('`npx jest` stops in the global setup with the same one line, before any test runs', () => {
-    const r = spawnSync(process.execPath, [join(ROOT, 'node_modules/jest/bin/jest.js'), '--config', 'jest.config.js', 'test/runtime.spec.ts'], {
+  it('`npx jest` on an e2e test stops in the global setup with the same one line, before any test runs', () => {
+    const r = spawnSync(process.execPath, [join(ROOT, 'node_modules/jest/bin/jest.js'), '--config', 'jest.config.js', 'test/in-process.e2e-spec.ts'], {
       cwd: ROOT,
       env: bare,
       encoding: 'utf8',
@@ -41,5 +41,16 @@ describe('Missing test prerequisites', () => {
     const lines = r.stderr.split('\n').filter((l) => l.trim() !== '');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(INSTALL_LINE);
+  }, 60000);
+
+  it('the unit tier needs none of them: it runs where Redis, Chromium and nginx are missing', () => {
+    const r = spawnSync(process.execPath, [join(ROOT, 'node_modules/jest/bin/jest.js'), '--config', 'jest.config.js', 'test/runtime.spec.ts', '--selectProjects', 'unit'], {
+      cwd: ROOT,
+      env: bare,
+      encoding: 'utf8',
+      timeout: 60000,
+    });
+    expect(r.stderr).toMatch(/Tests:\s+\d+ passed/);
+    expect(r.status).toBe(0);
   }, 60000);
 });

@@ -254,7 +254,9 @@ describe('OpenAiAgent against a scripted OpenAI-compatible endpoint', () => {
     server = await ScriptedLlmServer.start([{ fault: 'status', status: 503 }, { text: ANSWER }]);
     const controller = new AbortController();
     const pending = drive(agent(), { signal: controller.signal, state: { version: 1, turn: 1, messages: [{ role: 'user', content: 'hi' }], pending: [], turnText: '' } }).catch((e: unknown) => e);
-    await new Promise((r) => setTimeout(r, 100));
+    // Aborted once the first call has failed (its 503 answered), i.e. during the backoff, however loaded the machine is.
+    while (server.requests.length < 1) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 20));
     controller.abort(new Error('instance stopping'));
     expect(await pending).toMatchObject({ message: 'instance stopping' });
     expect(server.requests).toHaveLength(1);
