@@ -5,6 +5,13 @@
  */
 export const HITL_LUA_LIB = `
 local P = cjson.decode(ARGV[#ARGV])
+-- Cluster mode: the client tags every key it passes ('{aura}…'); the keys derived here get the same
+-- tag, so they sit in the slot of the keys given. Channels are not keys and keep their names.
+local TAG = string.match(KEYS[1] or '', '^{[^}]*}') or ''
+if TAG ~= '' then
+  local CHANNELS = {eventsChannel = true, hitlChannel = true, broadcast = true}
+  for k, v in pairs(P) do if type(v) == 'string' and not CHANNELS[k] then P[k] = TAG .. v end end
+end
 
 local function redis_now_ms()
   local t = redis.call('TIME')

@@ -8,6 +8,18 @@ import { HITL_LUA_LIB } from '../../hitl/persistence/hitl.lua';
 export const RUNS_LUA_LIB = `${HITL_LUA_LIB}
 local TERMINAL = {completed=true, rejected=true, expired=true, cancelled=true, failed=true}
 
+-- P.quiet (REDIS_WAIT_REPLICAS > 0): the live messages are returned, [channel, message, …], and the
+-- caller publishes them once the replicas hold the write, so no stream shows an event a failover loses.
+local LIVE = {}
+local function publish(channel, message)
+  if P.quiet then
+    LIVE[#LIVE + 1] = channel
+    LIVE[#LIVE + 1] = message
+  else
+    redis.call('PUBLISH', channel, message)
+  end
+end
+
 -- Appends [type, json] events after seq and publishes each live as '<seq> <type> <json>' (and the
 -- broadcast); ttl '' leaves the log's TTL as it is. One message per event: instances before
 -- 9bd534e read a message as one event, so a write's events go out as one message only once no
@@ -16,9 +28,9 @@ local function append_events(sid, ekey, seq, events, broadcasts, maxlen, ttl)
   for i, e in ipairs(events) do
     seq = seq + 1
     redis.call('XADD', ekey, 'MAXLEN', '~', maxlen, seq .. '-0', 't', e[1], 'e', e[2])
-    redis.call('PUBLISH', P.eventsChannel .. sid, seq .. ' ' .. e[1] .. ' ' .. e[2])
+    publish(P.eventsChannel .. sid, seq .. ' ' .. e[1] .. ' ' .. e[2])
     local b = broadcasts[i]
-    if b and b ~= '' then redis.call('PUBLISH', P.broadcast, b) end
+    if b and b ~= '' then publish(P.broadcast, b) end
   end
   if ttl ~= '' then redis.call('EXPIRE', ekey, ttl) end
   return seq
@@ -79,8 +91,9 @@ return {0}
  * broadcastsJson, maxlen, ttl, requestJson ('' = none), deadlineMs, stateJson ('' = unchanged),
  * approvedRequestId, expectDecidedId ('' = none), expectDecidedStatus, receipt ('' = unchanged), prefixes.
  * Position and seq must both be what the writer read: a script re-sent after a lost reply refuses.
- * Returns {'ok', seq} | {'gone'} | {'ended', status} | {'not_owner'} | {'stale'}; a write of an
- * approval returns {'ok', seq, requestFields}: the request as stored, for the agent's next step.
+ * Returns {'ok', seq, approvedFields | false, live} | {'gone'} | {'ended', status} | {'not_owner'} | {'stale'}:
+ * a write of an approval returns the request as stored, for the agent's next step; live = the
+ * messages to publish when P.quiet.
  */
 export const APPEND = `${RUNS_LUA_LIB}
 local r = redis.call('HMGET', KEYS[1], 'status', 'owner', 'cursor', 'seq', 'tenantId', 'userId')
@@ -105,7 +118,7 @@ if ARGV[13] ~= '' then redis.call('HSET', KEYS[1], 'state', ARGV[13]) end
 if ARGV[17] ~= '' then redis.call('HSET', KEYS[1], 'receipt', ARGV[17]) end
 if moves then redis.call('EXPIRE', KEYS[1], ARGV[10]) end
 release_if_terminal(ARGV[1], r[2], ARGV[6], r[5], r[6])
-return {'ok', seq, approved}
+return {'ok', seq, approved or false, LIVE}
 `;
 
 /**
@@ -113,7 +126,7 @@ return {'ok', seq, approved}
  * decidedBy, now, eventsJson, broadcastsJson, maxlen, ttl, prefixes.
  * The request must still have the status the caller read: pending (it becomes cancelled) or
  * approved but not yet resumed (the approval is logged before the cancel).
- * Returns {'cancelled', seq} | {'not_found'} | {'ended', status} | {'retry'}.
+ * Returns {'cancelled', seq, live} | {'not_found'} | {'ended', status} | {'retry'}.
  */
 export const CANCEL = `${RUNS_LUA_LIB}
 local r = redis.call('HMGET', KEYS[1], 'status', 'owner', 'seq', 'tenantId', 'requestId', 'userId')
@@ -129,7 +142,7 @@ local seq = append_events(ARGV[1], KEYS[2], tonumber(r[3]), cjson.decode(ARGV[8]
 redis.call('HSET', KEYS[1], 'seq', seq, 'status', 'cancelled', 'requestId', '', 'approvedRequestId', '', 'updatedMs', redis_now_ms())
 redis.call('EXPIRE', KEYS[1], ARGV[11])
 release_if_terminal(ARGV[1], r[2], 'cancelled', r[4], r[6])
-return {'cancelled', seq}
+return {'cancelled', seq, LIVE}
 `;
 
 /**

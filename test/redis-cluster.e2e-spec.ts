@@ -1,0 +1,72 @@
+import request from 'supertest';
+import { closeStreams, expectCompleted, h, mainFlow, openStream } from './support/deployment-flow';
+import { ServiceProcess, waitFor } from './support/process';
+import { ClusterSet, clusterOk, startCluster } from './support/redis-cluster';
+import { ServerSet, withClient } from './support/redis-servers';
+
+/** The v1 flow on a 6-node Redis Cluster (3 masters, 3 replicas), and a failover of the master that holds Aura's keys. */
+describe('Redis Cluster (REDIS_CLUSTER_NODES), with REDIS_WAIT_REPLICAS=1', () => {
+  const set = new ServerSet();
+  let cluster: ClusterSet;
+  let a: ServiceProcess;
+  let b: ServiceProcess;
+
+  beforeAll(async () => {
+    cluster = await startCluster(set);
+    const env = { REDIS_CLUSTER_NODES: cluster.nodeList, REDIS_WAIT_REPLICAS: '1', RUN_LEASE_MS: '3000', LOG_LEVEL: 'info' };
+    [a, b] = await Promise.all([ServiceProcess.start(env), ServiceProcess.start(env)]);
+  }, 60000);
+
+  afterEach(closeStreams);
+
+  afterAll(async () => {
+    await Promise.all([a?.kill(), b?.kill()]);
+    await set.stopAll();
+  });
+
+  it('streams on A, is approved on B and completes; the log names Cluster mode and the seed nodes', async () => {
+    await mainFlow(a, b);
+    expect(a.output).toContain(`Redis: Cluster mode, seed nodes ${cluster.nodeList}`);
+  });
+
+  it('every key of a session sits in one slot (CLUSTER KEYSLOT), the slot of the master that holds them', async () => {
+    const paused = openStream(a);
+    const pending = await paused.hitlRequest();
+    const { sessionId, requestId } = await mainFlow(a, b);
+    const master = await cluster.masterOf('{aura}');
+    const keys = await withClient(master.port, async (c) => {
+      const found: string[] = [];
+      for (const id of [sessionId, requestId, pending.sessionId, pending.requestId]) found.push(...(await c.keys(`*${id}*`)));
+      return found;
+    });
+    // The run, its event log, its signals, the request: of both sessions.
+    expect(keys).toEqual(expect.arrayContaining([expect.stringContaining(`run:${sessionId}`), expect.stringContaining(`run:${sessionId}:events`), expect.stringContaining(`signals:${sessionId}`), expect.stringContaining(`request:${requestId}`), expect.stringContaining(`request:${pending.requestId}`)]));
+    const slots = await withClient(master.port, (c) => Promise.all(keys.map((k) => c.cluster('KEYSLOT', k))));
+    expect(new Set(slots).size).toBe(1);
+    await request(b.url).post(`/aura/hitl/approve/${pending.requestId}`).set(h).expect(200);
+    await paused.untilEnd();
+    expectCompleted(paused);
+  });
+
+  it('failover: the master of the session’s slot is SIGKILLed right after an approve answered 200; that run completes, and a run paused across the failover is approved afterwards and completes', async () => {
+    const [s1, s2] = [openStream(a), openStream(a)];
+    const [r1, r2] = await Promise.all([s1.hitlRequest(), s2.hitlRequest()]);
+    const victim = await cluster.masterOf('{aura}');
+    await request(b.url).post(`/aura/hitl/approve/${r1.requestId}`).set(h).expect(200);
+    await victim.kill('SIGKILL');
+
+    await waitFor(async () => (await cluster.masterOf('{aura}')) !== victim && (await clusterOk(cluster.nodes)), 20000, 'a replica to take over the slot');
+    // The killed node comes back (its nodes.conf kept) as the new master's replica, so WAIT 1 is met again.
+    await cluster.restart(victim);
+
+    await s1.untilEnd(30000);
+    expectCompleted(s1);
+
+    await waitFor(async () => (await fetch(`${b.url}/health/ready`)).ok, 10000, 'B ready');
+    await request(b.url).post(`/aura/hitl/approve/${r2.requestId}`).set(h).expect(200);
+    await s2.untilEnd(30000);
+    expectCompleted(s2);
+    expect(a.child.exitCode).toBeNull();
+    expect(b.child.exitCode).toBeNull();
+  }, 90000);
+});
