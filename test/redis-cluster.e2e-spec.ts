@@ -25,8 +25,12 @@ describe('Redis Cluster (REDIS_CLUSTER_NODES), with REDIS_WAIT_REPLICAS=1', () =
   });
 
   it('streams on A, is approved on B and completes; the log names Cluster mode and the seed nodes', async () => {
-    await mainFlow(a, b);
+    const { sessionId } = await mainFlow(a, b);
     expect(a.output).toContain(`Redis: Cluster mode, seed nodes ${cluster.nodeList}`);
+    const run = await request(b.url).get(`/aura/runs/${sessionId}`).set(h).expect(200);
+    expect(run.body).toMatchObject({ sessionId, status: 'completed', pendingRequestIds: [] });
+    const list = await request(a.url).get('/aura/runs?limit=5').set(h).expect(200);
+    expect(list.body.items.map((r: { sessionId: string }) => r.sessionId)).toContain(sessionId);
   });
 
   it('every key of a session sits in one slot (CLUSTER KEYSLOT), the slot of the master that holds them', async () => {
