@@ -9,6 +9,12 @@ import { ThrottledLog } from '../common/throttled-log';
 /** The oldest Redis the scripts and commands (GETDEL, XADD MINID, sharded pub/sub) work on. */
 export const MIN_REDIS_MAJOR = 7;
 
+/** null when the version is supported (or cannot be told), else the one line that says why not. */
+export function versionProblem(version: string): string | null {
+  const major = /^(\d+)\./.exec(version)?.[1];
+  return major === undefined || Number(major) >= MIN_REDIS_MAJOR ? null : `Redis ${version} is too old: Aura needs Redis ${MIN_REDIS_MAJOR}.0 or newer`;
+}
+
 /**
  * The process's two Redis clients, in the configured mode: commands (scripts, reads, publishes)
  * and the one subscriber that multiplexes every channel. Commands fail fast while Redis is
