@@ -1,19 +1,17 @@
-import { nodeFor, RedisClient, ReplicaSync } from '../../redis/redis-clients';
 import { randomUUID } from 'node:crypto';
-import { logKind, serializeEvent } from '../../contract/events';
 import { decodeLiveEvents } from '../../contract/live-event.codec';
 import { LoggedEvent, RunRecord, RunStatus } from '../../contract/run.types';
-import { pairsToObject, requestFromFields, requestToFields } from '../../hitl/persistence/request-fields.codec';
+import { pairsToObject, requestFromFields } from '../../hitl/persistence/request-fields.codec';
 import type { Bus } from '../../redis/bus';
+import { nodeFor, RedisClient, ReplicaSync } from '../../redis/redis-clients';
 import { execPipeline, redisCall } from '../../redis/redis-errors';
 import { NAMES, QUIET_SCRIPT_PREFIXES, SCRIPT_PREFIXES } from '../../redis/redis-names';
 import { defineScript, ScriptFn } from '../../redis/redis-script';
 import { runFromFields, runToFields } from './run-fields.codec';
+import { appendArgs, cancelArgs } from './run-script-args';
 import { listRedisRuns } from './redis-run-index';
-import { AppendResult, CancelInput, CancelResult, CreateRunResult, EVENT_LOG_MAX, RunFollower, RunLimits, RunPage, RunQuery, RunStore, StepWrite, StoreHeartbeat } from './run-store.port';
+import { AppendResult, CancelInput, CancelResult, CreateRunResult, RunFollower, RunLimits, RunPage, RunQuery, RunStore, StepWrite, StoreHeartbeat } from './run-store.port';
 import { APPEND, CANCEL, CLAIM, CREATE_RUN, HEARTBEAT, ORPHANS } from './runs.lua';
-
-const eventPairs = (events: StepWrite['events']): string => JSON.stringify(events.map((e) => [logKind(e), serializeEvent(e)]));
 
 /** Runs in hashes, logs in streams, leases in a sorted set; every change one script; live events over the shared bus. */
 export class RedisRunStore extends RunStore {
@@ -61,29 +59,9 @@ export class RedisRunStore extends RunStore {
   }
 
   async append(s: StepWrite): Promise<AppendResult> {
-    const req = s.request;
     const [tag, value, approved, live] = (await this.scripts.append(
       [NAMES.run(s.sessionId), NAMES.events(s.sessionId)],
-      [
-        s.sessionId,
-        s.owner,
-        String(s.expectCursor),
-        String(s.expectSeq),
-        String(s.nextCursor),
-        s.status,
-        eventPairs(s.events),
-        JSON.stringify(s.broadcasts),
-        EVENT_LOG_MAX,
-        this.ttlSeconds,
-        req ? JSON.stringify(requestToFields(req)) : '',
-        req ? String(Date.parse(req.expiresAt)) : '0',
-        s.state === undefined ? '' : JSON.stringify(s.state),
-        s.approvedRequestId ?? '',
-        s.expectDecided?.requestId ?? '',
-        s.expectDecided?.status ?? '',
-        s.receipt ?? '',
-        this.replicas ? QUIET_SCRIPT_PREFIXES : SCRIPT_PREFIXES,
-      ],
+      [appendArgs(s, this.ttlSeconds), this.prefixes],
     )) as [string, string | number | undefined, string[] | null | undefined, string[] | undefined];
     if (tag === 'ok') await this.afterReplicas(s.sessionId, live);
     if (tag === 'ok') return approved ? { ok: true, seq: Number(value), approved: requestFromFields(pairsToObject(approved)) } : { ok: true, seq: Number(value) };
@@ -94,20 +72,7 @@ export class RedisRunStore extends RunStore {
   async cancel(c: CancelInput): Promise<CancelResult> {
     const [tag, value, live] = (await this.scripts.cancel(
       [NAMES.run(c.sessionId), NAMES.events(c.sessionId)],
-      [
-        c.sessionId,
-        c.tenantId,
-        c.expectStatus,
-        c.expectRequestId ?? '',
-        c.expectRequestStatus ?? '',
-        c.decidedBy,
-        c.now,
-        eventPairs(c.events),
-        JSON.stringify(c.broadcasts),
-        EVENT_LOG_MAX,
-        this.ttlSeconds,
-        this.replicas ? QUIET_SCRIPT_PREFIXES : SCRIPT_PREFIXES,
-      ],
+      [cancelArgs(c, this.ttlSeconds), this.prefixes],
     )) as [string, string | number | undefined, string[] | undefined];
     if (tag === 'cancelled') await this.afterReplicas(c.sessionId, live);
     if (tag === 'cancelled') return { outcome: 'cancelled', seq: Number(value) };
@@ -120,6 +85,11 @@ export class RedisRunStore extends RunStore {
     if (!this.replicas) return;
     await this.replicas.wait(NAMES.run(sessionId));
     await this.replicas.publish(NAMES.run(sessionId), live ?? []);
+  }
+
+  /** The scripts' last argument: quiet when the store publishes the live messages itself (ReplicaSync). */
+  private get prefixes(): string {
+    return this.replicas ? QUIET_SCRIPT_PREFIXES : SCRIPT_PREFIXES;
   }
 
   async readEvents(sessionId: string, afterSeq: number, limit: number): Promise<LoggedEvent[]> {
