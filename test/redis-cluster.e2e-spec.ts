@@ -11,9 +11,11 @@ describe('Redis Cluster (REDIS_CLUSTER_NODES), with REDIS_WAIT_REPLICAS=1', () =
   let a: ServiceProcess;
   let b: ServiceProcess;
 
+  let env: Record<string, string>;
+
   beforeAll(async () => {
     cluster = await startCluster(set);
-    const env = { REDIS_CLUSTER_NODES: cluster.nodeList, REDIS_WAIT_REPLICAS: '1', RUN_LEASE_MS: '3000', LOG_LEVEL: 'info' };
+    env = { REDIS_CLUSTER_NODES: cluster.nodeList, REDIS_WAIT_REPLICAS: '1', RUN_LEASE_MS: '3000', LOG_LEVEL: 'info' };
     [a, b] = await Promise.all([ServiceProcess.start(env), ServiceProcess.start(env)]);
   }, 60000);
 
@@ -51,6 +53,26 @@ describe('Redis Cluster (REDIS_CLUSTER_NODES), with REDIS_WAIT_REPLICAS=1', () =
     await paused.untilEnd();
     expectCompleted(paused);
   });
+
+  it('pod loss: the instance holding a paused run is SIGKILLed, B adopts it, the approval on B resumes it, a reconnect gets the rest once, a replay gets it all', async () => {
+    const c = await ServiceProcess.start(env);
+    try {
+      const first = openStream(c);
+      const { requestId, sessionId, seq } = await first.hitlRequest();
+      await c.kill('SIGKILL');
+      await request(b.url).post(`/aura/hitl/approve/${requestId}`).set(h).expect(200);
+      const second = openStream(b, sessionId, seq);
+      await second.untilEnd(20000);
+      expect(second.events.map((e) => e.id)).toEqual(Array.from({ length: 13 - seq }, (_, i) => seq + 1 + i));
+      expect(second.events.at(-1)?.payload).toEqual({ type: 'done', data: { status: 'completed' } });
+      const replay = openStream(a, sessionId);
+      await replay.untilEnd();
+      expectCompleted(replay);
+      expect(replay.events).toHaveLength(13);
+    } finally {
+      await c.kill();
+    }
+  }, 40000);
 
   it('failover: the master of the session’s slot is SIGKILLed right after an approve answered 200; that run completes, and a run paused across the failover is approved afterwards and completes', async () => {
     const [s1, s2] = [openStream(a), openStream(a)];

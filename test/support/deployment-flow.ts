@@ -8,8 +8,8 @@ import { authHeaders } from './tokens';
 export const h = authHeaders('alice', 'acme');
 const streams: SseClient[] = [];
 
-export function openStream(svc: ServiceProcess, sessionId = uniqueId('dep')): SseClient {
-  const s = new SseClient(`${svc.url}/aura/test/stream?sessionId=${sessionId}`, h);
+export function openStream(svc: ServiceProcess, sessionId = uniqueId('dep'), lastEventId?: number): SseClient {
+  const s = new SseClient(`${svc.url}/aura/test/stream?sessionId=${sessionId}`, lastEventId === undefined ? h : { ...h, 'Last-Event-ID': String(lastEventId) });
   streams.push(s);
   return s;
 }
