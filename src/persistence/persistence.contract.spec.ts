@@ -4,13 +4,14 @@ import { MemoryTicketStore } from '../auth/persistence/memory-ticket.store';
 import { RedisTicketStore } from '../auth/persistence/redis-ticket.store';
 import { TicketStore } from '../auth/persistence/ticket-store.port';
 import type { HitlRequest } from '../contract/hitl.types';
-import type { RunRecord } from '../contract/run.types';
+import type { LoggedEvent, RunRecord } from '../contract/run.types';
 import { HitlStore } from '../hitl/persistence/hitl-store.port';
 import { MemoryHitlStore } from '../hitl/persistence/memory-hitl.store';
 import { RedisHitlStore } from '../hitl/persistence/redis-hitl.store';
 import { MemoryBus } from '../redis/memory-bus';
 import { NAMES } from '../redis/redis-names';
 import { RedisBus } from '../redis/redis-bus';
+import { RedisConnections } from '../redis/redis-connections';
 import { MemoryRunStore } from '../runs/persistence/memory-run.store';
 import { RedisRunStore } from '../runs/persistence/redis-run.store';
 import { CancelInput, RunLimits, RunPosition, RunStore, StepWrite } from '../runs/persistence/run-store.port';
@@ -25,6 +26,8 @@ interface Stores {
   hitl: HitlStore;
   tickets: TicketStore;
   workers: WorkerStore;
+  /** Resolves once the stores can be used (connections that connect lazily). */
+  ready?: Promise<unknown>;
   close(): Promise<void>;
 }
 
@@ -52,6 +55,26 @@ function redisStores(): Stores {
     tickets: new RedisTicketStore(command),
     redis: command,
     close: async () => void (await Promise.all([command.quit(), subscriber.quit()])),
+  };
+}
+
+/**
+ * The Redis adapters as REDIS_WAIT_REPLICAS runs them: the scripts return the live messages and
+ * the store publishes them after the (here empty) wait, through the service's own connections.
+ */
+function redisStoresWithReplicaSync(): Stores {
+  const url = process.env.AURA_TEST_REDIS_URL as string;
+  const connections = new RedisConnections({ mode: 'url', url, tls: false, tlsCa: null }, id('contract'));
+  const bus = new RedisBus(connections.command, connections.subscriber);
+  const command = connections.command as Redis;
+  return {
+    ready: connections.connect(5000).then(() => command.del('aura:worker:ready')),
+    workers: new RedisWorkerStore(command, bus),
+    runs: new RedisRunStore(command, bus, TTL, connections.replicaSync()),
+    hitl: new RedisHitlStore(command, TTL, (key) => connections.waitForReplicas(key)),
+    tickets: new RedisTicketStore(command),
+    redis: command,
+    close: () => connections.close(),
   };
 }
 
@@ -115,9 +138,13 @@ async function paused(s: Stores, expiresInMs?: number): Promise<{ run: RunRecord
 describe.each([
   ['memory', memoryStores],
   ['redis', redisStores],
+  ['redis (REDIS_WAIT_REPLICAS: live events published after the write)', redisStoresWithReplicaSync],
 ])('persistence ports, %s adapter', (_name, make) => {
   let s: Stores;
-  beforeEach(() => (s = make()));
+  beforeEach(async () => {
+    s = make();
+    await s.ready;
+  });
   afterEach(() => s.close());
 
   it('creates a run once, and stores a step with its state atomically', async () => {
@@ -128,6 +155,33 @@ describe.each([
     const stored = await s.runs.getRun(run.sessionId);
     expect(stored).toMatchObject({ cursor: 1, seq: 1, state: { turn: 1, messages: ['a'] } });
     expect(await s.runs.readEvents(run.sessionId, 0, 10)).toEqual([{ seq: 1, type: 'thought', json: '{"type":"thought","data":{"content":"x"}}' }]);
+  });
+
+  it('sends a step\'s events to followers in order, once, after they are stored; a cancel\'s too', async () => {
+    const run = newRun();
+    await s.runs.createRun(run, NO_LIMITS);
+    const got: LoggedEvent[] = [];
+    const stop = await s.runs.follow(run.sessionId, { onEvent: (e) => got.push(e), onResync: () => undefined });
+    const events = [1, 2, 3].map((n) => ({ type: 'thought' as const, data: { content: `t${n}` } }));
+    expect(await s.runs.append(step(run, { events }))).toEqual({ ok: true, seq: 3 });
+    const cancel: CancelInput = {
+      sessionId: run.sessionId,
+      tenantId: run.tenantId,
+      decidedBy: 'u1',
+      now: new Date().toISOString(),
+      expectStatus: 'running',
+      expectRequestId: null,
+      expectRequestStatus: null,
+      events: [{ type: 'done', data: { status: 'cancelled' } }],
+      broadcasts: [''],
+    };
+    expect(await s.runs.cancel(cancel)).toEqual({ outcome: 'cancelled', seq: 4 });
+    const until = Date.now() + 2000;
+    while (got.length < 4 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 50));
+    stop();
+    expect(got.map((e) => [e.seq, e.type])).toEqual([[1, 'thought'], [2, 'thought'], [3, 'thought'], [4, 'done']]);
+    expect(got.slice(0, 3).map((e) => JSON.parse(e.json).data.content)).toEqual(['t1', 't2', 't3']);
   });
 
   it('refuses an append that is stale, not the owner\'s, or after the end, and writes nothing', async () => {

@@ -34,7 +34,7 @@ import { WorkerStore } from '../worker/persistence/worker-store.port';
       inject: [AppConfig, RedisConnections, Bus, HitlStore],
       useFactory: (config: AppConfig, redis: RedisConnections | null, bus: Bus, hitl: HitlStore) =>
         redis
-          ? new RedisRunStore(redis.command, bus, config.runs.ttlSeconds, (key) => redis.waitForReplicas(key))
+          ? new RedisRunStore(redis.command, bus, config.runs.ttlSeconds, config.redis.waitReplicas > 0 ? redis.replicaSync() : null)
           : new MemoryRunStore(bus, hitl as MemoryHitlStore, config.runs.ttlSeconds),
     },
     { provide: RunLookup, useExisting: RunStore },

@@ -1,5 +1,9 @@
 import { Logger } from '@nestjs/common';
+import { Cluster } from 'ioredis';
 import type { RedisClient } from './redis-clients';
+
+/** After a cluster node is lost, slot refreshes within this window re-read what listeners wait on. */
+const CLUSTER_RESYNC_WINDOW_MS = 15000;
 import { Bus, HandlerRegistry, MessageHandler } from './bus';
 
 /**
@@ -25,15 +29,44 @@ export class RedisBus extends Bus {
     subscriber.on('message', (channel: string, message: string) => this.channels.dispatch(channel, message, channel, onError));
     subscriber.on('pmessage', (pattern: string, channel: string, message: string) => this.patterns.dispatch(pattern, message, channel, onError));
     subscriber.on('close', () => (this.wasDisconnected = true));
+    if (subscriber instanceof Cluster && publisher instanceof Cluster) this.resyncOnClusterChange(publisher, subscriber);
     subscriber.on('ready', () => {
       if (!this.wasDisconnected) return;
       this.wasDisconnected = false;
       // ioredis re-sends SUBSCRIBE/PSUBSCRIBE on 'ready'; give it that round trip before listeners re-read state.
-      void this.subscriber.ping().then(
-        () => this.resubscribedListeners.forEach((l) => l()),
-        () => undefined,
-      );
+      this.notifyResubscribed();
     });
+  }
+
+  /**
+   * In a Cluster a node can fail without the subscriber object closing: its subscription moves to
+   * another node, and a message the lost master published may never have crossed the cluster bus.
+   * So after a node is lost, each slot refresh for a while (the promotion takes seconds) tells the
+   * listeners to re-read.
+   */
+  private resyncOnClusterChange(publisher: Cluster, subscriber: Cluster): void {
+    let lostAt = 0;
+    let timer: NodeJS.Timeout | undefined;
+    const lost = () => (lostAt = Date.now());
+    const refreshed = () => {
+      if (Date.now() - lostAt > CLUSTER_RESYNC_WINDOW_MS || timer) return;
+      timer = setTimeout(() => {
+        timer = undefined;
+        this.notifyResubscribed();
+      }, 300);
+      timer.unref();
+    };
+    for (const c of [publisher, subscriber]) {
+      c.on('-node', lost);
+      c.on('refresh', refreshed);
+    }
+  }
+
+  private notifyResubscribed(): void {
+    void this.subscriber.ping().then(
+      () => this.resubscribedListeners.forEach((l) => l()),
+      () => undefined,
+    );
   }
 
   async publish(channel: string, message: string): Promise<void> {

@@ -1,3 +1,4 @@
+import calculateSlot from 'cluster-key-slot';
 import Redis, { Cluster, ClusterOptions, RedisOptions } from 'ioredis';
 import type { RedisTarget } from '../config/redis-config';
 
@@ -6,6 +7,14 @@ export type RedisClient = Redis | Cluster;
 
 /** Reconnect with a capped backoff so a Redis failover is ridden out, never given up on. */
 export const retryStrategy = (times: number): number => Math.min(50 * 2 ** Math.min(times, 5), 1000);
+
+/**
+ * Cluster mode: the client puts this hash tag before every key it sends (ioredis keyPrefix), and
+ * the scripts before every key they derive, so all of Aura's keys share one slot and no script
+ * spans two. One master then carries all of Aura's keys (its replica takes over in a failover);
+ * key names in the other modes are unchanged.
+ */
+export const CLUSTER_KEY_TAG = '{aura}';
 
 export interface ClientRole {
   connectionName: string;
@@ -36,6 +45,7 @@ export function createClient(target: RedisTarget, role: ClientRole): RedisClient
   }
   const options: ClusterOptions = {
     redisOptions: { connectionName: role.connectionName },
+    keyPrefix: CLUSTER_KEY_TAG,
     lazyConnect: true,
     enableOfflineQueue: role.offlineQueue,
     clusterRetryStrategy: retryStrategy,
@@ -49,3 +59,23 @@ export function createClient(target: RedisTarget, role: ClientRole): RedisClient
 /** Called after a write that should reach replicas before it is answered; false = fewer acknowledged in time. */
 export type AfterWrite = (key: string) => Promise<boolean>;
 export const NO_WAIT: AfterWrite = async () => true;
+
+/**
+ * With REDIS_WAIT_REPLICAS: a run's step waits for the replicas, and its live messages
+ * ([channel, message, …], returned by the script instead of published) go out only then.
+ */
+export interface ReplicaSync {
+  wait: AfterWrite;
+  /** Publishes in order; never throws (the write stands: a stream that misses one re-reads the log). */
+  publish(key: string, live: string[]): Promise<void>;
+}
+
+/**
+ * Where a command without keys (WAIT, INFO) about `key` must go: the client itself, or in Cluster
+ * mode the connection to the master that serves the key's slot (undefined while unknown).
+ */
+export function nodeFor(client: RedisClient, key: string): Redis | undefined {
+  if (!(client instanceof Cluster)) return client;
+  const nodeKey = client.slots[calculateSlot(`${CLUSTER_KEY_TAG}${key}`)]?.[0];
+  return client.nodes('master').find((n) => `${n.options.host}:${n.options.port}` === nodeKey);
+}

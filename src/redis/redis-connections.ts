@@ -1,15 +1,19 @@
 import { Logger } from '@nestjs/common';
-import calculateSlot from 'cluster-key-slot';
-import { Cluster } from 'ioredis';
 import { StoreUnavailableError } from '../common/store-errors';
 import { describeTarget, RedisSettings, RedisTarget } from '../config/redis-config';
-import { createClient, RedisClient } from './redis-clients';
-import { redisCall } from './redis-errors';
+import { createClient, nodeFor, RedisClient, ReplicaSync } from './redis-clients';
+import { execPipeline, redisCall } from './redis-errors';
 import { NAMES } from './redis-names';
 import { ThrottledLog } from '../common/throttled-log';
 
 /** The oldest Redis the scripts and commands (GETDEL, XADD MINID, sharded pub/sub) work on. */
 export const MIN_REDIS_MAJOR = 7;
+
+/** null when the version is supported (or cannot be told), else the one line that says why not. */
+export function versionProblem(version: string): string | null {
+  const major = /^(\d+)\./.exec(version)?.[1];
+  return major === undefined || Number(major) >= MIN_REDIS_MAJOR ? null : `Redis ${version} is too old: Aura needs Redis ${MIN_REDIS_MAJOR}.0 or newer`;
+}
 
 /**
  * The process's two Redis clients, in the configured mode: commands (scripts, reads, publishes)
@@ -83,18 +87,25 @@ export class RedisConnections {
   async waitForReplicas(key: string): Promise<boolean> {
     const want = this.wait.waitReplicas;
     if (want === 0) return true;
-    const node = this.command instanceof Cluster ? this.masterOf(this.command, key) : this.command;
+    const node = nodeFor(this.command, key);
+    if (!node) throw new StoreUnavailableError(`no master known for the slot of ${key}`);
     const acked = Number(await redisCall(() => node.call('WAIT', want, this.wait.waitTimeoutMs)));
     if (acked >= want) return true;
     this.errors.log('wait', `WAIT: ${acked} of ${want} replicas acknowledged within ${this.wait.waitTimeoutMs} ms`);
     return false;
   }
 
-  private masterOf(cluster: Cluster, key: string): RedisClient {
-    const nodeKey = cluster.slots[calculateSlot(key)]?.[0];
-    const node = cluster.nodes('master').find((n) => `${n.options.host}:${n.options.port}` === nodeKey);
-    if (!node) throw new StoreUnavailableError(`no master known for the slot of ${key}`);
-    return node;
+  replicaSync(): ReplicaSync {
+    return { wait: (key) => this.waitForReplicas(key), publish: (key, live) => this.publishLive(key, live) };
+  }
+
+  /** Publishes [channel, message, …] in order on one connection (in Cluster mode, the key's master), never throwing. */
+  async publishLive(key: string, live: string[]): Promise<void> {
+    if (live.length === 0) return;
+    const node = nodeFor(this.command, key) ?? this.command;
+    const pipeline = node.pipeline();
+    for (let i = 0; i + 1 < live.length; i += 2) pipeline.publish(live[i], live[i + 1]);
+    await execPipeline(pipeline).catch((err: Error) => this.errors.log(`publish:${err.message}`, `Live events not published (streams re-read the log): ${err.message}`));
   }
 
   async close(): Promise<void> {

@@ -4,13 +4,14 @@ import type { ChainableCommander } from 'ioredis';
 
 /**
  * ioredis errors that mean "cannot reach Redis right now" (offline queue disabled, reconnecting,
- * failover; a pipeline's commands left unanswered when its connection closed are aborted).
+ * failover; a pipeline's commands left unanswered when its connection closed are aborted; in a
+ * Cluster, a slot whose master is down until its replica takes over).
  */
 function isUnavailable(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
   return (
     err.name === 'MaxRetriesPerRequestError' ||
-    /Stream isn't writeable|Connection is closed|Command aborted due to connection close|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|LOADING|READONLY|MASTERDOWN|NOSCRIPT/.test(
+    /Stream isn't writeable|Connection is closed|Command aborted due to connection close|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|LOADING|READONLY|MASTERDOWN|NOSCRIPT|CLUSTERDOWN|TRYAGAIN|Too many Cluster redirections|Cluster is disconnected|Failed to refresh slots cache|None of startup nodes is available/.test(
       err.message,
     )
   );

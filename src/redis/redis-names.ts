@@ -40,8 +40,11 @@ export const NAMES = {
   connection: (instanceId: string, role: 'command' | 'subscriber') => (role === 'command' ? `aura:${instanceId}` : `aura:${instanceId}:sub`),
 } as const;
 
-/** The prefixes a script appends an id to, for the keys it derives from what it reads. */
-export const SCRIPT_PREFIXES = JSON.stringify({
+/**
+ * The prefixes a script appends an id to, for the keys it derives from what it reads. In Cluster
+ * mode the scripts put the slot tag before each, except the channels' (named in hitl.lua.ts).
+ */
+const PREFIXES = {
   run: 'aura:run:',
   request: 'aura:hitl:request:',
   signals: 'aura:hitl:signals:',
@@ -52,7 +55,10 @@ export const SCRIPT_PREFIXES = JSON.stringify({
   hitlChannel: 'hitl:channel:',
   broadcast: 'dwp:events:all',
   deadlines: 'aura:hitl:deadlines',
-});
+};
+export const SCRIPT_PREFIXES = JSON.stringify(PREFIXES);
+/** The same, telling the runs scripts to return their live messages rather than publish them (ReplicaSync). */
+export const QUIET_SCRIPT_PREFIXES = JSON.stringify({ ...PREFIXES, quiet: true });
 
 /** The session id of a hitl:channel:{sessionId} channel, or null for any other name. */
 export const sessionOfHitlChannel = (channel: string): string | null =>

@@ -7,13 +7,7 @@ import { Bus } from './bus';
 import { InstanceId } from './instance-id';
 import { MemoryBus } from './memory-bus';
 import { RedisBus } from './redis-bus';
-import { MIN_REDIS_MAJOR, RedisConnections } from './redis-connections';
-
-/** null when the version is supported, else the one line that says why not. */
-export function versionProblem(version: string): string | null {
-  const major = Number(/^(\d+)\./.exec(version)?.[1]);
-  return major >= MIN_REDIS_MAJOR ? null : `Redis ${version} is too old: Aura needs Redis ${MIN_REDIS_MAJOR}.0 or newer`;
-}
+import { RedisConnections, versionProblem } from './redis-connections';
 
 /** Closes the connections last, after every other module's shutdown hook has used them. */
 class RedisLifecycle implements OnModuleInit, OnApplicationShutdown {
@@ -32,7 +26,12 @@ class RedisLifecycle implements OnModuleInit, OnApplicationShutdown {
     connections.onReconnecting(() => this.metrics.redisReconnects.inc());
     this.logger.log(`Redis: ${connections.description}`);
     if (await connections.connect(5000)) {
-      const problem = versionProblem(await connections.serverVersion());
+      // A version that cannot be read (a blip, or an ACL without INFO) is not a reason to refuse: only a known old one is.
+      const version = await connections.serverVersion().catch((err: unknown) => {
+        this.logger.warn(`Could not read the Redis version (${String(err)}); going on`);
+        return null;
+      });
+      const problem = version === null ? null : versionProblem(version);
       if (problem) throw new ConfigError(problem);
       return;
     }

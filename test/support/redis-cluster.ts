@@ -7,6 +7,8 @@ export interface ClusterSet {
   nodeList: string;
   /** The node that serves the key's slot as master now. */
   masterOf(key: string): Promise<ServerProcess>;
+  /** Starts a killed node again on its port with its nodes.conf: it rejoins as a replica; resolves once it has synced. */
+  restart(node: ServerProcess): Promise<ServerProcess>;
 }
 
 /** Every node of the set says the cluster is ok and agrees on who serves every slot. */
@@ -24,18 +26,19 @@ async function clusterOk(nodes: ServerProcess[]): Promise<boolean> {
  */
 export async function startCluster(set: ServerSet): Promise<ClusterSet> {
   const nodes: ServerProcess[] = [];
+  const busPorts = new Map<number, number>();
+  const startNode = (port: number) =>
+    set.start(
+      [
+        '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '2000', '--cluster-port', String(busPorts.get(port)),
+        '--repl-diskless-sync', 'yes', '--repl-diskless-sync-delay', '0',
+      ],
+      { port },
+    );
   for (let i = 0; i < 6; i++) {
     const port = await freePort();
-    const busPort = await freePort();
-    nodes.push(
-      await set.start(
-        [
-          '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '2000', '--cluster-port', String(busPort),
-          '--repl-diskless-sync', 'yes', '--repl-diskless-sync-delay', '0',
-        ],
-        { port },
-      ),
-    );
+    busPorts.set(port, await freePort());
+    nodes.push(await startNode(port));
   }
   await run('redis-cli', ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', '1', '--cluster-yes']);
   await waitFor(() => clusterOk(nodes), 20000, 'the cluster to be ok on every node');
@@ -51,7 +54,13 @@ export async function startCluster(set: ServerSet): Promise<ClusterSet> {
       return node;
     });
   };
-  return { nodes, nodeList: nodes.map((n) => `127.0.0.1:${n.port}`).join(','), masterOf };
+  const restart = async (node: ServerProcess): Promise<ServerProcess> => {
+    const again = await startNode(node.port);
+    nodes[nodes.indexOf(node)] = again;
+    await waitFor(() => withClient(again.port, async (c) => /role:slave[\s\S]*master_link_status:up/.test(await c.info('replication'))), 20000, 'the restarted node to sync as a replica');
+    return again;
+  };
+  return { nodes, nodeList: nodes.map((n) => `127.0.0.1:${n.port}`).join(','), masterOf, restart };
 }
 
 export { clusterOk };

@@ -5,6 +5,13 @@
  */
 export const HITL_LUA_LIB = `
 local P = cjson.decode(ARGV[#ARGV])
+-- Cluster mode: the client tags every key it passes ('{aura}…'); the keys derived here get the same
+-- tag, so they sit in the slot of the keys given. Channels are not keys and keep their names.
+local TAG = string.match(KEYS[1] or '', '^{[^}]*}') or ''
+if TAG ~= '' then
+  local CHANNELS = {eventsChannel = true, hitlChannel = true, broadcast = true}
+  for k, v in pairs(P) do if type(v) == 'string' and not CHANNELS[k] then P[k] = TAG .. v end end
+end
 
 local function redis_now_ms()
   local t = redis.call('TIME')
@@ -59,14 +66,14 @@ end
 `;
 
 /**
- * KEYS: request. ARGV: requestId, tenantId ('' = any), sessionId ('' = any), status, decidedAt,
- * decidedBy, reason, signalType, ttl, prefixes. A request of another tenant or session is unknown.
- * Returns {code, fields}.
+ * KEYS: request. ARGV: one JSON argument (DecideArgs in redis-hitl.store.ts), prefixes. A request
+ * of another tenant or session is unknown. Returns {code, fields}.
  */
 export const DECIDE = `${HITL_LUA_LIB}
+local A = cjson.decode(ARGV[1])
 local f = redis.call('HMGET', KEYS[1], 'tenantId', 'sessionId')
-if not f[1] or (ARGV[2] ~= '' and f[1] ~= ARGV[2]) or (ARGV[3] ~= '' and f[2] ~= ARGV[3]) then return {0} end
-local code = decide(ARGV[1], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9])
+if not f[1] or (A.tenantId and f[1] ~= A.tenantId) or (A.sessionId and f[2] ~= A.sessionId) then return {0} end
+local code = decide(A.requestId, A.status, A.decidedAt, A.decidedBy or '', A.reason or '', A.signalType, A.ttl)
 return {code, redis.call('HGETALL', KEYS[1])}
 `;
 

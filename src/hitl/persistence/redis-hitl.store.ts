@@ -10,6 +10,19 @@ import { DecisionScope, HitlStore, RequestPage } from './hitl-store.port';
 import { decodeCursor, encodeCursor, pairsToObject, requestFromFields } from './request-fields.codec';
 
 /** Requests in hashes, deadlines and inboxes in sorted sets, signals in lists; every change one script. */
+/** DECIDE's one argument (hitl.lua.ts), by name; a scope or field left out is "any" or "none". */
+interface DecideArgs {
+  requestId: string;
+  tenantId?: string;
+  sessionId?: string;
+  status: string;
+  decidedAt: string;
+  decidedBy?: string;
+  reason?: string;
+  signalType: string;
+  ttl: number;
+}
+
 /** Index reads per inbox call before it answers a short page with a cursor. */
 const MAX_INBOX_ROUNDS = 20;
 
@@ -33,9 +46,20 @@ export class RedisHitlStore extends HitlStore {
   }
 
   async decide(requestId: string, d: Decision, scope: DecisionScope = {}): Promise<DecideResult> {
+    const args: DecideArgs = {
+      requestId,
+      tenantId: scope.tenantId || undefined,
+      sessionId: scope.sessionId || undefined,
+      status: d.status,
+      decidedAt: d.decidedAt,
+      decidedBy: d.decidedBy || undefined,
+      reason: d.reason || undefined,
+      signalType: SIGNAL_FOR_STATUS[d.status],
+      ttl: this.ttlSeconds,
+    };
     const [code, pairs] = (await this.decideScript(
       [NAMES.request(requestId)],
-      [requestId, scope.tenantId ?? '', scope.sessionId ?? '', d.status, d.decidedAt, d.decidedBy ?? '', d.reason ?? '', SIGNAL_FOR_STATUS[d.status], this.ttlSeconds, SCRIPT_PREFIXES],
+      [JSON.stringify(args), SCRIPT_PREFIXES],
     )) as [number, string[]?];
     if (code === 0) return { outcome: 'not_found' };
     // A 200 promises the decision survives a failover: without its replicas it is a 503 (a retry reads it back as 409).

@@ -1,31 +1,31 @@
-import { AfterWrite, NO_WAIT, RedisClient } from '../../redis/redis-clients';
 import { randomUUID } from 'node:crypto';
-import { logKind, serializeEvent } from '../../contract/events';
 import { decodeLiveEvents } from '../../contract/live-event.codec';
 import { LoggedEvent, RunRecord, RunStatus } from '../../contract/run.types';
-import { pairsToObject, requestFromFields, requestToFields } from '../../hitl/persistence/request-fields.codec';
+import { pairsToObject, requestFromFields } from '../../hitl/persistence/request-fields.codec';
 import type { Bus } from '../../redis/bus';
+import { nodeFor, RedisClient, ReplicaSync } from '../../redis/redis-clients';
 import { execPipeline, redisCall } from '../../redis/redis-errors';
-import { NAMES, SCRIPT_PREFIXES } from '../../redis/redis-names';
+import { NAMES, QUIET_SCRIPT_PREFIXES, SCRIPT_PREFIXES } from '../../redis/redis-names';
 import { defineScript, ScriptFn } from '../../redis/redis-script';
 import { runFromFields, runToFields } from './run-fields.codec';
+import { appendArgs, cancelArgs } from './run-script-args';
 import { listRedisRuns } from './redis-run-index';
-import { AppendResult, CancelInput, CancelResult, CreateRunResult, EVENT_LOG_MAX, RunFollower, RunLimits, RunPage, RunQuery, RunStore, StepWrite, StoreHeartbeat } from './run-store.port';
+import { AppendResult, CancelInput, CancelResult, CreateRunResult, RunFollower, RunLimits, RunPage, RunQuery, RunStore, StepWrite, StoreHeartbeat } from './run-store.port';
 import { APPEND, CANCEL, CLAIM, CREATE_RUN, HEARTBEAT, ORPHANS } from './runs.lua';
-
-const eventPairs = (events: StepWrite['events']): string => JSON.stringify(events.map((e) => [logKind(e), serializeEvent(e)]));
 
 /** Runs in hashes, logs in streams, leases in a sorted set; every change one script; live events over the shared bus. */
 export class RedisRunStore extends RunStore {
   /** The server's run_id as read on the current connection; undefined until read after each (re)connect. */
   private serverId?: string;
+  private serverNode?: RedisClient;
   private readonly scripts: Record<'createRun' | 'append' | 'cancel' | 'heartbeat' | 'claim' | 'orphans', ScriptFn>;
 
   constructor(
     private readonly redis: RedisClient,
     private readonly bus: Bus,
     private readonly ttlSeconds: number,
-    private readonly afterWrite: AfterWrite = NO_WAIT,
+    /** Set with REDIS_WAIT_REPLICAS. */
+    private readonly replicas: ReplicaSync | null = null,
   ) {
     super();
     redis.on('ready', () => (this.serverId = undefined));
@@ -59,59 +59,37 @@ export class RedisRunStore extends RunStore {
   }
 
   async append(s: StepWrite): Promise<AppendResult> {
-    const req = s.request;
-    const [tag, value, approved] = (await this.scripts.append(
+    const [tag, value, approved, live] = (await this.scripts.append(
       [NAMES.run(s.sessionId), NAMES.events(s.sessionId)],
-      [
-        s.sessionId,
-        s.owner,
-        String(s.expectCursor),
-        String(s.expectSeq),
-        String(s.nextCursor),
-        s.status,
-        eventPairs(s.events),
-        JSON.stringify(s.broadcasts),
-        EVENT_LOG_MAX,
-        this.ttlSeconds,
-        req ? JSON.stringify(requestToFields(req)) : '',
-        req ? String(Date.parse(req.expiresAt)) : '0',
-        s.state === undefined ? '' : JSON.stringify(s.state),
-        s.approvedRequestId ?? '',
-        s.expectDecided?.requestId ?? '',
-        s.expectDecided?.status ?? '',
-        s.receipt ?? '',
-        SCRIPT_PREFIXES,
-      ],
-    )) as [string, string | number | undefined, string[] | undefined];
-    // Paced by the replicas, but a step stands without them: the run goes on (the lag is logged).
-    if (tag === 'ok') await this.afterWrite(NAMES.run(s.sessionId));
+      [appendArgs(s, this.ttlSeconds), this.prefixes],
+    )) as [string, string | number | undefined, string[] | null | undefined, string[] | undefined];
+    if (tag === 'ok') await this.afterReplicas(s.sessionId, live);
     if (tag === 'ok') return approved ? { ok: true, seq: Number(value), approved: requestFromFields(pairsToObject(approved)) } : { ok: true, seq: Number(value) };
     if (tag === 'ended') return { ok: false, reason: 'ended', status: value as RunStatus };
     return { ok: false, reason: tag as 'gone' | 'not_owner' | 'stale' };
   }
 
   async cancel(c: CancelInput): Promise<CancelResult> {
-    const [tag, value] = (await this.scripts.cancel(
+    const [tag, value, live] = (await this.scripts.cancel(
       [NAMES.run(c.sessionId), NAMES.events(c.sessionId)],
-      [
-        c.sessionId,
-        c.tenantId,
-        c.expectStatus,
-        c.expectRequestId ?? '',
-        c.expectRequestStatus ?? '',
-        c.decidedBy,
-        c.now,
-        eventPairs(c.events),
-        JSON.stringify(c.broadcasts),
-        EVENT_LOG_MAX,
-        this.ttlSeconds,
-        SCRIPT_PREFIXES,
-      ],
-    )) as [string, string | number | undefined];
-    if (tag === 'cancelled') await this.afterWrite(NAMES.run(c.sessionId));
+      [cancelArgs(c, this.ttlSeconds), this.prefixes],
+    )) as [string, string | number | undefined, string[] | undefined];
+    if (tag === 'cancelled') await this.afterReplicas(c.sessionId, live);
     if (tag === 'cancelled') return { outcome: 'cancelled', seq: Number(value) };
     if (tag === 'ended') return { outcome: 'ended', status: value as RunStatus };
     return { outcome: tag as 'not_found' | 'retry' };
+  }
+
+  /** Paced by the replicas, but a step stands without them: the run goes on (the lag is logged), and its events go live. */
+  private async afterReplicas(sessionId: string, live: string[] | undefined): Promise<void> {
+    if (!this.replicas) return;
+    await this.replicas.wait(NAMES.run(sessionId));
+    await this.replicas.publish(NAMES.run(sessionId), live ?? []);
+  }
+
+  /** The scripts' last argument: quiet when the store publishes the live messages itself (ReplicaSync). */
+  private get prefixes(): string {
+    return this.replicas ? QUIET_SCRIPT_PREFIXES : SCRIPT_PREFIXES;
   }
 
   async readEvents(sessionId: string, afterSeq: number, limit: number): Promise<LoggedEvent[]> {
@@ -135,8 +113,13 @@ export class RedisRunStore extends RunStore {
   async heartbeat(instanceId: string, leaseMs: number): Promise<StoreHeartbeat> {
     const [now, epoch] = (await this.scripts.heartbeat([NAMES.instances, NAMES.epoch], [instanceId, leaseMs, randomUUID(), SCRIPT_PREFIXES])) as [number, string];
     // The epoch key is in every snapshot, so a restart from an older one keeps it: the server's run_id
-    // tells that case. A restart or failover always drops the connection, so it is read once per connection.
-    if (this.serverId === undefined) this.serverId = /^run_id:(\w+)/m.exec(await redisCall(() => this.redis.info('server')))?.[1] ?? '';
+    // tells that case. A restart or failover always drops the connection, so it is read once per
+    // connection; in Cluster mode, once per master of the epoch's slot (a failover promotes another).
+    const node = nodeFor(this.redis, NAMES.epoch) ?? this.redis;
+    if (this.serverId === undefined || this.serverNode !== node) {
+      this.serverNode = node;
+      this.serverId = /^run_id:(\w+)/m.exec(await redisCall(() => node.info('server')))?.[1] ?? '';
+    }
     return { nowMs: Number(now), epoch, serverId: this.serverId };
   }
 

@@ -8,6 +8,18 @@ import { HITL_LUA_LIB } from '../../hitl/persistence/hitl.lua';
 export const RUNS_LUA_LIB = `${HITL_LUA_LIB}
 local TERMINAL = {completed=true, rejected=true, expired=true, cancelled=true, failed=true}
 
+-- P.quiet (REDIS_WAIT_REPLICAS > 0): the live messages are returned, [channel, message, …], and the
+-- caller publishes them once the replicas hold the write, so no stream shows an event a failover loses.
+local LIVE = {}
+local function publish(channel, message)
+  if P.quiet then
+    LIVE[#LIVE + 1] = channel
+    LIVE[#LIVE + 1] = message
+  else
+    redis.call('PUBLISH', channel, message)
+  end
+end
+
 -- Appends [type, json] events after seq and publishes each live as '<seq> <type> <json>' (and the
 -- broadcast); ttl '' leaves the log's TTL as it is. One message per event: instances before
 -- 9bd534e read a message as one event, so a write's events go out as one message only once no
@@ -16,9 +28,9 @@ local function append_events(sid, ekey, seq, events, broadcasts, maxlen, ttl)
   for i, e in ipairs(events) do
     seq = seq + 1
     redis.call('XADD', ekey, 'MAXLEN', '~', maxlen, seq .. '-0', 't', e[1], 'e', e[2])
-    redis.call('PUBLISH', P.eventsChannel .. sid, seq .. ' ' .. e[1] .. ' ' .. e[2])
+    publish(P.eventsChannel .. sid, seq .. ' ' .. e[1] .. ' ' .. e[2])
     local b = broadcasts[i]
-    if b and b ~= '' then redis.call('PUBLISH', P.broadcast, b) end
+    if b and b ~= '' then publish(P.broadcast, b) end
   end
   if ttl ~= '' then redis.call('EXPIRE', ekey, ttl) end
   return seq
@@ -75,61 +87,62 @@ return {0}
 `;
 
 /**
- * KEYS: run, events. ARGV: sid, owner, expectCursor, expectSeq, nextCursor, status, eventsJson,
- * broadcastsJson, maxlen, ttl, requestJson ('' = none), deadlineMs, stateJson ('' = unchanged),
- * approvedRequestId, expectDecidedId ('' = none), expectDecidedStatus, receipt ('' = unchanged), prefixes.
+ * KEYS: run, events. ARGV: one JSON argument (AppendArgs in run-script-args.ts), prefixes.
  * Position and seq must both be what the writer read: a script re-sent after a lost reply refuses.
- * Returns {'ok', seq} | {'gone'} | {'ended', status} | {'not_owner'} | {'stale'}; a write of an
- * approval returns {'ok', seq, requestFields}: the request as stored, for the agent's next step.
+ * Returns {'ok', seq, approvedFields | false, live} | {'gone'} | {'ended', status} | {'not_owner'} | {'stale'}:
+ * a write of an approval returns the request as stored, for the agent's next step; live = the
+ * messages to publish when P.quiet.
  */
 export const APPEND = `${RUNS_LUA_LIB}
+local A = cjson.decode(ARGV[1])
 local r = redis.call('HMGET', KEYS[1], 'status', 'owner', 'cursor', 'seq', 'tenantId', 'userId')
 if not r[1] then return {'gone'} end
 if TERMINAL[r[1]] then return {'ended', r[1]} end
-if r[2] ~= ARGV[2] then return {'not_owner'} end
-if r[3] ~= ARGV[3] or r[4] ~= ARGV[4] then return {'stale'} end
-if ARGV[15] ~= '' and redis.call('HGET', P.request .. ARGV[15], 'status') ~= ARGV[16] then return {'stale'} end
+if r[2] ~= A.owner then return {'not_owner'} end
+if r[3] ~= A.expectCursor or r[4] ~= A.expectSeq then return {'stale'} end
+local decided = A.expectDecided
+if decided and redis.call('HGET', P.request .. decided.requestId, 'status') ~= decided.status then return {'stale'} end
 local approved = nil
-if ARGV[15] ~= '' and ARGV[16] == 'approved' then approved = redis.call('HGETALL', P.request .. ARGV[15]) end
+if decided and decided.status == 'approved' then approved = redis.call('HGETALL', P.request .. decided.requestId) end
 local requestId = ''
-if ARGV[11] ~= '' then
-  local req = cjson.decode(ARGV[11])
-  requestId = req.requestId
-  insert_request(req, ARGV[12], ARGV[10])
+if A.request then
+  requestId = A.request.requestId
+  insert_request(A.request, A.deadlineMs, A.ttl)
 end
 -- A batch of streamed text leaves the position as it is: its step, before and after, refreshes the TTLs.
-local moves = ARGV[5] ~= ARGV[3]
-local seq = append_events(ARGV[1], KEYS[2], tonumber(r[4]), cjson.decode(ARGV[7]), cjson.decode(ARGV[8]), ARGV[9], moves and ARGV[10] or '')
-redis.call('HSET', KEYS[1], 'cursor', ARGV[5], 'seq', seq, 'status', ARGV[6], 'requestId', requestId, 'approvedRequestId', ARGV[14], 'updatedMs', redis_now_ms())
-if ARGV[13] ~= '' then redis.call('HSET', KEYS[1], 'state', ARGV[13]) end
-if ARGV[17] ~= '' then redis.call('HSET', KEYS[1], 'receipt', ARGV[17]) end
-if moves then redis.call('EXPIRE', KEYS[1], ARGV[10]) end
-release_if_terminal(ARGV[1], r[2], ARGV[6], r[5], r[6])
-return {'ok', seq, approved}
+local moves = A.nextCursor ~= A.expectCursor
+local seq = append_events(A.sid, KEYS[2], tonumber(r[4]), A.events, A.broadcasts, A.maxlen, moves and A.ttl or '')
+redis.call('HSET', KEYS[1], 'cursor', A.nextCursor, 'seq', seq, 'status', A.status, 'requestId', requestId, 'approvedRequestId', A.approvedRequestId, 'updatedMs', redis_now_ms())
+if A.state then redis.call('HSET', KEYS[1], 'state', A.state) end
+if A.receipt then redis.call('HSET', KEYS[1], 'receipt', A.receipt) end
+if moves then redis.call('EXPIRE', KEYS[1], A.ttl) end
+release_if_terminal(A.sid, r[2], A.status, r[5], r[6])
+return {'ok', seq, approved or false, LIVE}
 `;
 
 /**
- * KEYS: run, events. ARGV: sid, tenantId, expectStatus, expectRequestId, expectRequestStatus,
- * decidedBy, now, eventsJson, broadcastsJson, maxlen, ttl, prefixes.
+ * KEYS: run, events. ARGV: one JSON argument (CancelArgs in run-script-args.ts), prefixes.
  * The request must still have the status the caller read: pending (it becomes cancelled) or
  * approved but not yet resumed (the approval is logged before the cancel).
- * Returns {'cancelled', seq} | {'not_found'} | {'ended', status} | {'retry'}.
+ * Returns {'cancelled', seq, live} | {'not_found'} | {'ended', status} | {'retry'}.
  */
 export const CANCEL = `${RUNS_LUA_LIB}
+local A = cjson.decode(ARGV[1])
 local r = redis.call('HMGET', KEYS[1], 'status', 'owner', 'seq', 'tenantId', 'requestId', 'userId')
-if not r[1] or r[4] ~= ARGV[2] then return {'not_found'} end
+if not r[1] or r[4] ~= A.tenantId then return {'not_found'} end
 if TERMINAL[r[1]] then return {'ended', r[1]} end
-if r[1] ~= ARGV[3] or (r[5] or '') ~= ARGV[4] then return {'retry'} end
-if ARGV[4] ~= '' then
-  local current = redis.call('HGET', P.request .. ARGV[4], 'status')
-  if current ~= ARGV[5] then return {'retry'} end
-  if current == 'pending' then decide(ARGV[4], 'cancelled', ARGV[7], ARGV[6], '', 'cancellation', ARGV[11]) end
+local expected = A.expectRequest
+if r[1] ~= A.expectStatus or (r[5] or '') ~= (expected and expected.requestId or '') then return {'retry'} end
+if expected then
+  local current = redis.call('HGET', P.request .. expected.requestId, 'status')
+  if current ~= expected.status then return {'retry'} end
+  if current == 'pending' then decide(expected.requestId, 'cancelled', A.now, A.decidedBy, '', 'cancellation', A.ttl) end
 end
-local seq = append_events(ARGV[1], KEYS[2], tonumber(r[3]), cjson.decode(ARGV[8]), cjson.decode(ARGV[9]), ARGV[10], ARGV[11])
+local seq = append_events(A.sid, KEYS[2], tonumber(r[3]), A.events, A.broadcasts, A.maxlen, A.ttl)
 redis.call('HSET', KEYS[1], 'seq', seq, 'status', 'cancelled', 'requestId', '', 'approvedRequestId', '', 'updatedMs', redis_now_ms())
-redis.call('EXPIRE', KEYS[1], ARGV[11])
-release_if_terminal(ARGV[1], r[2], 'cancelled', r[4], r[6])
-return {'cancelled', seq}
+redis.call('EXPIRE', KEYS[1], A.ttl)
+release_if_terminal(A.sid, r[2], 'cancelled', r[4], r[6])
+return {'cancelled', seq, LIVE}
 `;
 
 /**
