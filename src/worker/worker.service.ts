@@ -110,7 +110,12 @@ export class WorkerService implements OnModuleInit, BeforeApplicationShutdown {
     const run = await this.runs.getRun(sessionId);
     if (!run || run.owner !== body.leaseId || isTerminal(run.status)) throw lost(sessionId);
     const from = body.expectedSeq ?? run.seq;
-    if (from !== run.seq) throw elsewhere(sessionId, from, run.seq);
+    if (from !== run.seq) {
+      // The same step sent twice at once: the other copy may have written it between our two reads.
+      const written = repeatedStepSeq(run.receipt, body.leaseId, from, digest);
+      if (written !== null) return { seq: written };
+      throw elsewhere(sessionId, from, run.seq);
+    }
     const step: WritableStep = body.approval
       ? { kind: 'approval', events, state: body.state, toolName: body.approval.toolName, params: body.approval.params, message: body.approval.message }
       : body.finish
