@@ -7,6 +7,7 @@ import { Bus } from '../redis/bus';
 import { NAMES, sessionOfHitlChannel } from '../redis/redis-names';
 import { HitlService } from './hitl.service';
 import { RunLookup } from './persistence/run-lookup.port';
+import { requestFromFields } from './persistence/request-fields.codec';
 
 const SIGNAL_TYPES = Object.keys(STATUS_FOR_SIGNAL) as SignalType[];
 const MAX_TEXT = 1000;
@@ -127,7 +128,13 @@ function carriedRequest(value: unknown, requestId: unknown, sessionId: string): 
   if (typeof value !== 'object' || value === null) return undefined;
   const r = value as HitlRequest;
   const fits = r.requestId === requestId && r.sessionId === sessionId && typeof r.status === 'string' && r.status !== 'pending';
-  return fits ? r : undefined;
+  if (!fits) return undefined;
+  try {
+    // The script leaves the v1.3 JSON fields as strings: read it as the store's reader does.
+    return requestFromFields(value as Record<string, string>);
+  } catch {
+    return undefined;
+  }
 }
 
 const quote = (text: string): string => (text.length > LOGGED_CHARS ? `${text.slice(0, LOGGED_CHARS)}… (${text.length} chars)` : text);

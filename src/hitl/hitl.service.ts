@@ -1,4 +1,6 @@
-import { BadRequestException, ConflictException, ForbiddenException, Injectable, NotFoundException } from '@nestjs/common';
+import { BadRequestException, ConflictException, ForbiddenException, Injectable, NotFoundException, UnprocessableEntityException } from '@nestjs/common';
+import canonicalize from 'canonicalize';
+import { createHash } from 'node:crypto';
 import { AccessPolicy } from '../auth/access-policy.service';
 import type { AuthUser } from '../auth/auth-user';
 import { CursorSeal } from '../common/sealed-cursor';
@@ -6,7 +8,10 @@ import { isoNow } from '../common/time';
 import { AppConfig } from '../config/app-config';
 import type { DecideResult, Decision, DecisionStatus, HitlRequest, HitlSignal, HitlStatus } from '../contract/hitl.types';
 import { MetricsService } from '../metrics/metrics.service';
+import { NAMES } from '../redis/redis-names';
+import { checkDecision, DecisionInput } from './decision-rules';
 import { DecisionScope, HitlStore, RequestPage } from './persistence/hitl-store.port';
+import { IdempotencyStore, StoredAnswer } from './persistence/idempotency-store.port';
 import { encodeCursor } from './persistence/request-fields.codec';
 import { RunLookup } from './persistence/run-lookup.port';
 
@@ -15,6 +20,20 @@ import { RunLookup } from './persistence/run-lookup.port';
  * and a few clients paging at once would hold hundreds of MB: a heavy page ends early, with a cursor.
  */
 export const INBOX_PAGE_MAX_BYTES = 1024 * 1024;
+
+/** The v1.3 parts of a human's decision (contract "Decisions humans make"). */
+export interface DecideOptions {
+  /** An approval with params is an edit: the tool runs with these. */
+  params?: Record<string, unknown>;
+  /** A response's message. */
+  message?: string;
+  /** When sent, must equal the request's (409 with the request otherwise). */
+  paramsDigest?: string;
+  /** The same key from the same user for the same request answers the first answer again. */
+  idempotencyKey?: string;
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 /**
  * Every decision goes through here, whoever makes it (an approver over HTTP, another system's
@@ -27,10 +46,14 @@ export class HitlService {
     private readonly runs: RunLookup,
     private readonly metrics: MetricsService,
     private readonly access: AccessPolicy,
+    private readonly idempotency: IdempotencyStore,
     config: AppConfig,
   ) {
     this.cursors = new CursorSeal(config.auth.jwtSecret);
+    this.answersTtlSeconds = config.runs.ttlSeconds;
   }
+
+  private readonly answersTtlSeconds: number;
 
   private readonly cursors: CursorSeal;
 
@@ -41,19 +64,58 @@ export class HitlService {
     return req;
   }
 
-  /** An approver's decision: exactly one wins, whichever instance it reaches; the others get 409 with the current object. */
-  async decideAsUser(requestId: string, user: AuthUser, status: Extract<DecisionStatus, 'approved' | 'rejected'>, reason?: string): Promise<HitlRequest> {
-    if (!this.access.decidingIsOpenToTenant) {
-      // Who may decide depends on the request (its tenant first, then its user), which never changes once created.
-      const req = await this.store.getRequest(requestId);
-      const verdict = req ? this.access.decisionVerdict(user, req) : 'not_found';
-      if (verdict === 'not_found') throw notFound(requestId);
-      if (verdict !== 'allowed') throw new ForbiddenException(verdict.forbidden);
-    }
-    const result = await this.decide(requestId, { status, decidedAt: isoNow(), decidedBy: user.sub, reason: reason || undefined }, { tenantId: user.tenantId });
-    if (result.outcome === 'not_found') throw notFound(requestId);
+  /**
+   * An approver's decision: exactly one wins, whichever instance it reaches; the others get 409 with
+   * the current object. `responded` and the options are v1.3's (edit, respond, digest, idempotency).
+   */
+  async decideAsUser(
+    requestId: string,
+    user: AuthUser,
+    status: Extract<DecisionStatus, 'approved' | 'rejected' | 'responded'>,
+    reason?: string,
+    options: DecideOptions = {},
+  ): Promise<HitlRequest> {
+    // Who may decide depends on the request (its tenant first, then its user), which never changes once created;
+    // so do its params, schema and allowed decisions, which the rules check before the atomic decide.
+    const req = await this.store.getRequest(requestId);
+    const verdict = req ? this.access.decisionVerdict(user, req) : 'not_found';
+    if (!req || verdict === 'not_found') throw notFound(requestId);
+    if (verdict !== 'allowed') throw new ForbiddenException(verdict.forbidden);
+    const input: DecisionInput = { status, reason: reason || undefined, params: options.params, message: options.message, paramsDigest: options.paramsDigest };
+    if (!options.idempotencyKey) return this.decideChecked(req, user, input);
+    return this.decideOnce(req, user, input, options.idempotencyKey);
+  }
+
+  private async decideChecked(req: HitlRequest, user: AuthUser, input: DecisionInput): Promise<HitlRequest> {
+    checkDecision(req, input);
+    const decision: Decision = { status: input.status, decidedAt: isoNow(), decidedBy: user.sub, reason: input.reason };
+    if (input.status === 'approved' && input.params) decision.editedParams = input.params;
+    if (input.status === 'responded') decision.response = input.message;
+    const result = await this.decide(req.requestId, decision, { tenantId: user.tenantId });
+    if (result.outcome === 'not_found') throw notFound(req.requestId);
     if (result.outcome === 'conflict') throw new ConflictException(result.request);
     return result.request;
+  }
+
+  /**
+   * A decision under an Idempotency-Key: its first answer (200, or 409 when another decision had
+   * won) is kept and given again to the same key; the same key with another decision or body is 422.
+   * Two copies racing both try to decide (exactly one wins, as always); the first answer kept is
+   * what both get.
+   */
+  private async decideOnce(req: HitlRequest, user: AuthUser, input: DecisionInput, idempotencyKey: string): Promise<HitlRequest> {
+    const key = NAMES.idempotency(req.sessionId, sha256([user.tenantId, user.sub, req.requestId, idempotencyKey].join('\u0000')));
+    const fingerprint = sha256(canonicalize(input) ?? '');
+    const held = await this.idempotency.get(key);
+    if (held) return replay(held, fingerprint, idempotencyKey);
+    let answer: StoredAnswer;
+    try {
+      answer = { fingerprint, status: 200, body: await this.decideChecked(req, user, input) };
+    } catch (err) {
+      if (!(err instanceof ConflictException)) throw err;
+      answer = { fingerprint, status: 409, body: err.getResponse() };
+    }
+    return replay(await this.idempotency.putIfAbsent(key, answer, this.answersTtlSeconds), fingerprint, idempotencyKey);
   }
 
   async decide(requestId: string, decision: Decision, scope: DecisionScope): Promise<DecideResult> {
@@ -101,6 +163,14 @@ function withinBudget(items: HitlRequest[], maxBytes: number): HitlRequest[] {
     if (bytes > maxBytes && i > 0) return items.slice(0, i);
   }
   return items;
+}
+
+function replay(held: StoredAnswer, fingerprint: string, idempotencyKey: string): HitlRequest {
+  if (held.fingerprint !== fingerprint) {
+    throw new UnprocessableEntityException(`Idempotency-Key ${idempotencyKey} was already used for another decision or body on this request`);
+  }
+  if (held.status === 200) return held.body as HitlRequest;
+  throw new ConflictException(held.body as HitlRequest);
 }
 
 const notFound = (requestId: string) => new NotFoundException(`HITL request ${requestId} not found`);

@@ -158,7 +158,9 @@ export class RunDriver implements OnModuleInit, BeforeApplicationShutdown {
    * on, its position does not); null when the run stopped being ours during the step.
    */
   private async askAgent(run: RunRecord, stored?: HitlRequest): Promise<{ step: AgentStep; run: RunRecord; deltas: AuraEvent[] } | null> {
-    const approved = await this.approvedRequest(run, stored);
+    const decided = await this.approvedRequest(run, stored);
+    const approved = decided?.status === 'approved' ? decided : undefined;
+    const responded = decided?.status === 'responded' ? decided : undefined;
     const lost = new AbortController();
     this.inFlight.add(lost);
     const stopWatching = abortOnEnd(this.runs, run.sessionId, this.instance.value, lost);
@@ -173,6 +175,7 @@ export class RunDriver implements OnModuleInit, BeforeApplicationShutdown {
         run: { sessionId: run.sessionId, tenantId: run.tenantId, userId: run.userId, prompt: run.prompt, metadata: run.metadata },
         state: run.state,
         approved,
+        responded,
         streamText: (messageId, chunk) => batcher.push(messageId, chunk),
         signal: lost.signal,
       });
@@ -199,11 +202,12 @@ export class RunDriver implements OnModuleInit, BeforeApplicationShutdown {
     return planStep(run, { ...step, events: [...deltas, ...step.events] }, this.clock.now(), this.config.hitl.timeoutSeconds);
   }
 
-  /** The decision event (and done unless approved); the store writes it only if the decision is stored exactly so. */
+  /** The decision event (and done unless approved or responded); the store writes it only if the decision is stored exactly so. */
   private afterDecision(run: RunRecord, { request, stored }: Resume): Step {
     const expectDecided = stored ? { requestId: request.requestId, status: request.status as DecisionStatus } : undefined;
     const events = [hitlDecisionEvent(request)];
-    if (request.status === 'approved') return { events, nextCursor: run.cursor + 1, status: 'running', approvedRequestId: request.requestId, expectDecided };
+    // A response goes on like an approval: the agent gets the message instead of running the tool.
+    if (request.status === 'approved' || request.status === 'responded') return { events, nextCursor: run.cursor + 1, status: 'running', approvedRequestId: request.requestId, expectDecided };
     const status = request.status as DoneStatus;
     return { events: [...events, doneEvent(status)], nextCursor: run.cursor + 1, status, approvedRequestId: null, expectDecided };
   }
@@ -223,7 +227,7 @@ export class RunDriver implements OnModuleInit, BeforeApplicationShutdown {
     this.paused.delete(requestId);
     if (request !== 'gone') return void this.drive(run, { request, stored: true });
     const now = isoNow();
-    const gone: HitlRequest = { requestId, sessionId: run.sessionId, tenantId: run.tenantId, userId: run.userId, toolName: '', params: {}, message: '', status: 'expired', createdAt: now, expiresAt: now, decidedAt: now };
+    const gone: HitlRequest = { requestId, sessionId: run.sessionId, tenantId: run.tenantId, userId: run.userId, toolName: '', params: {}, message: '', status: 'expired', createdAt: now, expiresAt: now, decidedAt: now, allowedDecisions: [], paramsDigest: '', groupId: requestId, groupSize: 1 };
     void this.drive(run, { request: gone, stored: false });
   }
 

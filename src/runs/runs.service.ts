@@ -93,16 +93,16 @@ export class RunsService {
       const run = await this.runs.getRun(sessionId);
       if (!run || !this.access.canAccessRun(user, run)) return 'not_found';
       if (isTerminal(run.status)) return 'ended';
-      let requestStatus: 'pending' | 'approved' | null = null;
+      let requestStatus: 'pending' | 'approved' | 'responded' | null = null;
       const events: AuraEvent[] = [];
       if (run.requestId) {
         const req = await this.requests.getRequest(run.requestId);
         // Rejected or expired but not yet written by the run (or gone, which the run ends as expired):
         // the run has ended in all but the log.
-        if (!req || (req.status !== 'pending' && req.status !== 'approved')) return 'ended';
+        if (!req || (req.status !== 'pending' && req.status !== 'approved' && req.status !== 'responded')) return 'ended';
         requestStatus = req.status;
-        // An approval that came first is logged as it was, then the cancel.
-        events.push(hitlDecisionEvent(req.status === 'approved' ? req : { requestId: req.requestId, sessionId, status: 'cancelled' }));
+        // An approval (or a response) that came first is logged as it was, then the cancel.
+        events.push(hitlDecisionEvent(req.status === 'pending' ? { requestId: req.requestId, sessionId, status: 'cancelled' } : req));
       }
       events.push(doneEvent('cancelled'));
       const now = isoNow();

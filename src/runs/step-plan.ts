@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { isoNow } from '../common/time';
 import { doneEvent, hitlRequestEvent } from '../contract/events';
-import type { HitlRequest } from '../contract/hitl.types';
+import { DECISION_KINDS, HitlRequest } from '../contract/hitl.types';
+import { paramsDigest } from '../hitl/params-digest';
 import type { RunRecord } from '../contract/run.types';
 import type { WritableStep } from './agent/agent.port';
 import type { StepWrite } from './persistence/run-store.port';
@@ -18,8 +19,9 @@ export function planStep(run: RunRecord, step: WritableStep, nowMs: number, time
   const base = { nextCursor: run.cursor + 1, state: step.state, approvedRequestId: null };
   if (step.kind === 'continue') return { ...base, events: step.events, status: 'running' };
   if (step.kind === 'finish') return { ...base, events: [...step.events, doneEvent(step.status)], status: step.status };
+  const requestId = `req-${randomUUID()}`;
   const request: HitlRequest = {
-    requestId: `req-${randomUUID()}`,
+    requestId,
     sessionId: run.sessionId,
     tenantId: run.tenantId,
     userId: run.userId,
@@ -29,6 +31,11 @@ export function planStep(run: RunRecord, step: WritableStep, nowMs: number, time
     status: 'pending',
     createdAt: isoNow(nowMs),
     expiresAt: isoNow(nowMs + timeoutSeconds * 1000),
+    allowedDecisions: [...(step.allowedDecisions ?? DECISION_KINDS)],
+    ...(step.paramsSchema ? { paramsSchema: step.paramsSchema } : {}),
+    paramsDigest: paramsDigest(step.params),
+    groupId: requestId,
+    groupSize: 1,
   };
   return { ...base, events: [...step.events, hitlRequestEvent(request)], status: 'paused', request };
 }

@@ -1,5 +1,6 @@
 import { BeforeApplicationShutdown, ConflictException, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { isoNow } from '../common/time';
+import { V12_DECISIONS } from '../contract/hitl.types';
 import { AppConfig } from '../config/app-config';
 import { broadcastEnvelope } from '../contract/events';
 import { RunRecord, isTerminal } from '../contract/run.types';
@@ -112,7 +113,16 @@ export class WorkerService implements OnModuleInit, BeforeApplicationShutdown {
     const from = body.expectedSeq ?? run.seq;
     if (from !== run.seq) throw elsewhere(sessionId, from, run.seq);
     const step: WritableStep = body.approval
-      ? { kind: 'approval', events, state: body.state, toolName: body.approval.toolName, params: body.approval.params, message: body.approval.message }
+      ? {
+          kind: 'approval',
+          events,
+          state: body.state,
+          toolName: body.approval.toolName,
+          params: body.approval.params,
+          message: body.approval.message,
+          ...(body.approval.paramsSchema ? { paramsSchema: body.approval.paramsSchema } : {}),
+          allowedDecisions: body.approval.allowedDecisions ?? [...V12_DECISIONS],
+        }
       : body.finish
         ? { kind: 'finish', events, state: body.state, status: body.finish }
         : { kind: 'continue', events, state: body.state };

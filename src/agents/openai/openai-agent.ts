@@ -145,17 +145,23 @@ export class OpenAiAgent extends Agent {
 
   private async runTool(ctx: AgentContext, s: OpenAiAgentState): Promise<AgentStep> {
     const call = s.pending[0];
+    let edited: Record<string, unknown> | undefined;
     if (this.needsApproval(call)) {
       const awaited = s.awaiting === call.id || s.awaiting === call.callId;
-      const approved = ctx.approved !== undefined && awaited && ctx.approved.toolName === call.toolName;
+      const answers = (r: { toolName: string } | undefined) => r !== undefined && awaited && r.toolName === call.toolName;
+      if (answers(ctx.responded)) return this.giveResponse(s, call, ctx.responded?.response ?? '');
       // Asked again without the approval (e.g. the engine lost the decision): ask again, never run it.
-      if (!approved) return this.next(s, []);
+      if (!answers(ctx.approved)) return this.next(s, []);
+      edited = ctx.approved?.editedParams;
     }
     s.awaiting = undefined;
-    const started: AuraEvent = { type: 'tool_execution', data: { id: call.id, toolName: call.toolName, status: 'started', params: call.params } };
-    const outcome = await this.execute(ctx, call);
+    const params = edited ?? call.params;
+    const started: AuraEvent = { type: 'tool_execution', data: { id: call.id, toolName: call.toolName, status: 'started', params } };
+    const outcome = await this.execute(ctx, { ...call, params });
     ctx.signal.throwIfAborted();
     const events: AuraEvent[] = [started];
+    // The model must know the call it made is not the one that ran, or it would report its own arguments.
+    const note = edited ? { humanEdited: true, note: `A human approver changed the arguments before this call ran; it ran with ${JSON.stringify(edited)}` } : null;
     if (outcome.ok) {
       events.push({ type: 'tool_execution', data: { id: call.id, toolName: call.toolName, status: 'completed', result: outcome.value } });
     } else {
@@ -169,10 +175,35 @@ export class OpenAiAgent extends Agent {
           toolCallId: call.callId,
           toolName: call.toolName,
           // A failed tool goes back to the model as an error it can work around, not as the run's end.
-          output: outcome.ok ? { type: 'json', value: outcome.value } : { type: 'error-text', value: outcome.error },
+          output: outcome.ok
+            ? { type: 'json', value: note ? { ...note, result: outcome.value } : outcome.value }
+            : { type: 'error-text', value: note ? `${note.note}. It failed: ${outcome.error}` : outcome.error },
         },
       ],
     });
+    return this.afterCall(s, events);
+  }
+
+  /** A human replied instead of letting the call run: the model gets the reply as the call's result, so it can try again. */
+  private giveResponse(s: OpenAiAgentState, call: PendingCall, message: string): AgentStep {
+    s.awaiting = undefined;
+    const events: AuraEvent[] = [{ type: 'tool_execution', data: { id: call.id, toolName: call.toolName, status: 'cancelled', error: 'Not run: a human replied instead' } }];
+    s.messages.push({
+      role: 'tool',
+      content: [
+        {
+          type: 'tool-result',
+          toolCallId: call.callId,
+          toolName: call.toolName,
+          output: { type: 'error-text', value: `This call was not run. A human reviewed it and replied instead: ${message}` },
+        },
+      ],
+    });
+    return this.afterCall(s, events);
+  }
+
+  /** The call is answered: on to the next one, or, when it was the turn's last, to the next turn. */
+  private afterCall(s: OpenAiAgentState, events: AuraEvent[]): AgentStep {
     s.pending.shift();
     if (s.pending.length === 0) {
       const names = [...new Set(callsOfTurn(s).map((c) => c.toolName))].join(', ');
@@ -188,7 +219,9 @@ export class OpenAiAgent extends Agent {
     const call = s.pending[0];
     if (!call || !this.needsApproval(call)) return { kind: 'continue', events, state: s };
     s.awaiting = call.id;
-    return { kind: 'approval', events, state: s, toolName: call.toolName, params: call.params, message: approvalMessage(s, call) };
+    // The tool's own schema: the model was offered it, and a human's edit is held to it too.
+    const paramsSchema = { ...this.tools.get(call.toolName)?.parameters } as Record<string, unknown>;
+    return { kind: 'approval', events, state: s, toolName: call.toolName, params: call.params, message: approvalMessage(s, call), paramsSchema };
   }
 
   private needsApproval(call: PendingCall): boolean {

@@ -80,9 +80,13 @@ export class MemoryHitlStore extends HitlStore {
     Object.assign(req, { status: d.status, decidedAt: d.decidedAt });
     if (d.decidedBy) req.decidedBy = d.decidedBy;
     if (d.reason) req.reason = d.reason;
+    if (d.editedParams) req.editedParams = structuredClone(d.editedParams);
+    if (d.response) req.response = d.response;
     const signal: HitlSignal = { type: SIGNAL_FOR_STATUS[d.status], requestId, sessionId: req.sessionId, timestamp: d.decidedAt };
     if (d.decidedBy) signal.decidedBy = d.decidedBy;
     if (d.reason) signal.reason = d.reason;
+    if (d.editedParams) signal.params = structuredClone(d.editedParams);
+    if (d.response) signal.message = d.response;
     const list = this.signalLog.get(req.sessionId) ?? [];
     list.push(signal);
     this.signalLog.set(req.sessionId, list.slice(-1000));

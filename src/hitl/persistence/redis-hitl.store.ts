@@ -35,7 +35,8 @@ export class RedisHitlStore extends HitlStore {
   async decide(requestId: string, d: Decision, scope: DecisionScope = {}): Promise<DecideResult> {
     const [code, pairs] = (await this.decideScript(
       [NAMES.request(requestId)],
-      [requestId, scope.tenantId ?? '', scope.sessionId ?? '', d.status, d.decidedAt, d.decidedBy ?? '', d.reason ?? '', SIGNAL_FOR_STATUS[d.status], this.ttlSeconds, SCRIPT_PREFIXES],
+      [requestId, scope.tenantId ?? '', scope.sessionId ?? '', d.status, d.decidedAt, d.decidedBy ?? '', d.reason ?? '', SIGNAL_FOR_STATUS[d.status], this.ttlSeconds,
+        d.editedParams ? JSON.stringify(d.editedParams) : '', d.response ?? '', SCRIPT_PREFIXES],
     )) as [number, string[]?];
     if (code === 0) return { outcome: 'not_found' };
     // A 200 promises the decision survives a failover: without its replicas it is a 503 (a retry reads it back as 409).

@@ -84,7 +84,8 @@ export class MemoryRunStore extends RunStore {
     if (s.state !== undefined) run.state = structuredClone(s.state);
     if (s.receipt !== undefined) run.receipt = s.receipt;
     this.releaseIfTerminal(run);
-    const approved = s.expectDecided?.status === 'approved' ? await this.hitl.getRequest(s.expectDecided.requestId) : null;
+    const resumes = s.expectDecided?.status === 'approved' || s.expectDecided?.status === 'responded';
+    const approved = resumes && s.expectDecided ? await this.hitl.getRequest(s.expectDecided.requestId) : null;
     return approved ? { ok: true, seq, approved } : { ok: true, seq };
   }
 

@@ -29,7 +29,7 @@ export interface StepWrite {
 }
 
 export type AppendResult =
-  /** `approved`: for a write that resumes on an approval (expectDecided approved), the request as stored. */
+  /** `approved`: for a write that resumes on an approval or a response (expectDecided approved/responded), the request as stored. */
   | { ok: true; seq: number; approved?: HitlRequest }
   | { ok: false; reason: 'gone' | 'not_owner' | 'stale' }
   | { ok: false; reason: 'ended'; status: RunStatus };
@@ -42,8 +42,8 @@ export interface CancelInput {
   /** The state the caller read: the store refuses (`retry`) if the run moved on meanwhile. */
   expectStatus: RunStatus;
   expectRequestId: string | null;
-  /** pending (it becomes cancelled) or approved (decided, not yet resumed); null without a request. */
-  expectRequestStatus: 'pending' | 'approved' | null;
+  /** pending (it becomes cancelled) or approved/responded (decided, not yet resumed); null without a request. */
+  expectRequestStatus: 'pending' | 'approved' | 'responded' | null;
   /** The decision event (when there is a request) and done {cancelled}, with their broadcasts ('' = none). */
   events: AuraEvent[];
   broadcasts: string[];

@@ -90,7 +90,7 @@ if r[2] ~= ARGV[2] then return {'not_owner'} end
 if r[3] ~= ARGV[3] or r[4] ~= ARGV[4] then return {'stale'} end
 if ARGV[15] ~= '' and redis.call('HGET', P.request .. ARGV[15], 'status') ~= ARGV[16] then return {'stale'} end
 local approved = nil
-if ARGV[15] ~= '' and ARGV[16] == 'approved' then approved = redis.call('HGETALL', P.request .. ARGV[15]) end
+if ARGV[15] ~= '' and (ARGV[16] == 'approved' or ARGV[16] == 'responded') then approved = redis.call('HGETALL', P.request .. ARGV[15]) end
 local requestId = ''
 if ARGV[11] ~= '' then
   local req = cjson.decode(ARGV[11])

@@ -1,8 +1,9 @@
 import { BadRequestException } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { Allow, IsArray, IsIn, IsInt, IsNumber, IsObject, IsOptional, IsString, Length, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
-import { MAX_PARAMS_BYTES } from '../../contract/hitl.types';
+import { Allow, ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsIn, IsInt, IsNumber, IsObject, IsOptional, IsString, Length, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import { DECISION_KINDS, DecisionKind, MAX_PARAMS_BYTES } from '../../contract/hitl.types';
+import { compileSchema } from '../../hitl/decision-rules';
 import type { AuraEvent, EventType } from '../../contract/run.types';
 import { HitlRequestDto } from '../../hitl/dto/hitl-request.dto';
 
@@ -40,6 +41,18 @@ export class ApprovalDto {
   @ApiProperty({ example: 'send_email' }) @IsString() @Length(1, 128) toolName!: string;
   @ApiProperty({ type: 'object', additionalProperties: true, example: { to: 'owner@example.com' } }) @IsObject() params!: Record<string, unknown>;
   @ApiProperty({ example: 'The agent wants to send an email. Approve?' }) @IsString() @MaxLength(4000) message!: string;
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: 'The tool’s parameters as a JSON Schema: a UI builds its edit form from it, and edits are checked against it' })
+  @IsOptional()
+  @IsObject({ message: 'paramsSchema must be a JSON Schema object' })
+  paramsSchema?: Record<string, unknown>;
+  @ApiPropertyOptional({ type: [String], enum: DECISION_KINDS, description: 'What the human may answer; approve and reject when omitted', example: ['approve', 'edit', 'reject', 'respond'] })
+  @IsOptional()
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(DECISION_KINDS.length)
+  @ArrayUnique()
+  @IsIn(DECISION_KINDS as unknown as string[], { each: true, message: `allowedDecisions must be some of ${DECISION_KINDS.join(', ')}` })
+  allowedDecisions?: DecisionKind[];
 }
 
 class WorkerEventDto {
@@ -101,6 +114,11 @@ export function checkStep(step: StepDto): AuraEvent[] {
   if (step.approval) {
     const paramBytes = Buffer.byteLength(JSON.stringify(step.approval.params));
     if (paramBytes > MAX_PARAMS_BYTES) throw new BadRequestException(`approval.params may weigh at most ${MAX_PARAMS_BYTES} bytes of JSON (got ${paramBytes})`);
+    const schema = step.approval.paramsSchema;
+    const schemaBytes = schema ? Buffer.byteLength(JSON.stringify(schema)) : 0;
+    if (schemaBytes > MAX_PARAMS_BYTES) throw new BadRequestException(`approval.paramsSchema may weigh at most ${MAX_PARAMS_BYTES} bytes of JSON (got ${schemaBytes})`);
+    const compiled = schema ? compileSchema(schema) : null;
+    if (typeof compiled === 'string') throw new BadRequestException(`approval.paramsSchema is not a valid JSON Schema: ${compiled}`);
   }
   const bytes = Buffer.byteLength(JSON.stringify(events));
   if (bytes > MAX_STEP_EVENT_BYTES) throw new BadRequestException(`A step's events may weigh at most ${MAX_STEP_EVENT_BYTES} bytes of JSON (got ${bytes})`);
