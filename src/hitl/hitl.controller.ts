@@ -61,7 +61,7 @@ export class HitlController {
   @ApiOkResponse({ type: RequestPageDto })
   @ApiBadRequestResponse({ description: 'Bad status, limit or cursor' })
   list(@CurrentUser() user: AuthUser, @Query() query: ListRequestsQuery) {
-    return this.hitl.list(user, query.status, query.limit, query.cursor);
+    return this.hitl.list(user, query.status, query.limit, query.cursor, query.sessionId);
   }
 
   @Get('requests/:requestId')

@@ -10,6 +10,7 @@ import type { DecideResult, Decision, DecisionStatus, HitlRequest, HitlSignal, H
 import { MetricsService } from '../metrics/metrics.service';
 import { NAMES } from '../redis/redis-names';
 import { checkDecision, DecisionInput } from './decision-rules';
+import { groupMemberIds } from './request-group';
 import { DecisionScope, HitlStore, RequestPage } from './persistence/hitl-store.port';
 import { IdempotencyStore, StoredAnswer } from './persistence/idempotency-store.port';
 import { encodeCursor } from './persistence/request-fields.codec';
@@ -56,6 +57,11 @@ export class HitlService {
   private readonly answersTtlSeconds: number;
 
   private readonly cursors: CursorSeal;
+
+  /** The request as stored, whoever asks (for the service's own listeners). */
+  getStored(requestId: string): Promise<HitlRequest | null> {
+    return this.store.getRequest(requestId);
+  }
 
   async get(requestId: string, user: AuthUser): Promise<HitlRequest> {
     const req = await this.store.getRequest(requestId);
@@ -142,12 +148,23 @@ export class HitlService {
     return { sessionId, signals: await this.store.signals(sessionId) };
   }
 
+  /** A run's pending requests, in the order asked: a run waits on at most one group, so they are its group's, read directly. */
+  private async pendingOfRun(user: AuthUser, sessionId: string): Promise<HitlRequest[]> {
+    const run = await this.runs.getRun(sessionId);
+    if (!run?.requestId || run.tenantId !== user.tenantId) return [];
+    const first = await this.store.getRequest(run.requestId);
+    if (!first) return [];
+    const members = await Promise.all(groupMemberIds(first.groupId, first.groupSize).map((id) => (id === first.requestId ? first : this.store.getRequest(id))));
+    return members.filter((r): r is HitlRequest => r !== null && r.status === 'pending' && this.access.canSeeRequest(user, r));
+  }
+
   /** One page of the inbox; cursors are sealed for the caller's tenant and opaque (400 for any other). */
-  async list(user: AuthUser, status: HitlStatus, limit: number, cursor?: string): Promise<RequestPage> {
-    const scope = `inbox:${user.tenantId}:${status}`;
+  async list(user: AuthUser, status: HitlStatus, limit: number, cursor?: string, sessionId?: string): Promise<RequestPage> {
+    const scope = `inbox:${user.tenantId}:${status}${sessionId ? `:${sessionId}` : ''}`;
     const after = cursor === undefined ? undefined : this.cursors.open(cursor, scope);
     if (after === null) throw new BadRequestException('cursor is not a cursor this service issued');
-    const page = await this.store.listRequests({ tenantId: user.tenantId, status, limit, cursor: after, userId: this.access.requestsOwnerFilter(user) });
+    if (sessionId && status === 'pending' && after === undefined) return { items: await this.pendingOfRun(user, sessionId) };
+    const page = await this.store.listRequests({ tenantId: user.tenantId, status, limit, cursor: after, userId: this.access.requestsOwnerFilter(user), sessionId });
     const kept = withinBudget(page.items, INBOX_PAGE_MAX_BYTES);
     const last = kept.at(-1);
     const next = kept.length < page.items.length && last ? encodeCursor(Date.parse(last.createdAt), last.requestId) : page.nextCursor;

@@ -189,6 +189,29 @@ describe.each([
     expect(run.sessionId).not.toBe(other.run.sessionId);
   });
 
+  it('writes a group of requests in one pause, and a cancel cancels its pending ones but keeps a decided one', async () => {
+    const run = newRun();
+    await s.runs.createRun(run, NO_LIMITS);
+    const first = { ...request(run), groupSize: 3 };
+    first.groupId = first.requestId;
+    const group = [2, 3].map((n) => ({ ...request(run), requestId: `${first.requestId}-${n}`, groupId: first.requestId, groupSize: 3 }));
+    expect(await s.runs.append(step(run, { status: 'paused', request: first, group, events: [{ type: 'hitl', data: {} }] }))).toEqual({ ok: true, seq: 1 });
+    expect((await s.runs.getRun(run.sessionId))!.requestId).toBe(first.requestId);
+    for (const r of [first, ...group]) expect(await s.hitl.getRequest(r.requestId)).toMatchObject({ status: 'pending', groupId: first.requestId, groupSize: 3 });
+    await s.hitl.decide(group[0].requestId, { status: 'approved', decidedAt: new Date().toISOString() });
+    const input = {
+      sessionId: run.sessionId, tenantId: 't1', decidedBy: 'u1', now: new Date().toISOString(), expectStatus: 'paused' as const,
+      expectRequestId: first.requestId, expectRequestStatus: 'pending' as const,
+      events: [{ type: 'done' as const, data: { status: 'cancelled' } }], broadcasts: [''],
+    };
+    const stale = [{ requestId: group[0].requestId, status: 'pending' as const }, { requestId: group[1].requestId, status: 'pending' as const }];
+    expect(await s.runs.cancel({ ...input, others: stale })).toEqual({ outcome: 'retry' });
+    const others = [{ requestId: group[0].requestId, status: 'approved' as const }, { requestId: group[1].requestId, status: 'pending' as const }];
+    expect(await s.runs.cancel({ ...input, others })).toEqual({ outcome: 'cancelled', seq: 2 });
+    const statuses = await Promise.all([first, ...group].map(async (r) => (await s.hitl.getRequest(r.requestId))!.status));
+    expect(statuses).toEqual(['cancelled', 'approved', 'cancelled']);
+  });
+
   it('answers a resume on a rejection without the request: no tool runs after it', async () => {
     const { run, req } = await paused(s);
     await s.hitl.decide(req.requestId, { status: 'rejected', decidedAt: new Date().toISOString() });

@@ -49,11 +49,11 @@ export class MemoryHitlStore extends HitlStore {
     return structuredClone(this.signalLog.get(sessionId) ?? []);
   }
 
-  async listRequests(q: { tenantId: string; status: HitlStatus; limit: number; cursor?: string; userId?: string }): Promise<RequestPage> {
+  async listRequests(q: { tenantId: string; status: HitlStatus; limit: number; cursor?: string; userId?: string; sessionId?: string }): Promise<RequestPage> {
     this.forgetOld();
     const after = q.cursor ? decodeCursor(q.cursor) : null;
     const sorted = [...this.requests.values()]
-      .filter((r) => r.tenantId === q.tenantId && r.status === q.status && (!q.userId || r.userId === q.userId))
+      .filter((r) => r.tenantId === q.tenantId && r.status === q.status && (!q.userId || r.userId === q.userId) && (!q.sessionId || r.sessionId === q.sessionId))
       .map((r) => ({ r, score: Date.parse(r.createdAt) }))
       .sort((a, b) => b.score - a.score || (a.r.requestId < b.r.requestId ? 1 : -1))
       .filter(({ r, score }) => !after || score < after.score || (score === after.score && r.requestId < after.requestId));

@@ -56,9 +56,9 @@ export class RedisHitlStore extends HitlStore {
     return items.map((s) => JSON.parse(s) as HitlSignal);
   }
 
-  async listRequests(q: { tenantId: string; status: HitlStatus; limit: number; cursor?: string; userId?: string }): Promise<RequestPage> {
+  async listRequests(q: { tenantId: string; status: HitlStatus; limit: number; cursor?: string; userId?: string; sessionId?: string }): Promise<RequestPage> {
     const key = NAMES.index(q.tenantId, q.status);
-    const matches = (r: HitlRequest | null): r is HitlRequest => r !== null && (!q.userId || r.userId === q.userId);
+    const matches = (r: HitlRequest | null): r is HitlRequest => r !== null && (!q.userId || r.userId === q.userId) && (!q.sessionId || r.sessionId === q.sessionId);
     let after = q.cursor ? decodeCursor(q.cursor) : null;
     const items: HitlRequest[] = [];
     let lastTaken: { id: string; score: number } | undefined;

@@ -1,10 +1,10 @@
-import type Redis from 'ioredis';
+import type { RedisClient } from '../../redis/redis-clients';
 import { redisCall } from '../../redis/redis-errors';
 import { IdempotencyStore, StoredAnswer } from './idempotency-store.port';
 
 /** One string key per answer, with a TTL; SET NX GET keeps the first of two racing writers (Redis ≥ 7.0). */
 export class RedisIdempotencyStore extends IdempotencyStore {
-  constructor(private readonly redis: Redis) {
+  constructor(private readonly redis: RedisClient) {
     super();
   }
 

@@ -73,7 +73,7 @@ export class RedisRunStore extends RunStore {
         JSON.stringify(s.broadcasts),
         EVENT_LOG_MAX,
         this.ttlSeconds,
-        req ? JSON.stringify(requestToFields(req)) : '',
+        req ? JSON.stringify(s.group?.length ? [req, ...s.group].map(requestToFields) : requestToFields(req)) : '',
         req ? String(Date.parse(req.expiresAt)) : '0',
         s.state === undefined ? '' : JSON.stringify(s.state),
         s.approvedRequestId ?? '',
@@ -105,6 +105,7 @@ export class RedisRunStore extends RunStore {
         JSON.stringify(c.broadcasts),
         EVENT_LOG_MAX,
         this.ttlSeconds,
+        c.others?.length ? JSON.stringify(c.others.map((o) => [o.requestId, o.status])) : '',
         SCRIPT_PREFIXES,
       ],
     )) as [string, string | number | undefined];

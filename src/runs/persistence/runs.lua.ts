@@ -76,7 +76,7 @@ return {0}
 
 /**
  * KEYS: run, events. ARGV: sid, owner, expectCursor, expectSeq, nextCursor, status, eventsJson,
- * broadcastsJson, maxlen, ttl, requestJson ('' = none), deadlineMs, stateJson ('' = unchanged),
+ * broadcastsJson, maxlen, ttl, requestJson ('' = none; an array for a group), deadlineMs, stateJson ('' = unchanged),
  * approvedRequestId, expectDecidedId ('' = none), expectDecidedStatus, receipt ('' = unchanged), prefixes.
  * Position and seq must both be what the writer read: a script re-sent after a lost reply refuses.
  * Returns {'ok', seq} | {'gone'} | {'ended', status} | {'not_owner'} | {'stale'}; a write of an
@@ -93,9 +93,11 @@ local approved = nil
 if ARGV[15] ~= '' and (ARGV[16] == 'approved' or ARGV[16] == 'responded') then approved = redis.call('HGETALL', P.request .. ARGV[15]) end
 local requestId = ''
 if ARGV[11] ~= '' then
-  local req = cjson.decode(ARGV[11])
-  requestId = req.requestId
-  insert_request(req, ARGV[12], ARGV[10])
+  -- One request's fields, or a group's (an array, the first one's id the group's).
+  local reqs = cjson.decode(ARGV[11])
+  if reqs.requestId then reqs = {reqs} end
+  requestId = reqs[1].requestId
+  for _, req in ipairs(reqs) do insert_request(req, ARGV[12], ARGV[10]) end
 end
 -- A batch of streamed text leaves the position as it is: its step, before and after, refreshes the TTLs.
 local moves = ARGV[5] ~= ARGV[3]
@@ -110,9 +112,10 @@ return {'ok', seq, approved}
 
 /**
  * KEYS: run, events. ARGV: sid, tenantId, expectStatus, expectRequestId, expectRequestStatus,
- * decidedBy, now, eventsJson, broadcastsJson, maxlen, ttl, prefixes.
+ * decidedBy, now, eventsJson, broadcastsJson, maxlen, ttl, othersJson ('' = none), prefixes.
  * The request must still have the status the caller read: pending (it becomes cancelled) or
- * approved but not yet resumed (the approval is logged before the cancel).
+ * approved but not yet resumed (the approval is logged before the cancel); so must the other
+ * requests of its group (othersJson: [[requestId, status], …]), the pending ones are cancelled too.
  * Returns {'cancelled', seq} | {'not_found'} | {'ended', status} | {'retry'}.
  */
 export const CANCEL = `${RUNS_LUA_LIB}
@@ -123,7 +126,15 @@ if r[1] ~= ARGV[3] or (r[5] or '') ~= ARGV[4] then return {'retry'} end
 if ARGV[4] ~= '' then
   local current = redis.call('HGET', P.request .. ARGV[4], 'status')
   if current ~= ARGV[5] then return {'retry'} end
+  local others = {}
+  if #ARGV > 12 and ARGV[12] ~= '' then others = cjson.decode(ARGV[12]) end
+  for _, o in ipairs(others) do
+    if redis.call('HGET', P.request .. o[1], 'status') ~= o[2] then return {'retry'} end
+  end
   if current == 'pending' then decide(ARGV[4], 'cancelled', ARGV[7], ARGV[6], '', 'cancellation', ARGV[11]) end
+  for _, o in ipairs(others) do
+    if o[2] == 'pending' then decide(o[1], 'cancelled', ARGV[7], ARGV[6], '', 'cancellation', ARGV[11]) end
+  end
 end
 local seq = append_events(ARGV[1], KEYS[2], tonumber(r[3]), cjson.decode(ARGV[8]), cjson.decode(ARGV[9]), ARGV[10], ARGV[11])
 redis.call('HSET', KEYS[1], 'seq', seq, 'status', 'cancelled', 'requestId', '', 'approvedRequestId', '', 'updatedMs', redis_now_ms())
