@@ -37,7 +37,7 @@ describe('Several approvals at once (contract v1.3)', () => {
     // The answer turn only for a run that gets that far: a rejected run leaves no turn behind for the next.
     server.enqueue(...(completes ? TWO_MAILS : TWO_MAILS.slice(0, 1)));
     const sessionId = uniqueId('grp');
-    const s = new SseClient(`${a.url}/aura/test/stream?sessionId=${sessionId}`, h);
+    const s = new SseClient(`${a.url}/aura/test/stream?sessionId=${sessionId}&prompt=two%20mails`, h);
     streams.push(s);
     await s.waitFor((ev) => asked(ev).length === 2, 10000, 'two approval requests');
     const [first, second] = asked(s.events).map((e) => e.payload.data.requestId as string);

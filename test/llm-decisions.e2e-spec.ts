@@ -32,7 +32,7 @@ describe('AGENT=openai: edit and respond (contract v1.3)', () => {
 
   it('an edited approval on B runs the edited call on A; tool_execution shows it; the model is told a human changed the arguments', async () => {
     server.enqueue({ text: 'Emailing the owner.', toolCalls: [{ name: 'send_email', arguments: MAIL, id: 'call_mail' }] }, { text: 'Sent to the CFO.' });
-    const s = new SseClient(`${a.url}/aura/test/stream?sessionId=${uniqueId('llm-edit')}`, h);
+    const s = new SseClient(`${a.url}/aura/test/stream?sessionId=${uniqueId('llm-edit')}&prompt=mail`, h);
     const { requestId } = await s.hitlRequest();
     const req = (await request(b.url).get(`/aura/hitl/requests/${requestId}`).set(h).expect(200)).body;
     expect(req.paramsSchema).toMatchObject({ type: 'object', required: ['to', 'subject', 'body'] });
@@ -68,7 +68,7 @@ describe('AGENT=openai: edit and respond (contract v1.3)', () => {
       { text: 'Trying the CFO instead.', toolCalls: [{ name: 'send_email', arguments: EDITED, id: 'call_2' }] },
       { text: 'Done.' },
     );
-    const s = new SseClient(`${a.url}/aura/test/stream?sessionId=${uniqueId('llm-respond')}`, h);
+    const s = new SseClient(`${a.url}/aura/test/stream?sessionId=${uniqueId('llm-respond')}&prompt=mail`, h);
     const first = await s.hitlRequest();
     await request(b.url).post(`/aura/hitl/respond/${first.requestId}`).set(h).send({ message: 'Not the owner: write to the CFO.' }).expect(200);
     await s.waitFor((ev) => ev.filter((e) => e.type === 'hitl' && e.payload.data.requiresApproval === true).length === 2, 10000, 'the second approval');

@@ -34,6 +34,9 @@ export interface DecideOptions {
   idempotencyKey?: string;
 }
 
+/** How long a first attempt may take to decide before a copy stops waiting for it. */
+const MARKER_TTL_SECONDS = 10;
+
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 /**
@@ -106,22 +109,43 @@ export class HitlService {
   /**
    * A decision under an Idempotency-Key: its first answer (200, or 409 when another decision had
    * won) is kept and given again to the same key; the same key with another decision or body is 422.
-   * Two copies racing both try to decide (exactly one wins, as always); the first answer kept is
-   * what both get.
+   * The first attempt marks the key before it decides, so a copy racing it waits for its answer
+   * rather than deciding too and answering 409 for a decision its own key made.
    */
   private async decideOnce(req: HitlRequest, user: AuthUser, input: DecisionInput, idempotencyKey: string): Promise<HitlRequest> {
     const key = NAMES.idempotency(req.sessionId, sha256([user.tenantId, user.sub, req.requestId, idempotencyKey].join('\u0000')));
     const fingerprint = sha256(canonicalize(input) ?? '');
-    const held = await this.idempotency.get(key);
-    if (held) return replay(held, fingerprint, idempotencyKey);
+    const marker: StoredAnswer = { fingerprint, status: 0, body: null };
+    const held = await this.idempotency.putIfAbsent(key, marker, MARKER_TTL_SECONDS);
+    if (held !== marker) {
+      const first = await this.settled(key, held);
+      // The first attempt decided nothing (a 400, say) and let the key go: this one tries for itself.
+      if (!first) return this.decideOnce(req, user, input, idempotencyKey);
+      return replay(first, fingerprint, idempotencyKey);
+    }
     let answer: StoredAnswer;
     try {
       answer = { fingerprint, status: 200, body: await this.decideChecked(req, user, input) };
     } catch (err) {
-      if (!(err instanceof ConflictException)) throw err;
+      if (!(err instanceof ConflictException)) {
+        // Nothing was decided (400, 404, the store down): a retry under the same key may try again.
+        await this.idempotency.delete(key).catch(() => undefined);
+        throw err;
+      }
       answer = { fingerprint, status: 409, body: err.getResponse() };
     }
-    return replay(await this.idempotency.putIfAbsent(key, answer, this.answersTtlSeconds), fingerprint, idempotencyKey);
+    await this.idempotency.put(key, answer, this.answersTtlSeconds);
+    return replay(answer, fingerprint, idempotencyKey);
+  }
+
+  /** The first attempt's answer, once it has one (a marker left by an attempt that died lapses after MARKER_TTL_SECONDS). */
+  private async settled(key: string, held: StoredAnswer): Promise<StoredAnswer | null> {
+    let current: StoredAnswer | null = held;
+    for (let waited = 0; current?.status === 0 && waited < MARKER_TTL_SECONDS * 1000; waited += 50) {
+      await new Promise((r) => setTimeout(r, 50));
+      current = await this.idempotency.get(key);
+    }
+    return current;
   }
 
   async decide(requestId: string, decision: Decision, scope: DecisionScope): Promise<DecideResult> {
@@ -186,6 +210,7 @@ function replay(held: StoredAnswer, fingerprint: string, idempotencyKey: string)
   if (held.fingerprint !== fingerprint) {
     throw new UnprocessableEntityException(`Idempotency-Key ${idempotencyKey} was already used for another decision or body on this request`);
   }
+  if (held.status === 0) throw new ConflictException(`The first request with Idempotency-Key ${idempotencyKey} has not finished deciding; retry`);
   if (held.status === 200) return held.body as HitlRequest;
   throw new ConflictException(held.body as HitlRequest);
 }

@@ -20,6 +20,14 @@ export class MemoryIdempotencyStore extends IdempotencyStore {
     return answer;
   }
 
+  async put(key: string, answer: StoredAnswer, ttlSeconds: number): Promise<void> {
+    this.answers.set(key, { answer: structuredClone(answer), until: Date.now() + ttlSeconds * 1000 });
+  }
+
+  async delete(key: string): Promise<void> {
+    this.answers.delete(key);
+  }
+
   private forgetOld(): void {
     const now = Date.now();
     for (const [key, hit] of this.answers) if (hit.until <= now) this.answers.delete(key);

@@ -17,4 +17,12 @@ export class RedisIdempotencyStore extends IdempotencyStore {
     const before = await redisCall(() => this.redis.set(key, JSON.stringify(answer), 'EX', ttlSeconds, 'NX', 'GET'));
     return before ? (JSON.parse(before) as StoredAnswer) : answer;
   }
+
+  async put(key: string, answer: StoredAnswer, ttlSeconds: number): Promise<void> {
+    await redisCall(() => this.redis.set(key, JSON.stringify(answer), 'EX', ttlSeconds));
+  }
+
+  async delete(key: string): Promise<void> {
+    await redisCall(() => this.redis.del(key));
+  }
 }
