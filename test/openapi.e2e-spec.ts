@@ -63,6 +63,17 @@ describe('OpenAPI document (/docs-json)', () => {
     expect(Object.keys(doc.paths['/aura/worker/runs/{sessionId}/steps'].post.responses)).toEqual(expect.arrayContaining(['200', '400', '403', '409']));
   });
 
+  it('documents the v1.3 decisions: the respond route, the edit and digest bodies, the request object’s new fields', () => {
+    const schemas = (doc.components as unknown as { schemas: Record<string, { properties: Record<string, unknown>; required?: string[] }> }).schemas;
+    expect(Object.keys(doc.paths['/aura/hitl/respond/{requestId}'].post.responses).sort()).toEqual(['200', '400', '401', '403', '404', '409', '422', '503']);
+    expect(Object.keys(schemas.ApproveDto.properties).sort()).toEqual(['params', 'paramsDigest', 'reason']);
+    expect(schemas.RespondDto.required).toEqual(['message']);
+    expect(schemas.HitlRequestDto.required).toEqual(expect.arrayContaining(['allowedDecisions', 'paramsDigest', 'groupId', 'groupSize']));
+    expect(Object.keys(schemas.HitlRequestDto.properties)).toEqual(expect.arrayContaining(['paramsSchema', 'editedParams', 'response']));
+    expect(schemas.StepDto.properties).toHaveProperty('approvals');
+    expect(schemas.ClaimedRunDto.properties).toHaveProperty('decisions');
+  });
+
   it('lists the status codes of the decision routes', () => {
     const approve = doc.paths['/aura/hitl/approve/{requestId}'].post.responses;
     expect(Object.keys(approve).sort()).toEqual(['200', '400', '401', '403', '404', '409', '422', '503']);
