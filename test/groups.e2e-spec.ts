@@ -68,6 +68,7 @@ describe('Several approvals at once (contract v1.3)', () => {
     const inbox = (await request(b.url).get(`/aura/hitl/requests?status=pending&sessionId=${sessionId}`).set(h).expect(200)).body.items;
     expect(inbox.map((r: { requestId: string }) => r.requestId)).toEqual([first, second]);
     expect((await request(b.url).get('/aura/hitl/requests?status=pending&sessionId=bad%20id').set(h)).status).toBe(400);
+    expect((await request(a.url).get(`/aura/runs/${sessionId}`).set(h).expect(200)).body.pendingRequestIds).toEqual([first, second]);
 
     await request(b.url).post(`/aura/hitl/approve/${first}`).set(h).send({}).expect(200);
     // One decided, one pending: the run stays paused and nothing runs.
@@ -75,6 +76,7 @@ describe('Several approvals at once (contract v1.3)', () => {
     expect(decided(s.events)).toHaveLength(0);
     expect(sent()).toEqual([]);
     expect((await request(a.url).post(`/aura/hitl/reject/${first}`).set(h).send({})).status).toBe(409);
+    expect((await request(a.url).get(`/aura/runs/${sessionId}`).set(h).expect(200)).body.pendingRequestIds).toEqual([second]);
     const edited = { ...MAIL_B, to: 'c@example.com' };
     await request(a.url).post(`/aura/hitl/approve/${second}`).set(h).send({ params: edited }).expect(200);
     await s.untilEnd();
