@@ -48,7 +48,7 @@ async function readAll(requests: HitlStore, first: HitlRequest): Promise<HitlReq
  * cancelled first (each atomically: one that a human decides meanwhile keeps that decision), and
  * the decision events tell each one's final status.
  */
-export async function readDecision(requests: HitlStore, requestId: string): Promise<Resume | 'gone' | null> {
+export async function readDecision(requests: HitlStore, requestId: string, onCancelled: () => void = () => undefined): Promise<Resume | 'gone' | null> {
   const first = await requests.getRequest(requestId);
   if (!first) return 'gone';
   if (first.groupSize <= 1) return first.status === 'pending' ? null : { request: first, stored: true };
@@ -59,7 +59,8 @@ export async function readDecision(requests: HitlStore, requestId: string): Prom
   const open = members.filter((m) => m.status === 'pending');
   if (outcome !== 'running' && open.length > 0) {
     const now = isoNow();
-    await Promise.all(open.map((m) => requests.decide(m.requestId, { status: 'cancelled', decidedAt: now }, { sessionId: m.sessionId })));
+    const results = await Promise.all(open.map((m) => requests.decide(m.requestId, { status: 'cancelled', decidedAt: now }, { sessionId: m.sessionId })));
+    results.filter((r) => r.outcome === 'decided').forEach(() => onCancelled());
     members = await readAll(requests, (await requests.getRequest(requestId)) ?? first);
     if (!members) return 'gone';
   }

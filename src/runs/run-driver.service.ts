@@ -219,7 +219,7 @@ export class RunDriver implements OnModuleInit, BeforeApplicationShutdown {
   /** Reads the request (or group) and resumes its run if it was decided; retries while the store is unreachable. */
   private async check(requestId: string, attempt = 0): Promise<void> {
     try {
-      const decided = await readDecision(this.requests, requestId);
+      const decided = await readDecision(this.requests, requestId, () => this.metrics.decisions.inc({ outcome: 'cancelled' }));
       // Gone (its TTL passed, or the store lost it): the run must still end rather than wait forever.
       if (decided === 'gone') this.logger.error(`Request ${requestId} is gone; its run ends as expired`);
       if (decided) this.resume(requestId, decided);
