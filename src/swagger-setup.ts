@@ -77,6 +77,8 @@ function withRequestExamples(doc: OpenAPIObject): OpenAPIObject {
     ['/aura/hitl/approve/{requestId}', 'post', '409', HITL_REQUEST_EXAMPLES.rejected],
     ['/aura/hitl/reject/{requestId}', 'post', '200', HITL_REQUEST_EXAMPLES.rejected],
     ['/aura/hitl/reject/{requestId}', 'post', '409', HITL_REQUEST_EXAMPLES.approved],
+    ['/aura/hitl/respond/{requestId}', 'post', '200', HITL_REQUEST_EXAMPLES.responded],
+    ['/aura/hitl/respond/{requestId}', 'post', '409', HITL_REQUEST_EXAMPLES.edited],
   ];
   for (const [path, method, status, example] of examples) {
     const response = doc.paths[path]?.[method]?.responses?.[status] as { content?: Record<string, { example?: unknown }> } | undefined;

@@ -79,29 +79,28 @@ describe('AG-UI for the LLM agent (AGENT=openai, scripted endpoint), two instanc
     expect((await request(a.url).get(`/aura/hitl/requests/${interrupt.id}`).set(headers).expect(200)).body.status).toBe('approved');
   });
 
-  it('two approvals in one model turn are two pauses in this build (one interrupt each), resumed one after the other', async () => {
+  it('two approvals in one model turn are one pause with two interrupts (one group), resumed together', async () => {
     const second = { ...MAIL, to: 'deputy@example.com' };
     server.enqueue(
       { text: EMAIL_TEXT, toolCalls: [{ name: 'send_email', arguments: MAIL, id: 'call_1' }, { name: 'send_email', arguments: second, id: 'call_2' }] },
       { text: ANSWER },
     );
     const agent = new HttpAgent({ url: `${a.url}/aura/agui`, headers, threadId: uniqueId('agui-llm-two'), initialMessages: [{ id: 'u1', role: 'user', content: 'Email both owners' }] });
-    await runOnce(agent, 'run-1');
-    const [one] = agent.pendingInterrupts as Interrupt[];
-    expect(agent.pendingInterrupts).toHaveLength(1);
+    const first = await runOnce(agent, 'run-1');
+    const [one, two] = agent.pendingInterrupts as Interrupt[];
+    expect(agent.pendingInterrupts).toHaveLength(2);
     expect(one.metadata).toMatchObject({ aura: { params: MAIL } });
+    expect(two.metadata).toMatchObject({ aura: { params: second } });
+    expect(first.at(-1)).toMatchObject({ type: 'RUN_FINISHED', outcome: { type: 'interrupt', interrupts: [{ id: one.id }, { id: two.id }] } });
 
     agent.url = `${b.url}/aura/agui`;
-    const middle = await runOnce(agent, 'run-2', [{ interruptId: one.id, status: 'resolved', payload: { approved: true } }]);
-    const [two] = agent.pendingInterrupts as Interrupt[];
-    expect(two.id).not.toBe(one.id);
-    expect(two.metadata).toMatchObject({ aura: { params: second } });
-    expect(middle.filter((e) => e.type === 'TOOL_CALL_RESULT')).toMatchObject([{ toolCallId: one.id }]);
-    expect(middle.at(-1)).toMatchObject({ type: 'RUN_FINISHED', outcome: { type: 'interrupt', interrupts: [{ id: two.id }] } });
-
-    const last = await runOnce(agent, 'run-3', [{ interruptId: two.id, status: 'resolved', payload: { approved: true } }]);
-    expect(last.filter((e) => e.type === 'TOOL_CALL_RESULT')).toMatchObject([{ toolCallId: two.id }]);
+    const last = await runOnce(agent, 'run-2', [
+      { interruptId: one.id, status: 'resolved', payload: { approved: true } },
+      { interruptId: two.id, status: 'resolved', payload: { approved: true } },
+    ]);
+    expect(last.filter((e) => e.type === 'TOOL_CALL_RESULT')).toMatchObject([{ toolCallId: one.id }, { toolCallId: two.id }]);
     expect(last.at(-1)).toMatchObject({ type: 'RUN_FINISHED', outcome: { type: 'success' } });
+    expect((await request(a.url).get(`/aura/hitl/requests/${two.id}`).set(headers).expect(200)).body).toMatchObject({ status: 'approved', groupId: one.id, groupSize: 2 });
   });
 
   it('a model endpoint that keeps failing ends the AG-UI run with RUN_ERROR agent_failed', async () => {

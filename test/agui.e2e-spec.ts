@@ -103,7 +103,7 @@ describe('AG-UI: HttpAgent drives Aura runs across two instances (real Redis)', 
       message: req.body.message,
       expiresAt: req.body.expiresAt,
       responseSchema: expect.objectContaining({ type: 'object', required: ['approved'] }),
-      metadata: { aura: { requestId: req.body.requestId, toolName: 'send_email', params: req.body.params, paramsDigest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/), allowedDecisions: ['approve', 'reject'] } },
+      metadata: { aura: { requestId: req.body.requestId, toolName: 'send_email', params: req.body.params, paramsDigest: req.body.paramsDigest, allowedDecisions: ['approve', 'edit', 'reject', 'respond'] } },
     });
     // The pending call is the interrupt's tool call, with the request's params as its arguments.
     const start = seen.events.filter((e) => e.type === 'TOOL_CALL_START').at(-1) as unknown as { toolCallId: string; toolCallName: string };

@@ -84,6 +84,12 @@ describe('HITL across two instances (real Redis)', () => {
         params: expect.any(Object),
         message: expect.any(String),
         expiresAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+        // v1.3: what a UI needs to offer each decision and bind it to what it shows.
+        allowedDecisions: ['approve', 'edit', 'reject', 'respond'],
+        paramsSchema: expect.objectContaining({ type: 'object', required: ['to', 'subject', 'body'] }),
+        paramsDigest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
+        groupId: requestId,
+        groupSize: 1,
       },
     });
     expect(

@@ -63,11 +63,27 @@ describe('OpenAPI document (/docs-json)', () => {
     expect(Object.keys(doc.paths['/aura/worker/runs/{sessionId}/steps'].post.responses)).toEqual(expect.arrayContaining(['200', '400', '403', '409']));
   });
 
+  it('documents the v1.3 decisions: the respond route, the edit and digest bodies, the request object’s new fields', () => {
+    const schemas = (doc.components as unknown as { schemas: Record<string, { properties: Record<string, unknown>; required?: string[] }> }).schemas;
+    expect(Object.keys(doc.paths['/aura/hitl/respond/{requestId}'].post.responses).sort()).toEqual(['200', '400', '401', '403', '404', '409', '422', '503']);
+    expect(Object.keys(schemas.ApproveDto.properties).sort()).toEqual(['params', 'paramsDigest', 'reason']);
+    expect(schemas.RespondDto.required).toEqual(['message']);
+    expect(schemas.HitlRequestDto.required).toEqual(expect.arrayContaining(['allowedDecisions', 'paramsDigest', 'groupId', 'groupSize']));
+    expect(Object.keys(schemas.HitlRequestDto.properties)).toEqual(expect.arrayContaining(['paramsSchema', 'editedParams', 'response']));
+    expect(schemas.StepDto.properties).toHaveProperty('approvals');
+    expect(schemas.ClaimedRunDto.properties).toHaveProperty('decisions');
+  });
+
   it('lists the status codes of the decision routes', () => {
     const approve = doc.paths['/aura/hitl/approve/{requestId}'].post.responses;
-    expect(Object.keys(approve).sort()).toEqual(['200', '400', '401', '403', '404', '409', '503']);
+    expect(Object.keys(approve).sort()).toEqual(['200', '400', '401', '403', '404', '409', '422', '503']);
+    // v1.3: every decision route takes an Idempotency-Key.
+    for (const route of ['/aura/hitl/approve/{requestId}', '/aura/hitl/reject/{requestId}', '/aura/hitl/respond/{requestId}']) {
+      const params = (doc.paths[route].post as unknown as { parameters: Array<{ name: string; in: string }> }).parameters;
+      expect(params).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'Idempotency-Key', in: 'header' })]));
+    }
     // v1.2: a decision can also be refused for the approver role or the four-eyes rule.
-    for (const route of ['/aura/hitl/approve/{requestId}', '/aura/hitl/reject/{requestId}']) {
+    for (const route of ['/aura/hitl/approve/{requestId}', '/aura/hitl/reject/{requestId}', '/aura/hitl/respond/{requestId}']) {
       const forbidden = (doc.paths[route].post.responses['403'] as { description: string }).description;
       expect(forbidden).toContain('Tenant ID mismatch');
       expect(forbidden).toContain('HITL_APPROVER_ROLE');

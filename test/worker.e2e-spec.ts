@@ -83,6 +83,37 @@ describe('worker API (AGENT=worker), two instances on one Redis', () => {
     expect(log).toMatch(new RegExp(`claimed ${sid} at step 7 after approved ${requestId}`));
   });
 
+  it('the Python example asks for two approvals in one step when the run names two recipients, and handles the group’s decisions', async () => {
+    workers.push(new PythonWorker(b.url, 0.02));
+    const sid = uniqueId('wpair');
+    const started = await post(`${a.url}/aura/runs`, { sessionId: sid, prompt: 'notify both', metadata: { recipients: ['a@example.com', 'b@example.com'] } }, authHeaders());
+    expect(started.status).toBe(201);
+    const stream = open(a, sid);
+    await stream.waitFor((ev) => ev.filter((e) => e.type === 'hitl').length === 2, 15000, 'two approval requests');
+    const [first, second] = stream.events.filter((e) => e.type === 'hitl').map((e) => e.payload.data);
+    expect([first.groupId, first.groupSize, second.groupId, second.groupSize]).toEqual([first.requestId, 2, first.requestId, 2]);
+    expect([first.params, second.params]).toMatchObject([{ to: 'a@example.com' }, { to: 'b@example.com' }]);
+    expect(first.allowedDecisions).toEqual(['approve', 'edit', 'reject', 'respond']);
+    const edited = { to: 'c@example.com', subject: 'S', body: 'B' };
+    expect((await post(`${b.url}/aura/hitl/approve/${first.requestId}`, { params: edited, paramsDigest: first.paramsDigest }, authHeaders())).status).toBe(200);
+    expect((await post(`${a.url}/aura/hitl/respond/${second.requestId}`, { message: 'Call B instead.' }, authHeaders())).status).toBe(200);
+    await stream.waitForType('done', 15000);
+    const after = stream.events.slice(stream.events.findIndex((e) => e.type === 'hitl' && e.payload.data.requiresApproval === false));
+    expect(after.map((e) => [e.type, e.payload.data.status ?? '', (e.payload.data.params as { to?: string } | undefined)?.to ?? ''])).toEqual([
+      ['hitl', 'approved', ''],
+      ['hitl', 'responded', ''],
+      ['tool_execution', 'started', 'c@example.com'],
+      ['tool_execution', 'completed', ''],
+      ['thought', '', ''],
+      ['tool_execution', 'cancelled', ''],
+      ['plan_step', 'completed', ''],
+      ['content', '', ''],
+      ['done', 'completed', ''],
+    ]);
+    expect(after[4].payload.data.content).toContain('Call B instead.');
+    expect(workers[0].output).toMatch(new RegExp(`claimed ${sid} at step 7 after approved ${first.requestId} responded ${second.requestId}`));
+  });
+
   it('a worker SIGKILLed mid-run: another claims the run once the lease lapses and continues from the last written step', async () => {
     const first = new PythonWorker(a.url, 0.25);
     workers.push(first);

@@ -2,7 +2,9 @@
 """An Aura worker (AGENT=worker) in Python 3.9+, standard library only.
 
 Claims runs from Aura, plays the demo script on each (thought, plan_step, tool_execution, an approval
-for send_email, then the email, content and finish) one step at a time, and renews its lease while it
+for send_email, then the email, content and finish) one step at a time; a run whose metadata names
+{"recipients": [...]} asks for one approval per recipient in one step and handles each decision
+(approved, edited, responded), and renews its lease while it
 works. Every step carries the new state, so whichever worker gets the run next (after an approval, or
 after this one died) continues from the last step Aura wrote.
 
@@ -28,6 +30,50 @@ RENEW_SECONDS = float(os.environ.get("AURA_RENEW_SECONDS", "1.0"))
 WAIT_SECONDS = float(os.environ.get("AURA_WAIT_SECONDS", "20"))
 
 EMAIL = {"to": "owner@example.com", "subject": "3 open incidents need attention", "body": "INC-101, INC-107, INC-112 are open."}
+# The tool's parameters as a JSON Schema: Aura checks an approver's edits against it, and UIs build their edit form from it.
+EMAIL_SCHEMA = {
+    "type": "object",
+    "properties": {"to": {"type": "string"}, "subject": {"type": "string"}, "body": {"type": "string"}},
+    "required": ["to", "subject", "body"],
+    "additionalProperties": False,
+}
+
+
+def recipients(run):
+    """Whom to mail: the run's metadata {"recipients": [...]} when it names some, else the owner."""
+    named = (run.get("metadata") or {}).get("recipients")
+    return named if isinstance(named, list) and named and all(isinstance(r, str) for r in named) else [EMAIL["to"]]
+
+
+def ask_approvals(run):
+    """One approval per recipient, all in this one step (Aura 1.3: `approvals`, one group; a lone one as `approval`)."""
+    asks = [
+        {
+            "toolName": "send_email",
+            "params": dict(EMAIL, to=to),
+            "message": f"The agent wants to send an email to {to}. Approve?",
+            "paramsSchema": EMAIL_SCHEMA,
+            "allowedDecisions": ["approve", "edit", "reject", "respond"],
+        }
+        for to in recipients(run)
+    ]
+    return {"events": [], "approval": asks[0]} if len(asks) == 1 else {"events": [], "approvals": asks}
+
+
+def send_mails(run):
+    """After the group was decided: each approved mail goes out (with the approver's edits), each responded one is not sent."""
+    decisions = run.get("decisions") or ([run["decision"]] if run.get("decision") else [])
+    events = []
+    for i, d in enumerate(decisions, 1):
+        tool_id = "tool-2" if i == 1 else f"tool-2-{i}"
+        if d.get("status") == "responded":
+            events.append({"type": "thought", "data": {"content": f"The approver replied instead of a mail to {d['params'].get('to')}: {d.get('response', '')}"}})
+            events.append({"type": "tool_execution", "data": {"id": tool_id, "toolName": "send_email", "status": "cancelled", "error": "Not sent: the approver replied instead"}})
+            continue
+        params = d.get("editedParams") or d.get("params") or EMAIL
+        events.append({"type": "tool_execution", "data": {"id": tool_id, "toolName": "send_email", "status": "started", "params": {"to": params.get("to")}}})
+        events.append({"type": "tool_execution", "data": {"id": tool_id, "toolName": "send_email", "status": "completed", "result": {"messageId": f"msg-{i}"}}})
+    return {"events": events}
 
 # The demo script: one entry per step. The state a step stores is the index of the next entry.
 SCRIPT = [
@@ -37,9 +83,8 @@ SCRIPT = [
     lambda run: {"events": [{"type": "tool_execution", "data": {"id": "tool-1", "toolName": "search_incidents", "status": "completed", "result": {"count": 3, "ids": ["INC-101", "INC-107", "INC-112"]}}}]},
     lambda run: {"events": [{"type": "plan_step", "data": {"id": "step-1", "title": "Gather the open incidents", "status": "completed"}}]},
     lambda run: {"events": [{"type": "plan_step", "data": {"id": "step-2", "title": "Notify the incident owner", "status": "in_progress"}}]},
-    lambda run: {"events": [], "approval": {"toolName": "send_email", "params": EMAIL, "message": "The agent wants to send an email to owner@example.com. Approve?"}},
-    lambda run: {"events": [{"type": "tool_execution", "data": {"id": "tool-2", "toolName": "send_email", "status": "started", "params": {"to": EMAIL["to"]}}}]},
-    lambda run: {"events": [{"type": "tool_execution", "data": {"id": "tool-2", "toolName": "send_email", "status": "completed", "result": {"messageId": "msg-1"}}}]},
+    ask_approvals,
+    send_mails,
     lambda run: {"events": [{"type": "plan_step", "data": {"id": "step-2", "title": "Notify the incident owner", "status": "completed"}}]},
     lambda run: {"events": [{"type": "content", "data": {"content": "Task complete: 3 open incidents found and their owner notified."}}], "finish": "completed"},
 ]
@@ -105,7 +150,8 @@ def serve(run):
     # answered with its seq and never written twice (Aura 1.3; older servers ignore a missing one).
     seen = run.get("seq", 0)
     decision = run.get("decision")
-    log(f"claimed {session_id} at step {position}" + (f" after {decision['status']} {decision['requestId']}" if decision else ""))
+    decided = " ".join(f"{d['status']} {d['requestId']}" for d in run.get("decisions") or ([decision] if decision else []))
+    log(f"claimed {session_id} at step {position}" + (f" after {decided}" if decided else ""))
     lost, done = threading.Event(), threading.Event()
     renewer = threading.Thread(target=renew_loop, args=(session_id, lease_id, lost, done), daemon=True)
     renewer.start()
@@ -118,7 +164,7 @@ def serve(run):
             position += 1
             result = post_step(session_id, {"leaseId": lease_id, "expectedSeq": seen, "state": position, **step})
             seen = result["seq"]
-            if "approval" in step:
+            if "approval" in step or "approvals" in step:
                 log(f"{session_id} waits for a human (seq {result['seq']}); the run goes back to Aura")
                 return
             if "finish" in step:

@@ -563,8 +563,8 @@
     }
     if (type === 'hitl') {
       const card = run.cards.get(data.requestId);
-      if (card) card.decided(data.status, data.reason);
-      setRunState(data.status === 'approved' ? 'running' : data.status);
+      if (card) card.decided(data.status, data.reason || data.response);
+      setRunState(data.status === 'approved' || data.status === 'responded' ? 'running' : data.status);
       refreshInbox();
       return;
     }
@@ -649,30 +649,90 @@
   const labelled = (label, content, cls) => h('div', { class: `labelled ${cls || ''}` }, h('div', { class: 'label', text: label }), content);
 
   function decisionBody(d) {
-    const words = { approved: 'Approved', rejected: 'Rejected', expired: 'Expired: nobody decided in time', cancelled: 'Cancelled with the run' };
+    const words = { approved: 'Approved', rejected: 'Rejected', responded: 'Responded: the tool was not run', expired: 'Expired: nobody decided in time', cancelled: 'Cancelled with the run' };
     return h(
       'div',
       { testid: 'decision', 'data-status': d.status, 'data-request-id': d.requestId },
-      h('div', { class: 'row' }, badge(d.status, 'decision-status'), h('span', { text: words[d.status] || d.status }), h('span', { class: 'muted mono small', text: d.requestId })),
+      h('div', { class: 'row' }, badge(d.status, 'decision-status'), h('span', { text: d.editedParams ? 'Approved with edits' : words[d.status] || d.status }), h('span', { class: 'muted mono small', text: d.requestId })),
       d.reason && h('blockquote', { class: 'reason', testid: 'decision-reason', text: d.reason }),
+      d.response && h('blockquote', { class: 'reason', testid: 'decision-response', text: d.response }),
+      d.editedParams && labelled('Runs with', pre(d.editedParams, 'decision-edited')),
     );
   }
 
-  /** The approval card of a hitl request event: tool, params, message, countdown, decide. */
+  /** The fields of an edit form, when the schema is a flat object of simple types; null means edit the JSON. */
+  function formFields(schema) {
+    const props = schema && schema.type === 'object' && schema.properties;
+    if (!props || typeof props !== 'object') return null;
+    const simple = ['string', 'number', 'integer', 'boolean'];
+    const names = Object.keys(props);
+    if (!names.length || names.some((n) => !props[n] || !simple.includes(props[n].type))) return null;
+    return names.map((name) => ({ name, type: props[name].type, required: (schema.required || []).includes(name), description: props[name].description || '' }));
+  }
+
+  /** An edit form from the request's paramsSchema (or a JSON editor); `read()` answers the params, or throws with why not. */
+  function editForm(d) {
+    const fields = formFields(d.paramsSchema);
+    const params = d.params || {};
+    if (!fields) {
+      const area = h('textarea', { class: 'edit-json', testid: 'edit-json', rows: 6, spellcheck: 'false', 'aria-label': 'Parameters as JSON' });
+      area.value = json(params);
+      return {
+        node: labelled('Edit the parameters (JSON)', area, 'edit-form'),
+        read() {
+          const value = JSON.parse(area.value);
+          if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('The parameters must be a JSON object');
+          return value;
+        },
+      };
+    }
+    const inputs = fields.map((f) => {
+      const input =
+        f.type === 'boolean'
+          ? h('input', { type: 'checkbox', testid: `edit-${f.name}`, name: f.name })
+          : h(f.type === 'string' && String(params[f.name] ?? '').length > 60 ? 'textarea' : 'input', { type: f.type === 'string' ? 'text' : 'number', testid: `edit-${f.name}`, name: f.name, rows: 3 });
+      if (f.type === 'boolean') input.checked = params[f.name] === true;
+      else input.value = params[f.name] === undefined ? '' : String(params[f.name]);
+      return { f, input, node: h('label', { class: 'edit-field' }, h('span', { class: 'label', text: f.name + (f.required ? ' *' : '') }), input, f.description && h('span', { class: 'muted small', text: f.description })) };
+    });
+    return {
+      node: h('div', { class: 'edit-form', testid: 'edit-form' }, inputs.map((i) => i.node)),
+      read() {
+        const out = { ...params };
+        for (const { f, input } of inputs) {
+          if (f.type === 'boolean') out[f.name] = input.checked;
+          else if (input.value === '' && !f.required) delete out[f.name];
+          else out[f.name] = f.type === 'string' ? input.value : Number(input.value);
+        }
+        return out;
+      },
+    };
+  }
+
+  /** The approval card of a hitl request event: tool, params, message, countdown, and every decision it allows. */
   function approvalCard(d) {
+    const allowed = new Set(d.allowedDecisions || ['approve', 'reject']);
     const reason = h('input', { type: 'text', class: 'reason-input', testid: 'reject-reason', placeholder: 'Reason (optional, sent with a rejection)', maxlength: 1000 });
     const approve = h('button', { type: 'button', class: 'btn approve', testid: 'approve', text: 'Approve' });
     const reject = h('button', { type: 'button', class: 'btn reject', testid: 'reject', text: 'Reject' });
+    const edit = allowed.has('edit') ? editForm(d) : null;
+    const approveEdited = edit && h('button', { type: 'button', class: 'btn approve', testid: 'approve-edited', text: 'Approve with these edits' });
+    const reply = allowed.has('respond') ? h('textarea', { class: 'reply-input', testid: 'reply-input', rows: 2, maxlength: 4000, placeholder: 'Reply instead of running the tool (the agent gets your message)' }) : null;
+    const respond = reply && h('button', { type: 'button', class: 'btn', testid: 'respond', text: 'Send reply' });
+    const buttons = [approve, reject, approveEdited, respond].filter(Boolean);
     const result = h('p', { class: 'approval-result', testid: 'approval-result', hidden: true });
     const timer = countdown(d.expiresAt, 'countdown');
+    const group = d.groupSize > 1 ? h('span', { class: 'muted small', testid: 'approval-group', text: `${groupPosition(d)} of ${d.groupSize} asked together` }) : null;
     const card = h(
       'div',
-      { class: 'approval-card', testid: 'approval-card', 'data-request-id': d.requestId, 'data-status': 'pending' },
-      h('div', { class: 'approval-head' }, h('span', { class: 'approval-title', text: 'Approval required' }), timer),
+      { class: 'approval-card', testid: 'approval-card', 'data-request-id': d.requestId, 'data-status': 'pending', 'data-group-id': d.groupId || d.requestId },
+      h('div', { class: 'approval-head' }, h('span', { class: 'approval-title', text: 'Approval required' }), group, timer),
       h('p', { class: 'approval-message', testid: 'approval-message', text: d.message ?? '' }),
       h('div', { class: 'row' }, h('span', { class: 'muted', text: 'Tool' }), h('code', { class: 'tool', testid: 'approval-tool', text: d.toolName ?? '' })),
       labelled('Parameters', pre(d.params ?? {}, 'approval-params')),
-      h('div', { class: 'approval-actions' }, reason, approve, reject),
+      edit && h('details', { class: 'edit-details', testid: 'edit-details' }, h('summary', { text: 'Edit before approving' }), edit.node, approveEdited),
+      reply && h('div', { class: 'reply-box' }, reply, respond),
+      h('div', { class: 'approval-actions' }, allowed.has('reject') && reason, allowed.has('approve') && approve, allowed.has('reject') && reject),
       result,
       h('p', { class: 'muted small mono', text: `request ${d.requestId}` }),
     );
@@ -682,7 +742,9 @@
         card.classList.add('is-decided');
         const item = card.closest('.event');
         if (item) item.setAttribute('data-decision', status);
-        approve.disabled = reject.disabled = reason.disabled = true;
+        buttons.forEach((b) => (b.disabled = true));
+        reason.disabled = true;
+        if (reply) reply.disabled = true;
         timer.removeAttribute('data-expires-at');
         timer.textContent = status;
         result.hidden = false;
@@ -690,28 +752,64 @@
       },
     };
     run.cards.set(d.requestId, controller);
-    const act = async (verb) => {
-      approve.disabled = reject.disabled = true;
-      const outcome = await decide(d.requestId, verb, reason.value.trim());
-      if (outcome) controller.decided(outcome.status, outcome.reason);
-      else approve.disabled = reject.disabled = false;
+    const act = async (verb, extra) => {
+      buttons.forEach((b) => (b.disabled = true));
+      const outcome = await decide(d.requestId, verb, reason.value.trim(), { paramsDigest: d.paramsDigest, ...extra });
+      if (outcome) controller.decided(outcome.status, outcome.reason || outcome.response);
+      else buttons.forEach((b) => (b.disabled = false));
     };
     approve.addEventListener('click', () => act('approve'));
     reject.addEventListener('click', () => act('reject'));
+    if (approveEdited) {
+      approveEdited.addEventListener('click', () => {
+        let params;
+        try {
+          params = edit.read();
+        } catch (err) {
+          return notify('error', `Could not read the edits: ${err.message}`);
+        }
+        act('approve', { params });
+      });
+    }
+    if (respond) {
+      respond.addEventListener('click', () => {
+        const message = reply.value.trim();
+        if (!message) return notify('error', 'Write a reply first.');
+        act('respond', { message });
+      });
+    }
     reason.addEventListener('keydown', (e) => {
       if (e.key === 'Enter') act('reject');
     });
     return card;
   }
 
-  /** POST approve/reject; returns the request as it now is, or null when nothing was decided. */
-  async function decide(requestId, verb, reason) {
+  /** The card's place in its group (ids after the first end in -2, -3, …). */
+  function groupPosition(d) {
+    if (!d.groupId || d.requestId === d.groupId) return 1;
+    const n = Number(d.requestId.slice(d.groupId.length + 1));
+    return Number.isInteger(n) && n > 0 ? n : '?';
+  }
+
+  const DONE_WORDS = { approve: 'Approved', reject: 'Rejected', respond: 'Replied to' };
+
+  /**
+   * POST approve/reject/respond with the digest of the params the card showed, so the decision is
+   * bound to them; returns the request as it now is, or null when nothing was decided.
+   */
+  async function decide(requestId, verb, reason, extra) {
     try {
-      const body = verb === 'reject' ? (reason ? { reason } : {}) : undefined;
+      const body = { ...(extra || {}) };
+      if (verb === 'reject' && reason) body.reason = reason;
+      if (!body.paramsDigest) delete body.paramsDigest;
       const updated = await api('POST', `aura/hitl/${verb}/${encodeURIComponent(requestId)}`, body);
-      notify('info', `${verb === 'approve' ? 'Approved' : 'Rejected'} ${updated.toolName || 'the request'}.`);
+      notify('info', `${body.params ? 'Approved with edits' : DONE_WORDS[verb]} ${updated.toolName || 'the request'}.`);
       return updated;
     } catch (err) {
+      if (err.status === 409 && err.body && err.body.status === 'pending') {
+        notify('error', 'The parameters changed since this card was shown: reload it before deciding.');
+        return null;
+      }
       if (err.status === 409 && err.body && err.body.status) {
         notify('info', `Already decided: ${err.body.status}.`);
         return err.body;
@@ -785,7 +883,7 @@
     ];
     const act = async (verb) => {
       buttons.forEach((b) => (b.disabled = true));
-      const outcome = await decide(r.requestId, verb, reason.value.trim());
+      const outcome = await decide(r.requestId, verb, reason.value.trim(), { paramsDigest: r.paramsDigest });
       if (outcome && run.cards.has(r.requestId)) run.cards.get(r.requestId).decided(outcome.status, outcome.reason);
       if (!outcome) buttons.forEach((b) => (b.disabled = false));
     };

@@ -67,7 +67,11 @@ export interface AppConfigValues {
   };
   /** Unfinished runs per user and tenant (across instances); open streams per user (on one instance). */
   readonly limits: { readonly activeRunsPerUser: number; readonly activeRunsPerTenant: number; readonly streamsPerUser: number };
-  readonly hitl: { readonly timeoutSeconds: number };
+  readonly hitl: {
+    readonly timeoutSeconds: number;
+    /** open: anyone who can publish on hitl:channel:* decides (v1); closed: only the HTTP routes decide. */
+    readonly channelDecisions: 'open' | 'closed';
+  };
   /** AGENT=worker: warn when a run has waited this long in the ready queue (no worker claims it). */
   readonly worker: { readonly queueWarnSeconds: number };
   readonly sse: { readonly heartbeatSeconds: number; readonly retryMs: number };

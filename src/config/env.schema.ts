@@ -33,6 +33,7 @@ export const ENV_DEFAULTS = {
   STREAM_FLUSH_MS: '50',
   HITL_APPROVER_ROLE: '',
   HITL_SELF_APPROVAL: 'true',
+  HITL_CHANNEL_DECISIONS: 'open',
   RUN_ACCESS: 'tenant',
   MAX_ACTIVE_RUNS_PER_USER: '50',
   MAX_ACTIVE_RUNS_PER_TENANT: '5000',
@@ -94,6 +95,7 @@ export class EnvSchema {
   @Transform(toInt) @IsInt() @Min(1) @Max(5000) STREAM_FLUSH_MS!: number;
   @IsString() @Matches(/^[A-Za-z0-9:._-]{0,128}$/, { message: 'HITL_APPROVER_ROLE must be a role name' }) HITL_APPROVER_ROLE!: string;
   @Transform(toBool) @IsBoolean({ message: 'HITL_SELF_APPROVAL must be true or false' }) HITL_SELF_APPROVAL!: boolean;
+  @IsIn(['open', 'closed'], { message: 'HITL_CHANNEL_DECISIONS must be open or closed' }) HITL_CHANNEL_DECISIONS!: string;
   @IsIn(['tenant', 'owner'], { message: 'RUN_ACCESS must be tenant or owner' }) RUN_ACCESS!: string;
   @Transform(toInt) @IsInt() @Min(1) @Max(1000000) MAX_ACTIVE_RUNS_PER_USER!: number;
   @Transform(toInt) @IsInt() @Min(1) @Max(10000000) MAX_ACTIVE_RUNS_PER_TENANT!: number;

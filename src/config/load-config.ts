@@ -91,7 +91,7 @@ export function loadAppConfig(env: NodeJS.ProcessEnv): AppConfig {
     },
     access: { approverRole: parsed.HITL_APPROVER_ROLE || null, selfApproval: parsed.HITL_SELF_APPROVAL, runAccess: parsed.RUN_ACCESS as RunAccess },
     limits: { activeRunsPerUser: parsed.MAX_ACTIVE_RUNS_PER_USER, activeRunsPerTenant: parsed.MAX_ACTIVE_RUNS_PER_TENANT, streamsPerUser: parsed.MAX_STREAMS_PER_USER },
-    hitl: { timeoutSeconds: parsed.HITL_TIMEOUT_SECONDS },
+    hitl: { timeoutSeconds: parsed.HITL_TIMEOUT_SECONDS, channelDecisions: parsed.HITL_CHANNEL_DECISIONS as 'open' | 'closed' },
     worker: { queueWarnSeconds: parsed.WORKER_QUEUE_WARN_SECONDS },
     sse: { heartbeatSeconds: parsed.SSE_HEARTBEAT_SECONDS, retryMs: parsed.SSE_RETRY_MS },
     log: { level: parsed.LOG_LEVEL, pretty: parsed.NODE_ENV === 'development' },

@@ -13,10 +13,16 @@ export const hitlRequestEvent = (r: HitlRequest): AuraEvent => ({
     params: r.params,
     message: r.message,
     expiresAt: r.expiresAt,
+    // v1.3: what a UI needs to offer every decision and bind it to what it shows.
+    allowedDecisions: r.allowedDecisions,
+    ...(r.paramsSchema ? { paramsSchema: r.paramsSchema } : {}),
+    paramsDigest: r.paramsDigest,
+    groupId: r.groupId,
+    groupSize: r.groupSize,
   },
 });
 
-export const hitlDecisionEvent = (r: Pick<HitlRequest, 'requestId' | 'sessionId' | 'status' | 'reason'>): AuraEvent => ({
+export const hitlDecisionEvent = (r: Pick<HitlRequest, 'requestId' | 'sessionId' | 'status' | 'reason' | 'editedParams' | 'response'>): AuraEvent => ({
   type: 'hitl',
   data: {
     requestId: r.requestId,
@@ -24,6 +30,8 @@ export const hitlDecisionEvent = (r: Pick<HitlRequest, 'requestId' | 'sessionId'
     requiresApproval: false,
     status: r.status,
     ...(r.reason ? { reason: r.reason } : {}),
+    ...(r.editedParams ? { editedParams: r.editedParams } : {}),
+    ...(r.response !== undefined ? { response: r.response } : {}),
   },
 });
 

@@ -1,8 +1,14 @@
 /** The HITL request object and the signals on hitl:channel:{sessionId}, as the contract gives them. */
 
-export type HitlStatus = 'pending' | 'approved' | 'rejected' | 'expired' | 'cancelled';
+export type HitlStatus = 'pending' | 'approved' | 'rejected' | 'responded' | 'expired' | 'cancelled';
 export type DecisionStatus = Exclude<HitlStatus, 'pending'>;
-export const HITL_STATUSES: readonly HitlStatus[] = ['pending', 'approved', 'rejected', 'expired', 'cancelled'];
+export const HITL_STATUSES: readonly HitlStatus[] = ['pending', 'approved', 'rejected', 'responded', 'expired', 'cancelled'];
+
+/** What a human may answer a request with (contract v1.3): approve as asked, approve with other params, reject, or reply instead. */
+export type DecisionKind = 'approve' | 'edit' | 'reject' | 'respond';
+export const DECISION_KINDS: readonly DecisionKind[] = ['approve', 'edit', 'reject', 'respond'];
+/** A worker's request that names no decisions offers only the v1.2 pair. */
+export const V12_DECISIONS: readonly DecisionKind[] = ['approve', 'reject'];
 
 export interface HitlRequest {
   requestId: string;
@@ -18,10 +24,22 @@ export interface HitlRequest {
   decidedAt?: string;
   decidedBy?: string;
   reason?: string;
+  allowedDecisions: DecisionKind[];
+  /** The tool's parameters as a JSON Schema, so a UI can build an edit form (and edits are checked against it). */
+  paramsSchema?: Record<string, unknown>;
+  /** `sha256:<hex>` of `params` in canonical JSON (RFC 8785): a decision may name it, to be bound to what the approver saw. */
+  paramsDigest: string;
+  /** Set when approved with edits: the tool runs with these. */
+  editedParams?: Record<string, unknown>;
+  /** Set when responded: the human's message, given to the agent instead of running the tool. */
+  response?: string;
+  /** The requests asked for together in one pause share it; a lone request's is its own id. */
+  groupId: string;
+  groupSize: number;
 }
 
 /** `cancellation` is this service's addition, for POST /aura/runs/{id}/cancel. */
-export type SignalType = 'approval' | 'rejection' | 'timeout' | 'cancellation';
+export type SignalType = 'approval' | 'rejection' | 'response' | 'timeout' | 'cancellation';
 
 export interface HitlSignal {
   type: SignalType;
@@ -29,6 +47,10 @@ export interface HitlSignal {
   sessionId: string;
   decidedBy?: string;
   reason?: string;
+  /** An approval with edits: the params the tool runs with. */
+  params?: Record<string, unknown>;
+  /** A response: the human's message. */
+  message?: string;
   timestamp: string;
 }
 
@@ -40,6 +62,7 @@ export interface DecisionSignal extends HitlSignal {
 export const SIGNAL_FOR_STATUS: Record<DecisionStatus, SignalType> = {
   approved: 'approval',
   rejected: 'rejection',
+  responded: 'response',
   expired: 'timeout',
   cancelled: 'cancellation',
 };
@@ -47,6 +70,7 @@ export const SIGNAL_FOR_STATUS: Record<DecisionStatus, SignalType> = {
 export const STATUS_FOR_SIGNAL: Record<SignalType, DecisionStatus> = {
   approval: 'approved',
   rejection: 'rejected',
+  response: 'responded',
   timeout: 'expired',
   cancellation: 'cancelled',
 };
@@ -56,6 +80,8 @@ export interface Decision {
   decidedAt: string;
   decidedBy?: string;
   reason?: string;
+  editedParams?: Record<string, unknown>;
+  response?: string;
 }
 
 /** The outcome of an attempt to decide: exactly one attempt per request ever gets `decided`. */
@@ -66,3 +92,6 @@ export type DecideResult =
 
 /** The most an approval request's `params` may weigh as JSON, from workers and models alike (and an edit's). */
 export const MAX_PARAMS_BYTES = 16 * 1024;
+
+/** The longest message a human may respond with. */
+export const MAX_RESPONSE_CHARS = 4000;

@@ -1,14 +1,20 @@
-import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { HttpException, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { AppConfig } from '../config/app-config';
 import { isoNow } from '../common/time';
-import type { DecisionSignal, HitlRequest, HitlSignal, SignalType } from '../contract/hitl.types';
+import type { Decision, DecisionSignal, HitlRequest, HitlSignal, SignalType } from '../contract/hitl.types';
 import { STATUS_FOR_SIGNAL } from '../contract/hitl.types';
 import { isValidId } from '../contract/ids';
 import { Bus } from '../redis/bus';
 import { NAMES, sessionOfHitlChannel } from '../redis/redis-names';
 import { HitlService } from './hitl.service';
+import { checkDecision, DecisionInput } from './decision-rules';
 import { RunLookup } from './persistence/run-lookup.port';
+import { groupMemberIds } from './request-group';
+import { requestFromFields } from './persistence/request-fields.codec';
 
 const SIGNAL_TYPES = Object.keys(STATUS_FOR_SIGNAL) as SignalType[];
+/** The types another system may decide with on the channel (timeouts and cancels are the service's own). */
+const DECIDING: SignalType[] = ['approval', 'rejection', 'response'];
 const MAX_TEXT = 1000;
 /** Messages on the channels come from anyone: a log line quotes no more than this of one. */
 const LOGGED_CHARS = 200;
@@ -32,7 +38,12 @@ export class HitlSignalService implements OnModuleInit {
     private readonly bus: Bus,
     private readonly hitl: HitlService,
     private readonly runs: RunLookup,
-  ) {}
+    config: AppConfig,
+  ) {
+    this.closed = config.hitl.channelDecisions === 'closed';
+  }
+
+  private readonly closed: boolean;
 
   onModuleInit(): void {
     // Not awaited: with Redis down at start-up the subscription waits in ioredis's queue, and the
@@ -62,19 +73,50 @@ export class HitlSignalService implements OnModuleInit {
     }
     const signal = this.parse(message, sessionId);
     if (!signal) return;
-    if (!signal.requestId) return this.decideBare(signal.type, sessionId, signal.decidedBy, signal.reason);
     let request = signal.request;
-    if (!request && (signal.type === 'approval' || signal.type === 'rejection')) {
-      const decision = { status: STATUS_FOR_SIGNAL[signal.type], decidedAt: isoNow(), decidedBy: signal.decidedBy ?? 'external', reason: signal.reason };
-      const result = await this.hitl.decide(signal.requestId, decision, { sessionId });
-      if (result.outcome === 'not_found') {
-        this.logger.warn(`Ignored a ${signal.type} signal on ${NAMES.hitlChannel(sessionId)}: no request ${signal.requestId} in this session`);
+    if (!request && DECIDING.includes(signal.type)) {
+      // Ours carry the decided request (and decide nothing: the run checks it against the store); any other decides, when open.
+      if (this.closed) {
+        this.logger.warn(`Ignored a ${signal.type} message on ${NAMES.hitlChannel(sessionId)}: HITL_CHANNEL_DECISIONS=closed (only the HTTP routes decide)`);
         return;
       }
-      request = result.request;
+      if (!signal.requestId) return this.decideBare(signal, sessionId);
+      const result = await this.decideExternal(signal, signal.requestId, sessionId);
+      if (!result) return;
+      request = result;
+    }
+    if (!signal.requestId) {
+      this.logger.warn(`Ignored a bare ${signal.type} signal on ${NAMES.hitlChannel(sessionId)}: only approval, rejection and response decide`);
+      return;
     }
     const { request: _carried, ...plain } = signal;
     this.listeners.forEach((l) => l(plain as HitlSignal, request));
+  }
+
+  /**
+   * Another system's decision, under the rules of the HTTP routes that do not depend on a user: what
+   * the request allows, an edit's schema and size, a response's length. Null when nothing was decided.
+   */
+  private async decideExternal(signal: ParsedSignal, requestId: string, sessionId: string): Promise<HitlRequest | null> {
+    const where = NAMES.hitlChannel(sessionId);
+    const req = await this.hitl.getStored(requestId);
+    if (!req || req.sessionId !== sessionId) {
+      this.logger.warn(`Ignored a ${signal.type} signal on ${where}: no request ${requestId} in this session`);
+      return null;
+    }
+    const status = STATUS_FOR_SIGNAL[signal.type] as 'approved' | 'rejected' | 'responded';
+    const input: DecisionInput = { status, reason: signal.reason, params: signal.params, message: signal.message };
+    try {
+      checkDecision(req, input);
+    } catch (err) {
+      this.logger.warn(`Ignored a ${signal.type} signal on ${where} for ${requestId}: ${err instanceof HttpException ? JSON.stringify(err.getResponse()) : String(err)}`);
+      return null;
+    }
+    const decision: Decision = { status, decidedAt: isoNow(), decidedBy: signal.decidedBy ?? 'external', reason: signal.reason };
+    if (signal.params) decision.editedParams = signal.params;
+    if (status === 'responded') decision.response = signal.message;
+    const result = await this.hitl.decide(requestId, decision, { sessionId });
+    return result.outcome === 'not_found' ? null : result.request;
   }
 
   private parse(message: string, sessionId: string): ParsedSignal | null {
@@ -94,31 +136,35 @@ export class HitlSignalService implements OnModuleInit {
     if (b.sessionId !== undefined && b.sessionId !== sessionId) return ignore('sessionId does not match the channel');
     if (b.requestId !== undefined && !isValidId(b.requestId)) return ignore('invalid requestId');
     const text = (v: unknown) => (typeof v === 'string' && v.length > 0 ? v.slice(0, MAX_TEXT) : undefined);
+    if (b.params !== undefined && (typeof b.params !== 'object' || b.params === null || Array.isArray(b.params))) return ignore('params is not a JSON object');
+    if (b.message !== undefined && typeof b.message !== 'string') return ignore('message is not a string');
     return {
       type: b.type as SignalType,
       requestId: b.requestId,
       sessionId,
       decidedBy: text(b.decidedBy),
       reason: text(b.reason),
+      ...(b.params ? { params: b.params } : {}),
+      ...(typeof b.message === 'string' ? { message: b.message } : {}),
       timestamp: isoNow(),
       request: carriedRequest(b.request, b.requestId, sessionId),
     };
   }
 
-  /** Another system's bare approval/rejection decides the session's pending request, exactly once. */
-  private async decideBare(type: SignalType, sessionId: string, decidedBy?: string, reason?: string): Promise<void> {
-    if (type !== 'approval' && type !== 'rejection') {
-      this.logger.warn(`Ignored a bare ${type} signal on ${NAMES.hitlChannel(sessionId)}: only approval and rejection decide`);
-      return;
-    }
+  /** Another system's bare decision decides every pending request the run waits on (its whole group), each exactly once. */
+  private async decideBare(signal: ParsedSignal, sessionId: string): Promise<void> {
     const run = await this.runs.getRun(sessionId);
-    if (!run?.requestId) {
-      this.logger.warn(`Ignored a bare ${type} signal on ${NAMES.hitlChannel(sessionId)}: no pending request`);
+    const first = run?.requestId ? await this.hitl.getStored(run.requestId) : null;
+    if (!first) {
+      this.logger.warn(`Ignored a bare ${signal.type} signal on ${NAMES.hitlChannel(sessionId)}: no pending request`);
       return;
     }
-    const status = STATUS_FOR_SIGNAL[type];
-    const result = await this.hitl.decide(run.requestId, { status, decidedAt: isoNow(), decidedBy: decidedBy ?? 'external', reason }, { sessionId });
-    if (result.outcome === 'decided') this.logger.log(`Request ${run.requestId} ${status} by a bare signal on ${NAMES.hitlChannel(sessionId)}`);
+    for (const requestId of groupMemberIds(first.groupId, first.groupSize)) {
+      const decided = await this.decideExternal(signal, requestId, sessionId);
+      if (decided?.decidedAt && decided.status === STATUS_FOR_SIGNAL[signal.type]) this.logger.log(`Request ${requestId} ${decided.status} by a bare signal on ${NAMES.hitlChannel(sessionId)}`);
+      const { request: _carried, ...plain } = signal;
+      if (decided) this.listeners.forEach((l) => l({ ...(plain as HitlSignal), requestId }, decided));
+    }
   }
 }
 
@@ -127,7 +173,13 @@ function carriedRequest(value: unknown, requestId: unknown, sessionId: string): 
   if (typeof value !== 'object' || value === null) return undefined;
   const r = value as HitlRequest;
   const fits = r.requestId === requestId && r.sessionId === sessionId && typeof r.status === 'string' && r.status !== 'pending';
-  return fits ? r : undefined;
+  if (!fits) return undefined;
+  try {
+    // The script leaves the v1.3 JSON fields as strings: read it as the store's reader does.
+    return requestFromFields(value as Record<string, string>);
+  } catch {
+    return undefined;
+  }
 }
 
 const quote = (text: string): string => (text.length > LOGGED_CHARS ? `${text.slice(0, LOGGED_CHARS)}… (${text.length} chars)` : text);

@@ -111,6 +111,11 @@ const request = (run: RunRecord, expiresInMs = 60_000, createdMs = Date.now()): 
   status: 'pending',
   createdAt: new Date(createdMs).toISOString(),
   expiresAt: new Date(Date.now() + expiresInMs).toISOString(),
+  allowedDecisions: ['approve', 'edit', 'reject', 'respond'],
+  paramsSchema: { type: 'object', properties: { to: { type: 'string' } }, required: [] },
+  paramsDigest: 'sha256:0123',
+  groupId: 'grp-1',
+  groupSize: 1,
 });
 
 const step = (run: RunRecord, over: Partial<StepWrite> = {}): StepWrite => ({
@@ -218,6 +223,47 @@ describe.each([
     expect(stored).toMatchObject({ status: 'approved', decidedBy: 'boss', params: { to: 'x@example.com' } });
     expect(await s.runs.append(resume)).toEqual({ ok: true, seq: 2, approved: stored });
     expect((await s.runs.getRun(run.sessionId))!.approvedRequestId).toBe(req.requestId);
+  });
+
+  it('stores an edit and a response with their decision, signals them, and answers a resume on a response with the request', async () => {
+    const { run, req } = await paused(s);
+    const before = await s.hitl.getRequest(req.requestId);
+    expect(before).toMatchObject({ allowedDecisions: req.allowedDecisions, paramsSchema: req.paramsSchema, paramsDigest: 'sha256:0123', groupId: 'grp-1', groupSize: 1 });
+    const edited = { to: 'y@example.com', cc: [] };
+    const result = await s.hitl.decide(req.requestId, { status: 'approved', decidedAt: new Date().toISOString(), decidedBy: 'boss', editedParams: edited });
+    expect(result).toMatchObject({ outcome: 'decided', request: { status: 'approved', editedParams: edited, params: { to: 'x@example.com' } } });
+    expect((await s.hitl.signals(req.sessionId)).at(-1)).toMatchObject({ type: 'approval', params: edited });
+
+    const other = await paused(s);
+    await s.hitl.decide(other.req.requestId, { status: 'responded', decidedAt: new Date().toISOString(), decidedBy: 'boss', response: 'Use the other list' });
+    expect((await s.hitl.signals(other.req.sessionId)).at(-1)).toMatchObject({ type: 'response', message: 'Use the other list' });
+    const resume = step(other.run, { expectDecided: { requestId: other.req.requestId, status: 'responded' }, approvedRequestId: other.req.requestId });
+    const appended = await s.runs.append(resume);
+    expect(appended).toMatchObject({ ok: true, approved: { status: 'responded', response: 'Use the other list' } });
+    expect(run.sessionId).not.toBe(other.run.sessionId);
+  });
+
+  it('writes a group of requests in one pause, and a cancel cancels its pending ones but keeps a decided one', async () => {
+    const run = newRun();
+    await s.runs.createRun(run, NO_LIMITS);
+    const first = { ...request(run), groupSize: 3 };
+    first.groupId = first.requestId;
+    const group = [2, 3].map((n) => ({ ...request(run), requestId: `${first.requestId}-${n}`, groupId: first.requestId, groupSize: 3 }));
+    expect(await s.runs.append(step(run, { status: 'paused', request: first, group, events: [{ type: 'hitl', data: {} }] }))).toEqual({ ok: true, seq: 1 });
+    expect((await s.runs.getRun(run.sessionId))!.requestId).toBe(first.requestId);
+    for (const r of [first, ...group]) expect(await s.hitl.getRequest(r.requestId)).toMatchObject({ status: 'pending', groupId: first.requestId, groupSize: 3 });
+    await s.hitl.decide(group[0].requestId, { status: 'approved', decidedAt: new Date().toISOString() });
+    const input = {
+      sessionId: run.sessionId, tenantId: 't1', decidedBy: 'u1', now: new Date().toISOString(), expectStatus: 'paused' as const,
+      expectRequestId: first.requestId, expectRequestStatus: 'pending' as const,
+      events: [{ type: 'done' as const, data: { status: 'cancelled' } }], broadcasts: [''],
+    };
+    const stale = [{ requestId: group[0].requestId, status: 'pending' as const }, { requestId: group[1].requestId, status: 'pending' as const }];
+    expect(await s.runs.cancel({ ...input, others: stale })).toEqual({ outcome: 'retry' });
+    const others = [{ requestId: group[0].requestId, status: 'approved' as const }, { requestId: group[1].requestId, status: 'pending' as const }];
+    expect(await s.runs.cancel({ ...input, others })).toEqual({ outcome: 'cancelled', seq: 2 });
+    const statuses = await Promise.all([first, ...group].map(async (r) => (await s.hitl.getRequest(r.requestId))!.status));
+    expect(statuses).toEqual(['cancelled', 'approved', 'cancelled']);
   });
 
   it('answers a resume on a rejection without the request: no tool runs after it', async () => {

@@ -4,6 +4,9 @@ import { RedisTicketStore } from '../auth/persistence/redis-ticket.store';
 import { TicketStore } from '../auth/persistence/ticket-store.port';
 import { AppConfig } from '../config/app-config';
 import { HitlStore } from '../hitl/persistence/hitl-store.port';
+import { IdempotencyStore } from '../hitl/persistence/idempotency-store.port';
+import { MemoryIdempotencyStore } from '../hitl/persistence/memory-idempotency.store';
+import { RedisIdempotencyStore } from '../hitl/persistence/redis-idempotency.store';
 import { MemoryHitlStore } from '../hitl/persistence/memory-hitl.store';
 import { RedisHitlStore } from '../hitl/persistence/redis-hitl.store';
 import { RunLookup } from '../hitl/persistence/run-lookup.port';
@@ -45,11 +48,16 @@ import { WorkerStore } from '../worker/persistence/worker-store.port';
         redis ? new RedisWorkerStore(redis.command, bus) : new MemoryWorkerStore(runs as MemoryRunStore, hitl, bus),
     },
     {
+      provide: IdempotencyStore,
+      inject: [RedisConnections],
+      useFactory: (redis: RedisConnections | null) => (redis ? new RedisIdempotencyStore(redis.command) : new MemoryIdempotencyStore()),
+    },
+    {
       provide: TicketStore,
       inject: [RedisConnections],
       useFactory: (redis: RedisConnections | null) => (redis ? new RedisTicketStore(redis.command) : new MemoryTicketStore()),
     },
   ],
-  exports: [HitlStore, RunStore, RunLookup, TicketStore, WorkerStore],
+  exports: [HitlStore, IdempotencyStore, RunStore, RunLookup, TicketStore, WorkerStore],
 })
 export class PersistenceModule {}

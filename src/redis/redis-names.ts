@@ -11,6 +11,8 @@ export const NAMES = {
   signals: (sessionId: string) => `aura:hitl:signals:${sessionId}`,
   deadlines: 'aura:hitl:deadlines',
   index: (tenantId: string, status: string) => `aura:hitl:index:${tenantId}:${status}`,
+  /** The first answer to a decision sent with an Idempotency-Key; `hash` is of tenant, user and key (a `sub` is any string). */
+  idempotency: (sessionId: string, hash: string) => `aura:hitl:idempotency:${sessionId}:${hash}`,
   instances: 'aura:instances',
   /** Set once per data set: its change tells every instance the store lost its data. */
   epoch: 'aura:epoch',

@@ -1,10 +1,9 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isoNow } from '../common/time';
 import { AppConfig } from '../config/app-config';
-import { doneEvent, hitlDecisionEvent, runErrorEvent } from '../contract/events';
-import type { DecisionStatus, HitlRequest } from '../contract/hitl.types';
-import { AuraEvent, DoneStatus, RunRecord, isTerminal } from '../contract/run.types';
+import { doneEvent, runErrorEvent } from '../contract/events';
+import type { HitlRequest } from '../contract/hitl.types';
+import { AuraEvent, RunRecord, isTerminal } from '../contract/run.types';
 import { HitlSignalService } from '../hitl/hitl-signal.service';
 import { HitlStore } from '../hitl/persistence/hitl-store.port';
 import { MetricsService } from '../metrics/metrics.service';
@@ -16,14 +15,9 @@ import { StepWriter } from './step-writer.service';
 import { DeltaBatcher } from './delta-batcher';
 import { abortOnEnd } from './abort-on-end';
 import { StoreClock } from './store-clock';
+import { afterDecision, decisionsOf, goneRequest, readDecision, Resume } from './decision-resume';
 import { isBehind } from './store-loss';
 
-
-/** A paused run's decision; `stored` is false for a request that is gone, which ends the run as expired. */
-interface Resume {
-  request: HitlRequest;
-  stored: boolean;
-}
 
 /**
  * Drives the runs this instance owns: asks the agent for each step and writes it atomically
@@ -55,9 +49,11 @@ export class RunDriver implements OnModuleInit, BeforeApplicationShutdown {
 
   onModuleInit(): void {
     this.signals.onSignal((signal, request) => {
-      if (!this.paused.has(signal.requestId)) return;
-      if (request && request.status !== 'pending') this.resume(signal.requestId, request);
-      else void this.check(signal.requestId);
+      // A request of a group is waited on under the group's id; a group is always read whole from the store.
+      const key = this.paused.has(signal.requestId) ? signal.requestId : request?.groupId;
+      if (!key || !this.paused.has(key)) return;
+      if (request && request.status !== 'pending' && request.groupSize <= 1) this.resume(key, { request, stored: true });
+      else void this.check(key);
     });
     // Signals published while the subscriber was reconnecting are gone: re-read what we wait on.
     this.signals.onResync(() => this.recheckPaused());
@@ -133,7 +129,7 @@ export class RunDriver implements OnModuleInit, BeforeApplicationShutdown {
           void this.check(run.requestId);
           return true;
         }
-        step = this.afterDecision(run, decision);
+        step = afterDecision(run, decision);
         decidedAtMs = Date.parse(decision.request.decidedAt ?? '') || Date.now();
         decision = undefined;
       } else {
@@ -158,7 +154,10 @@ export class RunDriver implements OnModuleInit, BeforeApplicationShutdown {
    * on, its position does not); null when the run stopped being ours during the step.
    */
   private async askAgent(run: RunRecord, stored?: HitlRequest): Promise<{ step: AgentStep; run: RunRecord; deltas: AuraEvent[] } | null> {
-    const approved = await this.approvedRequest(run, stored);
+    const decided = await this.approvedRequest(run, stored);
+    const decisions = decided ? await decisionsOf(this.requests, decided) : undefined;
+    const approved = decided?.status === 'approved' ? decided : undefined;
+    const responded = decided?.status === 'responded' ? decided : undefined;
     const lost = new AbortController();
     this.inFlight.add(lost);
     const stopWatching = abortOnEnd(this.runs, run.sessionId, this.instance.value, lost);
@@ -173,6 +172,8 @@ export class RunDriver implements OnModuleInit, BeforeApplicationShutdown {
         run: { sessionId: run.sessionId, tenantId: run.tenantId, userId: run.userId, prompt: run.prompt, metadata: run.metadata },
         state: run.state,
         approved,
+        responded,
+        decisions,
         streamText: (messageId, chunk) => batcher.push(messageId, chunk),
         signal: lost.signal,
       });
@@ -199,15 +200,6 @@ export class RunDriver implements OnModuleInit, BeforeApplicationShutdown {
     return planStep(run, { ...step, events: [...deltas, ...step.events] }, this.clock.now(), this.config.hitl.timeoutSeconds);
   }
 
-  /** The decision event (and done unless approved); the store writes it only if the decision is stored exactly so. */
-  private afterDecision(run: RunRecord, { request, stored }: Resume): Step {
-    const expectDecided = stored ? { requestId: request.requestId, status: request.status as DecisionStatus } : undefined;
-    const events = [hitlDecisionEvent(request)];
-    if (request.status === 'approved') return { events, nextCursor: run.cursor + 1, status: 'running', approvedRequestId: request.requestId, expectDecided };
-    const status = request.status as DoneStatus;
-    return { events: [...events, doneEvent(status)], nextCursor: run.cursor + 1, status, approvedRequestId: null, expectDecided };
-  }
-
   /** Ends a run whose agent failed: run_error, then done {failed}. */
   private async fail(sessionId: string, err: unknown): Promise<void> {
     const run = await this.runs.getRun(sessionId);
@@ -216,28 +208,21 @@ export class RunDriver implements OnModuleInit, BeforeApplicationShutdown {
     await this.writer.write(run, { events: [error, doneEvent('failed')], nextCursor: run.cursor + 1, status: 'failed', approvedRequestId: null });
   }
 
-  /** Resumes the run paused on the request; a request that is gone counts as expired. */
-  private resume(requestId: string, request: HitlRequest | 'gone'): void {
+  /** Resumes the run paused on the request (its group's id); a request that is gone counts as expired. */
+  private resume(requestId: string, decided: Resume | 'gone'): void {
     const run = this.paused.get(requestId);
     if (!run || this.stopping) return;
     this.paused.delete(requestId);
-    if (request !== 'gone') return void this.drive(run, { request, stored: true });
-    const now = isoNow();
-    const gone: HitlRequest = { requestId, sessionId: run.sessionId, tenantId: run.tenantId, userId: run.userId, toolName: '', params: {}, message: '', status: 'expired', createdAt: now, expiresAt: now, decidedAt: now };
-    void this.drive(run, { request: gone, stored: false });
+    void this.drive(run, decided === 'gone' ? { request: goneRequest(run, requestId), stored: false } : decided);
   }
 
-  /** Reads the request and resumes its run if it was decided; retries while the store is unreachable. */
+  /** Reads the request (or group) and resumes its run if it was decided; retries while the store is unreachable. */
   private async check(requestId: string, attempt = 0): Promise<void> {
     try {
-      const req = await this.requests.getRequest(requestId);
-      if (!req) {
-        // Gone (its TTL passed, or the store lost it): the run must still end rather than wait forever.
-        this.logger.error(`Request ${requestId} is gone; its run ends as expired`);
-        this.resume(requestId, 'gone');
-        return;
-      }
-      if (req.status !== 'pending') this.resume(requestId, req);
+      const decided = await readDecision(this.requests, requestId, () => this.metrics.decisions.inc({ outcome: 'cancelled' }));
+      // Gone (its TTL passed, or the store lost it): the run must still end rather than wait forever.
+      if (decided === 'gone') this.logger.error(`Request ${requestId} is gone; its run ends as expired`);
+      if (decided) this.resume(requestId, decided);
     } catch (err) {
       if (this.stopping || !this.paused.has(requestId)) return;
       if (attempt === 0) this.logger.warn(`Reading request ${requestId} failed (${String(err)}); retrying`);

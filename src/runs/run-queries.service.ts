@@ -7,6 +7,7 @@ import type { RunStatus } from '../contract/run.types';
 import { HitlStore } from '../hitl/persistence/hitl-store.port';
 import type { RunPageDto, RunViewDto } from './dto/run-view.dto';
 import { RunPosition, RunStore, RunSummary } from './persistence/run-store.port';
+import { decisionsOf } from './decision-resume';
 
 /** A cursor's content: the position after which the next page starts. */
 interface RunsCursor {
@@ -62,11 +63,12 @@ export class RunQueries {
   }
 
   private async view(run: RunSummary): Promise<RunViewDto> {
-    // A paused run's request may already be decided (a worker has yet to resume it): pending only while it is.
+    // A paused run's requests may already be decided (a worker has yet to resume it): pending only while they are; every one of its group.
     let pendingRequestIds: string[] = [];
     if (run.status === 'paused' && run.requestId) {
       const request = await this.requests.getRequest(run.requestId);
-      if (request?.status === 'pending') pendingRequestIds = [request.requestId];
+      const group = request ? await decisionsOf(this.requests, request) : [];
+      pendingRequestIds = group.filter((r) => r.status === 'pending').map((r) => r.requestId);
     }
     return {
       sessionId: run.sessionId,

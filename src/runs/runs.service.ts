@@ -11,7 +11,8 @@ import { HitlStore } from '../hitl/persistence/hitl-store.port';
 import { MetricsService } from '../metrics/metrics.service';
 import { InstanceId } from '../redis/instance-id';
 import { LeaseKeeper } from './lease-keeper.service';
-import { RunStore } from './persistence/run-store.port';
+import { CancelInput, RunStore } from './persistence/run-store.port';
+import { decisionsOf } from './decision-resume';
 import { RunDriver } from './run-driver.service';
 
 export type CancelOutcome = 'cancelled' | 'not_found' | 'ended';
@@ -93,16 +94,22 @@ export class RunsService {
       const run = await this.runs.getRun(sessionId);
       if (!run || !this.access.canAccessRun(user, run)) return 'not_found';
       if (isTerminal(run.status)) return 'ended';
-      let requestStatus: 'pending' | 'approved' | null = null;
+      let requestStatus: 'pending' | 'approved' | 'responded' | null = null;
+      const others: NonNullable<CancelInput['others']> = [];
       const events: AuraEvent[] = [];
       if (run.requestId) {
-        const req = await this.requests.getRequest(run.requestId);
+        const first = await this.requests.getRequest(run.requestId);
+        const members = first ? await decisionsOf(this.requests, first) : [];
         // Rejected or expired but not yet written by the run (or gone, which the run ends as expired):
         // the run has ended in all but the log.
-        if (!req || (req.status !== 'pending' && req.status !== 'approved')) return 'ended';
-        requestStatus = req.status;
-        // An approval that came first is logged as it was, then the cancel.
-        events.push(hitlDecisionEvent(req.status === 'approved' ? req : { requestId: req.requestId, sessionId, status: 'cancelled' }));
+        if (!first || members.length !== first.groupSize) return 'ended';
+        for (const req of members) {
+          if (req.status !== 'pending' && req.status !== 'approved' && req.status !== 'responded') return 'ended';
+          if (req === members[0]) requestStatus = req.status;
+          else others.push({ requestId: req.requestId, status: req.status });
+          // An approval (or a response) that came first is logged as it was, then the cancel.
+          events.push(hitlDecisionEvent(req.status === 'pending' ? { requestId: req.requestId, sessionId, status: 'cancelled' } : req));
+        }
       }
       events.push(doneEvent('cancelled'));
       const now = isoNow();
@@ -114,11 +121,13 @@ export class RunsService {
         expectStatus: run.status,
         expectRequestId: run.requestId,
         expectRequestStatus: requestStatus,
+        others,
         events,
         broadcasts: events.map((e) => (this.config.runs.eventsBroadcast ? broadcastEnvelope(run, e, now) : '')),
       });
       if (result.outcome === 'retry') continue;
       if (result.outcome === 'cancelled' && requestStatus === 'pending') this.hitl.countCancelled();
+      if (result.outcome === 'cancelled') others.filter((o) => o.status === 'pending').forEach(() => this.hitl.countCancelled());
       return result.outcome;
     }
     throw new Error(`Run ${sessionId} kept changing while being cancelled`);

@@ -24,7 +24,8 @@ export class WorkerController {
   @ApiOperation({
     summary: 'Claim a ready run (long poll)',
     description:
-      'A run is ready when it was just opened, when its approval was granted (`decision` = the request), or when the lease of the worker that had it lapsed. ' +
+      'A run is ready when it was just opened, when its approvals were decided (`decisions` = every request of the group, in the order asked; `decision` = the first), ' +
+      'or when the lease of the worker that had it lapsed. ' +
       'The run is leased to the caller for RUN_LEASE_MS: renew it while working.',
   })
   @ApiBody({ type: ClaimDto, required: false })
@@ -45,7 +46,7 @@ export class WorkerController {
       metadata: run.metadata,
       state: run.state ?? null,
       seq: run.seq,
-      ...(decision ? { decision } : {}),
+      ...(decision ? { decision, decisions: claimed.decisions ?? [decision] } : {}),
       leaseId,
       leaseExpiresAt: isoNow(leaseExpiresMs),
     };

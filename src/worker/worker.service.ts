@@ -1,15 +1,18 @@
 import { BeforeApplicationShutdown, ConflictException, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { isoNow } from '../common/time';
+import { V12_DECISIONS } from '../contract/hitl.types';
 import { AppConfig } from '../config/app-config';
 import { broadcastEnvelope } from '../contract/events';
 import { RunRecord, isTerminal } from '../contract/run.types';
 import { MetricsService } from '../metrics/metrics.service';
 import { InstanceId } from '../redis/instance-id';
-import type { WritableStep } from '../runs/agent/agent.port';
+import type { ApprovalAsk, WritableStep } from '../runs/agent/agent.port';
 import { RunStore, StepWrite } from '../runs/persistence/run-store.port';
 import { RunDriver } from '../runs/run-driver.service';
 import { planStep } from '../runs/step-plan';
 import { StoreClock } from '../runs/store-clock';
+import { decisionsOf } from '../runs/decision-resume';
+import { HitlStore } from '../hitl/persistence/hitl-store.port';
 import { checkStep, StepDto } from './dto/worker.dto';
 import { LeaseIds } from './lease-id';
 import { ClaimedRun, WorkerStore } from './persistence/worker-store.port';
@@ -50,6 +53,7 @@ export class WorkerService implements OnModuleInit, BeforeApplicationShutdown {
     private readonly config: AppConfig,
     private readonly instance: InstanceId,
     private readonly metrics: MetricsService,
+    private readonly requests: HitlStore,
   ) {
     this.leases = new LeaseIds(config.auth.jwtSecret);
   }
@@ -78,6 +82,7 @@ export class WorkerService implements OnModuleInit, BeforeApplicationShutdown {
     for (;;) {
       if (this.stopping || gone.aborted) return null;
       const claimed = await this.claimOnce(workerSub);
+      if (claimed?.decision) claimed.decisions = await decisionsOf(this.requests, claimed.decision);
       if (claimed) {
         if (!gone.aborted) return claimed;
         // The caller left while we claimed: give the run back rather than let its lease lapse.
@@ -116,8 +121,17 @@ export class WorkerService implements OnModuleInit, BeforeApplicationShutdown {
       if (written !== null) return { seq: written };
       throw elsewhere(sessionId, from, run.seq);
     }
-    const step: WritableStep = body.approval
-      ? { kind: 'approval', events, state: body.state, toolName: body.approval.toolName, params: body.approval.params, message: body.approval.message }
+    const asks = (body.approvals ?? (body.approval ? [body.approval] : [])).map(
+      (a): ApprovalAsk => ({
+        toolName: a.toolName,
+        params: a.params,
+        message: a.message,
+        ...(a.paramsSchema ? { paramsSchema: a.paramsSchema } : {}),
+        allowedDecisions: a.allowedDecisions ?? [...V12_DECISIONS],
+      }),
+    );
+    const step: WritableStep = asks.length
+      ? { kind: 'approval', events, state: body.state, ...asks[0], ...(asks.length > 1 ? { more: asks.slice(1) } : {}) }
       : body.finish
         ? { kind: 'finish', events, state: body.state, status: body.finish }
         : { kind: 'continue', events, state: body.state };

@@ -1,4 +1,5 @@
 import type { HitlRequest } from '../../src/contract/hitl.types';
+import { paramsDigest } from '../../src/hitl/params-digest';
 import type { Agent, AgentRun, AgentStep } from '../../src/runs/agent/agent.port';
 import type { AuraEvent } from '../../src/contract/run.types';
 
@@ -30,7 +31,7 @@ export const testRun = (prompt = 'Find the open incidents and email their owner'
 export function approvalOf(step: AgentStep, run: AgentRun = testRun()): HitlRequest {
   if (step.kind !== 'approval') throw new Error(`Expected an approval step, got ${step.kind}`);
   const now = new Date().toISOString();
-  return { requestId: 'req-1', sessionId: run.sessionId, tenantId: run.tenantId, userId: run.userId, toolName: step.toolName, params: step.params, message: step.message, status: 'approved', createdAt: now, expiresAt: now, decidedAt: now, decidedBy: 'approver-1' };
+  return { requestId: 'req-1', sessionId: run.sessionId, tenantId: run.tenantId, userId: run.userId, toolName: step.toolName, params: step.params, message: step.message, status: 'approved', createdAt: now, expiresAt: now, decidedAt: now, decidedBy: 'approver-1', allowedDecisions: ['approve', 'edit', 'reject', 'respond'], paramsDigest: paramsDigest(step.params), groupId: 'req-1', groupSize: 1 };
 }
 
 /**

@@ -20,6 +20,13 @@ export interface PendingCall {
   invalid?: string;
 }
 
+/** What a human decided on one call (a rejection or an expiry ends the run: no step follows it). */
+export interface HumanDecision {
+  status: 'approved' | 'responded';
+  editedParams?: Record<string, unknown>;
+  response?: string;
+}
+
 /**
  * Everything the agent knows about a run, stored by the engine after each step. A step reads it to
  * know where the run stands, so a resumed run neither asks the model again for a written turn nor
@@ -35,8 +42,12 @@ export interface OpenAiAgentState {
   messages: ConversationMessage[];
   /** The current turn's tool calls not run yet, in the model's order. */
   pending: PendingCall[];
-  /** The id of pending[0] when it waits on a human (its callId in states written before). */
+  /** The id of pending[0] when it waits on a human (its callId in states written before); states written since v1.3 use `asked`. */
   awaiting?: string;
+  /** The ids of the calls of this turn asked about in the current pause, in the order asked (one group of requests). */
+  asked?: string[];
+  /** The humans' decisions on this turn's calls, by call id, once the group was decided. */
+  decided?: Record<string, HumanDecision>;
   /** Set by the step that ended the run failed: asked again, the agent only repeats that end. */
   failed?: { code: string; message: string };
   /** The model's text of the current turn, which explains to the human why a tool is wanted. */

@@ -12,6 +12,7 @@ import { toChatTool } from './chat-messages';
 import { createChatClient } from './chat-client';
 import { callModel } from './model-call';
 import { approvalMessage, assistantMessage, callsOfTurn, pendingCalls } from './turn-calls';
+import { callResult, decisionOn, recordDecisions, responseResult } from './human-decisions';
 
 export const OPENAI_AGENT_OPTIONS = Symbol('OPENAI_AGENT_OPTIONS');
 
@@ -144,16 +145,24 @@ export class OpenAiAgent extends Agent {
   }
 
   private async runTool(ctx: AgentContext, s: OpenAiAgentState): Promise<AgentStep> {
+    recordDecisions(s, ctx);
     const call = s.pending[0];
+    let edited: Record<string, unknown> | undefined;
     if (this.needsApproval(call)) {
-      const awaited = s.awaiting === call.id || s.awaiting === call.callId;
-      const approved = ctx.approved !== undefined && awaited && ctx.approved.toolName === call.toolName;
-      // Asked again without the approval (e.g. the engine lost the decision): ask again, never run it.
-      if (!approved) return this.next(s, []);
+      const decision = decisionOn(s, call, ctx);
+      // Asked again without the decision (e.g. the engine lost it): ask again, never run it.
+      if (!decision) return this.next(s, []);
+      s.awaiting = undefined;
+      if (decision.status === 'responded') {
+        s.messages.push({ role: 'tool', content: [responseResult(call, decision.response ?? '')] });
+        return this.afterCall(s, [{ type: 'tool_execution', data: { id: call.id, toolName: call.toolName, status: 'cancelled', error: 'Not run: a human replied instead' } }]);
+      }
+      edited = decision.editedParams;
     }
     s.awaiting = undefined;
-    const started: AuraEvent = { type: 'tool_execution', data: { id: call.id, toolName: call.toolName, status: 'started', params: call.params } };
-    const outcome = await this.execute(ctx, call);
+    const params = edited ?? call.params;
+    const started: AuraEvent = { type: 'tool_execution', data: { id: call.id, toolName: call.toolName, status: 'started', params } };
+    const outcome = await this.execute(ctx, { ...call, params });
     ctx.signal.throwIfAborted();
     const events: AuraEvent[] = [started];
     if (outcome.ok) {
@@ -161,34 +170,41 @@ export class OpenAiAgent extends Agent {
     } else {
       events.push({ type: 'tool_execution', data: { id: call.id, toolName: call.toolName, status: 'failed', error: outcome.error } });
     }
-    s.messages.push({
-      role: 'tool',
-      content: [
-        {
-          type: 'tool-result',
-          toolCallId: call.callId,
-          toolName: call.toolName,
-          // A failed tool goes back to the model as an error it can work around, not as the run's end.
-          output: outcome.ok ? { type: 'json', value: outcome.value } : { type: 'error-text', value: outcome.error },
-        },
-      ],
-    });
+    s.messages.push({ role: 'tool', content: [callResult(call, outcome, edited)] });
+    return this.afterCall(s, events);
+  }
+
+  /** The call is answered: on to the next one, or, when it was the turn's last, to the next turn. */
+  private afterCall(s: OpenAiAgentState, events: AuraEvent[]): AgentStep {
     s.pending.shift();
     if (s.pending.length === 0) {
       const names = [...new Set(callsOfTurn(s).map((c) => c.toolName))].join(', ');
       events.push(planStep(s.turn, 'completed', `Turn ${s.turn}: called ${names}`), planStep(s.turn + 1, 'in_progress'));
       s.turn += 1;
       s.turnText = '';
+      s.decided = undefined;
     }
     return this.next(s, events);
   }
 
-  /** Continue, or pause first if the next tool to run needs a human. */
+  /**
+   * Continue, or pause first: every call of the turn that needs a human and has no decision yet is
+   * asked in this one step, in the model's order (one group of requests); the run goes on once all
+   * are decided.
+   */
   private next(s: OpenAiAgentState, events: AuraEvent[]): AgentStep {
-    const call = s.pending[0];
-    if (!call || !this.needsApproval(call)) return { kind: 'continue', events, state: s };
-    s.awaiting = call.id;
-    return { kind: 'approval', events, state: s, toolName: call.toolName, params: call.params, message: approvalMessage(s, call) };
+    const open = s.pending.filter((c) => this.needsApproval(c) && !s.decided?.[c.id]);
+    if (open.length === 0) return { kind: 'continue', events, state: s };
+    s.asked = open.map((c) => c.id);
+    // The tool's own schema: the model was offered it, and a human's edit is held to it too.
+    const ask = (call: PendingCall) => ({
+      toolName: call.toolName,
+      params: call.params,
+      message: approvalMessage(s, call),
+      paramsSchema: { ...this.tools.get(call.toolName)?.parameters } as Record<string, unknown>,
+    });
+    const [first, ...more] = open.map(ask);
+    return { kind: 'approval', events, state: s, ...first, ...(more.length ? { more } : {}) };
   }
 
   private needsApproval(call: PendingCall): boolean {

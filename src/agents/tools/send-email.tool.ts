@@ -11,6 +11,18 @@ export interface SentEmail {
   body: string;
 }
 
+/** Also the demo agent's approval schema, so its edit form is the real tool's. */
+export const SEND_EMAIL_PARAMETERS: ToolParametersSchema = {
+  type: 'object',
+  properties: {
+    to: { type: 'string', description: 'Recipient email address.' },
+    subject: { type: 'string' },
+    body: { type: 'string' },
+  },
+  required: ['to', 'subject', 'body'],
+  additionalProperties: false,
+};
+
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 /**
@@ -22,16 +34,7 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 export class SendEmailTool extends AgentTool {
   readonly name = 'send_email';
   readonly description = 'Send an email. A human must approve each email before it goes out.';
-  readonly parameters: ToolParametersSchema = {
-    type: 'object',
-    properties: {
-      to: { type: 'string', description: 'Recipient email address.' },
-      subject: { type: 'string' },
-      body: { type: 'string' },
-    },
-    required: ['to', 'subject', 'body'],
-    additionalProperties: false,
-  };
+  readonly parameters: ToolParametersSchema = SEND_EMAIL_PARAMETERS;
 
   /** What was "sent", in order; tests read it. */
   readonly outbox: SentEmail[] = [];

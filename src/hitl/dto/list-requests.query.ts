@@ -2,6 +2,7 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 import { HITL_STATUSES, HitlStatus } from '../../contract/hitl.types';
+import { ID_PATTERN } from '../../contract/ids';
 
 export class ListRequestsQuery {
   @ApiPropertyOptional({ type: 'string', enum: HITL_STATUSES, default: 'pending' })
@@ -18,6 +19,11 @@ export class ListRequestsQuery {
   @Min(1, { message: 'limit must be an integer from 1 to 200' })
   @Max(200, { message: 'limit must be an integer from 1 to 200' })
   limit: number = 50;
+
+  @ApiPropertyOptional({ type: 'string', pattern: ID_PATTERN.source, description: 'Only this run’s requests (a UI restores its open approvals after a reload)' })
+  @IsOptional()
+  @Matches(ID_PATTERN, { message: `sessionId must match ${ID_PATTERN.source}` })
+  sessionId?: string;
 
   @ApiPropertyOptional({ type: 'string', description: 'The nextCursor of the previous page' })
   @IsOptional()

@@ -23,6 +23,6 @@ export abstract class HitlStore {
   /** Expires pending requests whose deadline has passed by the store's clock; answers the requests it expired. */
   abstract expireDue(limit: number): Promise<HitlRequest[]>;
   abstract signals(sessionId: string): Promise<HitlSignal[]>;
-  /** The tenant's requests in `status`, newest first; `userId` narrows them to one user's runs. */
-  abstract listRequests(query: { tenantId: string; status: HitlStatus; limit: number; cursor?: string; userId?: string }): Promise<RequestPage>;
+  /** The tenant's requests in `status`, newest first; `userId` narrows them to one user's runs, `sessionId` to one run. */
+  abstract listRequests(query: { tenantId: string; status: HitlStatus; limit: number; cursor?: string; userId?: string; sessionId?: string }): Promise<RequestPage>;
 }

@@ -18,7 +18,8 @@ local function redis_now_ms()
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 
--- The request object as the contract gives it (params decoded), for the published signal.
+-- The request object as the contract gives it (params decoded), for the published signal. The
+-- v1.3 JSON fields stay strings (the reader parses them): cjson would turn an empty array into {}.
 local function request_object(fields)
   local o = {}
   for i = 1, #fields, 2 do o[fields[i]] = fields[i + 1] end
@@ -36,8 +37,16 @@ local function insert_request(req, deadline_ms, ttl)
   redis.call('ZADD', P.index .. req.tenantId .. ':pending', req.createdMs, req.requestId)
 end
 
+-- A signal's JSON, with an edit's params spliced in as they were sent (see request_object).
+local function signal_json(sig, edited)
+  local enc = cjson.encode(sig)
+  if edited and edited ~= '' then enc = string.sub(enc, 1, -2) .. ',"params":' .. edited .. '}' end
+  return enc
+end
+
 -- Decides a pending request and publishes its signal. 0 = unknown, 2 = no longer pending, 1 = decided.
-local function decide(rid, status, decidedAt, decidedBy, reason, sigType, ttl)
+-- edited (params JSON) and response ('' or nil = none) are an edit's and a response's (v1.3).
+local function decide(rid, status, decidedAt, decidedBy, reason, sigType, ttl, edited, response)
   local key = P.request .. rid
   local cur = redis.call('HGET', key, 'status')
   if not cur then return 0 end
@@ -45,6 +54,8 @@ local function decide(rid, status, decidedAt, decidedBy, reason, sigType, ttl)
   redis.call('HSET', key, 'status', status, 'decidedAt', decidedAt)
   if decidedBy ~= '' then redis.call('HSET', key, 'decidedBy', decidedBy) end
   if reason ~= '' then redis.call('HSET', key, 'reason', reason) end
+  if edited and edited ~= '' then redis.call('HSET', key, 'editedParams', edited) end
+  if response and response ~= '' then redis.call('HSET', key, 'response', response) end
   redis.call('ZREM', P.deadlines, rid)
   local f = redis.call('HMGET', key, 'tenantId', 'sessionId', 'createdMs')
   redis.call('ZREM', P.index .. f[1] .. ':pending', rid)
@@ -55,12 +66,13 @@ local function decide(rid, status, decidedAt, decidedBy, reason, sigType, ttl)
   local sig = {type = sigType, requestId = rid, sessionId = f[2], timestamp = decidedAt}
   if decidedBy ~= '' then sig.decidedBy = decidedBy end
   if reason ~= '' then sig.reason = reason end
+  if response and response ~= '' then sig.message = response end
   local skey = P.signals .. f[2]
-  redis.call('RPUSH', skey, cjson.encode(sig))
+  redis.call('RPUSH', skey, signal_json(sig, edited))
   redis.call('LTRIM', skey, -1000, -1)
   redis.call('EXPIRE', skey, ttl)
   sig.request = request_object(redis.call('HGETALL', key))
-  redis.call('PUBLISH', P.hitlChannel .. f[2], cjson.encode(sig))
+  redis.call('PUBLISH', P.hitlChannel .. f[2], signal_json(sig, edited))
   return 1
 end
 `;
@@ -73,7 +85,7 @@ export const DECIDE = `${HITL_LUA_LIB}
 local A = cjson.decode(ARGV[1])
 local f = redis.call('HMGET', KEYS[1], 'tenantId', 'sessionId')
 if not f[1] or (A.tenantId and f[1] ~= A.tenantId) or (A.sessionId and f[2] ~= A.sessionId) then return {0} end
-local code = decide(A.requestId, A.status, A.decidedAt, A.decidedBy or '', A.reason or '', A.signalType, A.ttl)
+local code = decide(A.requestId, A.status, A.decidedAt, A.decidedBy or '', A.reason or '', A.signalType, A.ttl, A.editedParams or '', A.response or '')
 return {code, redis.call('HGETALL', KEYS[1])}
 `;
 

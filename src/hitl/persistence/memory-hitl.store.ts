@@ -49,11 +49,11 @@ export class MemoryHitlStore extends HitlStore {
     return structuredClone(this.signalLog.get(sessionId) ?? []);
   }
 
-  async listRequests(q: { tenantId: string; status: HitlStatus; limit: number; cursor?: string; userId?: string }): Promise<RequestPage> {
+  async listRequests(q: { tenantId: string; status: HitlStatus; limit: number; cursor?: string; userId?: string; sessionId?: string }): Promise<RequestPage> {
     this.forgetOld();
     const after = q.cursor ? decodeCursor(q.cursor) : null;
     const sorted = [...this.requests.values()]
-      .filter((r) => r.tenantId === q.tenantId && r.status === q.status && (!q.userId || r.userId === q.userId))
+      .filter((r) => r.tenantId === q.tenantId && r.status === q.status && (!q.userId || r.userId === q.userId) && (!q.sessionId || r.sessionId === q.sessionId))
       .map((r) => ({ r, score: Date.parse(r.createdAt) }))
       .sort((a, b) => b.score - a.score || (a.r.requestId < b.r.requestId ? 1 : -1))
       .filter(({ r, score }) => !after || score < after.score || (score === after.score && r.requestId < after.requestId));
@@ -80,9 +80,13 @@ export class MemoryHitlStore extends HitlStore {
     Object.assign(req, { status: d.status, decidedAt: d.decidedAt });
     if (d.decidedBy) req.decidedBy = d.decidedBy;
     if (d.reason) req.reason = d.reason;
+    if (d.editedParams) req.editedParams = structuredClone(d.editedParams);
+    if (d.response) req.response = d.response;
     const signal: HitlSignal = { type: SIGNAL_FOR_STATUS[d.status], requestId, sessionId: req.sessionId, timestamp: d.decidedAt };
     if (d.decidedBy) signal.decidedBy = d.decidedBy;
     if (d.reason) signal.reason = d.reason;
+    if (d.editedParams) signal.params = structuredClone(d.editedParams);
+    if (d.response) signal.message = d.response;
     const list = this.signalLog.get(req.sessionId) ?? [];
     list.push(signal);
     this.signalLog.set(req.sessionId, list.slice(-1000));

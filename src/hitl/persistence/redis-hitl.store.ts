@@ -21,6 +21,9 @@ interface DecideArgs {
   reason?: string;
   signalType: string;
   ttl: number;
+  /** JSON of the edited params, for an approval with edits. */
+  editedParams?: string;
+  response?: string;
 }
 
 /** Index reads per inbox call before it answers a short page with a cursor. */
@@ -56,6 +59,8 @@ export class RedisHitlStore extends HitlStore {
       reason: d.reason || undefined,
       signalType: SIGNAL_FOR_STATUS[d.status],
       ttl: this.ttlSeconds,
+      editedParams: d.editedParams ? JSON.stringify(d.editedParams) : undefined,
+      response: d.response || undefined,
     };
     const [code, pairs] = (await this.decideScript(
       [NAMES.request(requestId)],
@@ -79,9 +84,9 @@ export class RedisHitlStore extends HitlStore {
     return items.map((s) => JSON.parse(s) as HitlSignal);
   }
 
-  async listRequests(q: { tenantId: string; status: HitlStatus; limit: number; cursor?: string; userId?: string }): Promise<RequestPage> {
+  async listRequests(q: { tenantId: string; status: HitlStatus; limit: number; cursor?: string; userId?: string; sessionId?: string }): Promise<RequestPage> {
     const key = NAMES.index(q.tenantId, q.status);
-    const matches = (r: HitlRequest | null): r is HitlRequest => r !== null && (!q.userId || r.userId === q.userId);
+    const matches = (r: HitlRequest | null): r is HitlRequest => r !== null && (!q.userId || r.userId === q.userId) && (!q.sessionId || r.sessionId === q.sessionId);
     let after = q.cursor ? decodeCursor(q.cursor) : null;
     const items: HitlRequest[] = [];
     let lastTaken: { id: string; score: number } | undefined;

@@ -1,5 +1,6 @@
-import type { HitlRequest, HitlStatus } from '../../contract/hitl.types';
+import { DecisionKind, HitlRequest, HitlStatus, V12_DECISIONS } from '../../contract/hitl.types';
 import { isValidId } from '../../contract/ids';
+import { paramsDigest } from '../params-digest';
 
 /** A request as a flat string map (a Redis hash), and back in the contract's key order. */
 export function requestToFields(req: HitlRequest): Record<string, string> {
@@ -19,12 +20,31 @@ export function requestToFields(req: HitlRequest): Record<string, string> {
   if (req.decidedAt) fields.decidedAt = req.decidedAt;
   if (req.decidedBy) fields.decidedBy = req.decidedBy;
   if (req.reason) fields.reason = req.reason;
+  fields.allowedDecisions = JSON.stringify(req.allowedDecisions);
+  if (req.paramsSchema) fields.paramsSchema = JSON.stringify(req.paramsSchema);
+  fields.paramsDigest = req.paramsDigest;
+  if (req.editedParams) fields.editedParams = JSON.stringify(req.editedParams);
+  if (req.response !== undefined) fields.response = req.response;
+  fields.groupId = req.groupId;
+  fields.groupSize = String(req.groupSize);
   return fields;
 }
 
+/** A JSON field as stored (a string) or as a script's decoded object carries it. */
+function json<T>(value: unknown): T | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  return (typeof value === 'string' ? JSON.parse(value) : value) as T;
+}
+
+/**
+ * Also reads requests stored before v1.3 (no decisions, digest or group): they offer the v1.2
+ * pair and are a group of one, so a paused run of an older instance resumes as it would have.
+ */
 export function requestFromFields(f: Record<string, string>): HitlRequest {
-  const params = typeof f.params === 'string' ? (JSON.parse(f.params || '{}') as Record<string, unknown>) : ((f.params as unknown as Record<string, unknown>) ?? {});
-  const req: HitlRequest = {
+  const params = json<Record<string, unknown>>(f.params) ?? {};
+  const schema = json<Record<string, unknown>>(f.paramsSchema);
+  const edited = json<Record<string, unknown>>(f.editedParams);
+  return {
     requestId: f.requestId,
     sessionId: f.sessionId,
     tenantId: f.tenantId,
@@ -35,11 +55,17 @@ export function requestFromFields(f: Record<string, string>): HitlRequest {
     status: f.status as HitlStatus,
     createdAt: f.createdAt,
     expiresAt: f.expiresAt,
+    ...(f.decidedAt ? { decidedAt: f.decidedAt } : {}),
+    ...(f.decidedBy ? { decidedBy: f.decidedBy } : {}),
+    ...(f.reason ? { reason: f.reason } : {}),
+    allowedDecisions: json<DecisionKind[]>(f.allowedDecisions) ?? [...V12_DECISIONS],
+    ...(schema ? { paramsSchema: schema } : {}),
+    paramsDigest: f.paramsDigest || paramsDigest(params),
+    ...(edited ? { editedParams: edited } : {}),
+    ...(typeof f.response === 'string' ? { response: f.response } : {}),
+    groupId: f.groupId || f.requestId,
+    groupSize: Number(f.groupSize) || 1,
   };
-  if (f.decidedAt) req.decidedAt = f.decidedAt;
-  if (f.decidedBy) req.decidedBy = f.decidedBy;
-  if (f.reason) req.reason = f.reason;
-  return req;
 }
 
 /** ioredis answers HGETALL inside a script as a flat [k, v, k, v…] array. */

@@ -78,13 +78,14 @@ export class MemoryRunStore extends RunStore {
     if (run.owner !== s.owner) return { ok: false, reason: 'not_owner' };
     if (run.cursor !== s.expectCursor || run.seq !== s.expectSeq) return { ok: false, reason: 'stale' };
     if (s.expectDecided && this.hitl.statusOf(s.expectDecided.requestId) !== s.expectDecided.status) return { ok: false, reason: 'stale' };
-    if (s.request) this.hitl.insertPending(s.request);
+    if (s.request) [s.request, ...(s.group ?? [])].forEach((r) => this.hitl.insertPending(r));
     const seq = this.appendEvents(run, s.events, s.broadcasts);
     Object.assign(run, { cursor: s.nextCursor, seq, status: s.status, requestId: s.request?.requestId ?? null, approvedRequestId: s.approvedRequestId, updatedAt: new Date().toISOString() });
     if (s.state !== undefined) run.state = structuredClone(s.state);
     if (s.receipt !== undefined) run.receipt = s.receipt;
     this.releaseIfTerminal(run);
-    const approved = s.expectDecided?.status === 'approved' ? await this.hitl.getRequest(s.expectDecided.requestId) : null;
+    const resumes = s.expectDecided?.status === 'approved' || s.expectDecided?.status === 'responded';
+    const approved = resumes && s.expectDecided ? await this.hitl.getRequest(s.expectDecided.requestId) : null;
     return approved ? { ok: true, seq, approved } : { ok: true, seq };
   }
 
@@ -96,7 +97,10 @@ export class MemoryRunStore extends RunStore {
     if (c.expectRequestId) {
       const status = this.hitl.statusOf(c.expectRequestId);
       if (status !== c.expectRequestStatus) return { outcome: 'retry' };
-      if (status === 'pending') this.hitl.decideNow(c.expectRequestId, { status: 'cancelled', decidedAt: c.now, decidedBy: c.decidedBy });
+      if ((c.others ?? []).some((o) => this.hitl.statusOf(o.requestId) !== o.status)) return { outcome: 'retry' };
+      for (const id of [c.expectRequestId, ...(c.others ?? []).map((o) => o.requestId)]) {
+        if (this.hitl.statusOf(id) === 'pending') this.hitl.decideNow(id, { status: 'cancelled', decidedAt: c.now, decidedBy: c.decidedBy });
+      }
     }
     const seq = this.appendEvents(run, c.events, c.broadcasts);
     Object.assign(run, { seq, status: 'cancelled', requestId: null, approvedRequestId: null, updatedAt: new Date().toISOString() });

@@ -19,7 +19,8 @@ export interface AppendArgs {
   broadcasts: string[];
   maxlen: number;
   ttl: number;
-  request?: Record<string, string>;
+  /** One request's fields, or a group's (the first one's id is the group's). */
+  request?: Record<string, string> | Record<string, string>[];
   deadlineMs?: string;
   /** The agent's state as JSON, stored as it is. */
   state?: string;
@@ -39,6 +40,8 @@ export interface CancelArgs {
   broadcasts: string[];
   maxlen: number;
   ttl: number;
+  /** The other requests of the expected request's group, [requestId, status] as read: pending ones are cancelled too. */
+  others?: [string, string][];
 }
 
 const eventPairs = (events: StepWrite['events']): [string, string][] => events.map((e) => [logKind(e), serializeEvent(e)]);
@@ -56,7 +59,7 @@ export function appendArgs(s: StepWrite, ttl: number): string {
     broadcasts: s.broadcasts,
     maxlen: EVENT_LOG_MAX,
     ttl,
-    request: req ? requestToFields(req) : undefined,
+    request: req ? (s.group?.length ? [req, ...s.group].map(requestToFields) : requestToFields(req)) : undefined,
     deadlineMs: req ? String(Date.parse(req.expiresAt)) : undefined,
     state: s.state === undefined ? undefined : JSON.stringify(s.state),
     approvedRequestId: s.approvedRequestId ?? '',
@@ -78,6 +81,7 @@ export function cancelArgs(c: CancelInput, ttl: number): string {
     broadcasts: c.broadcasts,
     maxlen: EVENT_LOG_MAX,
     ttl,
+    others: c.others?.length ? c.others.map((o): [string, string] => [o.requestId, o.status]) : undefined,
   };
   return JSON.stringify(args);
 }

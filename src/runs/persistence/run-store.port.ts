@@ -22,6 +22,8 @@ export interface StepWrite {
   approvedRequestId: string | null;
   /** Pausing: the request the run now waits on, created in the same atomic step. */
   request?: HitlRequest;
+  /** Pausing on several at once: the group's other requests, created in the same step (the run waits on `request`'s id, the group's). */
+  group?: HitlRequest[];
   /** Resuming: the decision must be stored, exactly so, or nothing is written (a forged signal decides nothing). */
   expectDecided?: { requestId: string; status: DecisionStatus };
   /** A worker step: its receipt, stored on the run in the same write (undefined leaves the stored one). */
@@ -29,7 +31,7 @@ export interface StepWrite {
 }
 
 export type AppendResult =
-  /** `approved`: for a write that resumes on an approval (expectDecided approved), the request as stored. */
+  /** `approved`: for a write that resumes on an approval or a response (expectDecided approved/responded), the request as stored. */
   | { ok: true; seq: number; approved?: HitlRequest }
   | { ok: false; reason: 'gone' | 'not_owner' | 'stale' }
   | { ok: false; reason: 'ended'; status: RunStatus };
@@ -42,8 +44,10 @@ export interface CancelInput {
   /** The state the caller read: the store refuses (`retry`) if the run moved on meanwhile. */
   expectStatus: RunStatus;
   expectRequestId: string | null;
-  /** pending (it becomes cancelled) or approved (decided, not yet resumed); null without a request. */
-  expectRequestStatus: 'pending' | 'approved' | null;
+  /** pending (it becomes cancelled) or approved/responded (decided, not yet resumed); null without a request. */
+  expectRequestStatus: 'pending' | 'approved' | 'responded' | null;
+  /** The other requests of its group, with the status each must still have; the pending ones are cancelled with it. */
+  others?: { requestId: string; status: 'pending' | 'approved' | 'responded' }[];
   /** The decision event (when there is a request) and done {cancelled}, with their broadcasts ('' = none). */
   events: AuraEvent[];
   broadcasts: string[];

@@ -87,7 +87,8 @@ return {0}
 `;
 
 /**
- * KEYS: run, events. ARGV: one JSON argument (AppendArgs in run-script-args.ts), prefixes.
+ * KEYS: run, events. ARGV: one JSON argument (AppendArgs in run-script-args.ts: `request` is one
+ * request's fields, or a group's as an array, the first one's id the group's), prefixes.
  * Position and seq must both be what the writer read: a script re-sent after a lost reply refuses.
  * Returns {'ok', seq, approvedFields | false, live} | {'gone'} | {'ended', status} | {'not_owner'} | {'stale'}:
  * a write of an approval returns the request as stored, for the agent's next step; live = the
@@ -103,11 +104,13 @@ if r[3] ~= A.expectCursor or r[4] ~= A.expectSeq then return {'stale'} end
 local decided = A.expectDecided
 if decided and redis.call('HGET', P.request .. decided.requestId, 'status') ~= decided.status then return {'stale'} end
 local approved = nil
-if decided and decided.status == 'approved' then approved = redis.call('HGETALL', P.request .. decided.requestId) end
+if decided and (decided.status == 'approved' or decided.status == 'responded') then approved = redis.call('HGETALL', P.request .. decided.requestId) end
 local requestId = ''
 if A.request then
-  requestId = A.request.requestId
-  insert_request(A.request, A.deadlineMs, A.ttl)
+  local reqs = A.request
+  if reqs.requestId then reqs = {reqs} end
+  requestId = reqs[1].requestId
+  for _, req in ipairs(reqs) do insert_request(req, A.deadlineMs, A.ttl) end
 end
 -- A batch of streamed text leaves the position as it is: its step, before and after, refreshes the TTLs.
 local moves = A.nextCursor ~= A.expectCursor
@@ -123,7 +126,8 @@ return {'ok', seq, approved or false, LIVE}
 /**
  * KEYS: run, events. ARGV: one JSON argument (CancelArgs in run-script-args.ts), prefixes.
  * The request must still have the status the caller read: pending (it becomes cancelled) or
- * approved but not yet resumed (the approval is logged before the cancel).
+ * approved but not yet resumed (the approval is logged before the cancel); so must the other
+ * requests of its group (`others`: [[requestId, status], …]), the pending ones are cancelled too.
  * Returns {'cancelled', seq, live} | {'not_found'} | {'ended', status} | {'retry'}.
  */
 export const CANCEL = `${RUNS_LUA_LIB}
@@ -136,7 +140,14 @@ if r[1] ~= A.expectStatus or (r[5] or '') ~= (expected and expected.requestId or
 if expected then
   local current = redis.call('HGET', P.request .. expected.requestId, 'status')
   if current ~= expected.status then return {'retry'} end
+  local others = A.others or {}
+  for _, o in ipairs(others) do
+    if redis.call('HGET', P.request .. o[1], 'status') ~= o[2] then return {'retry'} end
+  end
   if current == 'pending' then decide(expected.requestId, 'cancelled', A.now, A.decidedBy, '', 'cancellation', A.ttl) end
+  for _, o in ipairs(others) do
+    if o[2] == 'pending' then decide(o[1], 'cancelled', A.now, A.decidedBy, '', 'cancellation', A.ttl) end
+  end
 end
 local seq = append_events(A.sid, KEYS[2], tonumber(r[3]), A.events, A.broadcasts, A.maxlen, A.ttl)
 redis.call('HSET', KEYS[1], 'seq', seq, 'status', 'cancelled', 'requestId', '', 'approvedRequestId', '', 'updatedMs', redis_now_ms())

@@ -1,8 +1,9 @@
 import { BadRequestException } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { Allow, IsArray, IsIn, IsInt, IsNumber, IsObject, IsOptional, IsString, Length, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
-import { MAX_PARAMS_BYTES } from '../../contract/hitl.types';
+import { Allow, ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsIn, IsInt, IsNumber, IsObject, IsOptional, IsString, Length, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import { DECISION_KINDS, DecisionKind, MAX_PARAMS_BYTES } from '../../contract/hitl.types';
+import { compileSchema } from '../../hitl/decision-rules';
 import type { AuraEvent, EventType } from '../../contract/run.types';
 import { HitlRequestDto } from '../../hitl/dto/hitl-request.dto';
 
@@ -12,6 +13,8 @@ export const LEASE_ID_PATTERN = /^wl-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f
 export const WORKER_EVENT_TYPES: readonly EventType[] = ['thought', 'plan_step', 'tool_execution', 'content', 'run_error'];
 /** The most a step's events may weigh, as JSON (bytes). */
 export const MAX_STEP_EVENT_BYTES = 64 * 1024;
+/** The most approvals one step may ask for: as many as a model turn's tool calls. */
+export const MAX_APPROVALS = 16;
 
 export class ClaimDto {
   @ApiPropertyOptional({ minimum: 0, maximum: 30, default: 0, description: 'How long to wait for a ready run (long poll); 0 answers at once' })
@@ -29,8 +32,13 @@ export class ClaimedRunDto {
   @ApiProperty() prompt!: string;
   @ApiProperty({ type: 'object', additionalProperties: true, description: 'From POST /aura/runs; {} otherwise' }) metadata!: Record<string, unknown>;
   @ApiProperty({ nullable: true, description: 'The state the last written step stored (any JSON); null before the first step' }) state!: unknown;
-  @ApiPropertyOptional({ type: HitlRequestDto, description: 'Set when the run resumes after a human approved its request: run the tool now' })
+  @ApiPropertyOptional({ type: HitlRequestDto, description: 'Set when the run resumes after its approval was decided: the first request of the group (v1.2 workers)' })
   decision?: unknown;
+  @ApiPropertyOptional({
+    type: [HitlRequestDto],
+    description: 'Set with `decision`: every request of the group, in the order asked (approved: run the tool, with editedParams when set; responded: give the agent the response)',
+  })
+  decisions?: unknown[];
   @ApiProperty({ description: 'The seq (SSE id) of the last event of the run so far: send it as the first step’s expectedSeq', example: 7 }) seq!: number;
   @ApiProperty({ example: 'wl-0b8e5c1e-5f43-4a43-9d6e-0f3c2b7a9e10', description: 'Send it with every step and lease call, with the token that claimed it' }) leaseId!: string;
   @ApiProperty({ example: '2025-01-01T12:00:05.000Z', description: 'Renew before this (POST …/lease), or another worker gets the run' }) leaseExpiresAt!: string;
@@ -40,6 +48,18 @@ export class ApprovalDto {
   @ApiProperty({ example: 'send_email' }) @IsString() @Length(1, 128) toolName!: string;
   @ApiProperty({ type: 'object', additionalProperties: true, example: { to: 'owner@example.com' } }) @IsObject() params!: Record<string, unknown>;
   @ApiProperty({ example: 'The agent wants to send an email. Approve?' }) @IsString() @MaxLength(4000) message!: string;
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: 'The tool’s parameters as a JSON Schema: a UI builds its edit form from it, and edits are checked against it' })
+  @IsOptional()
+  @IsObject({ message: 'paramsSchema must be a JSON Schema object' })
+  paramsSchema?: Record<string, unknown>;
+  @ApiPropertyOptional({ type: [String], enum: DECISION_KINDS, description: 'What the human may answer; approve and reject when omitted', example: ['approve', 'edit', 'reject', 'respond'] })
+  @IsOptional()
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(DECISION_KINDS.length)
+  @ArrayUnique()
+  @IsIn(DECISION_KINDS as unknown as string[], { each: true, message: `allowedDecisions must be some of ${DECISION_KINDS.join(', ')}` })
+  allowedDecisions?: DecisionKind[];
 }
 
 class WorkerEventDto {
@@ -69,6 +89,17 @@ export class StepDto {
   @ValidateNested()
   @Type(() => ApprovalDto)
   approval?: ApprovalDto;
+  @ApiPropertyOptional({
+    type: [ApprovalDto],
+    description: 'Ask a human about several calls at once (v1.3): one request each, one group; the run goes on when all are decided. Instead of `approval`',
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(MAX_APPROVALS)
+  @ValidateNested({ each: true })
+  @Type(() => ApprovalDto)
+  approvals?: ApprovalDto[];
   @ApiPropertyOptional({ enum: ['completed', 'failed'], description: 'Ends the run: writes done {status} after the events; the lease ends' })
   @IsOptional()
   @IsIn(['completed', 'failed'])
@@ -89,7 +120,8 @@ export class LeaseResultDto {
 
 /** A step's events as the log takes them; 400 (nothing written) for an unknown type, a `data` that is not an object, or too much. */
 export function checkStep(step: StepDto): AuraEvent[] {
-  if (step.approval && step.finish) throw new BadRequestException('A step either asks for approval or finishes, not both');
+  if ((step.approval || step.approvals) && step.finish) throw new BadRequestException('A step either asks for approval or finishes, not both');
+  if (step.approval && step.approvals) throw new BadRequestException('A step sends approval or approvals, not both');
   const events = step.events.map((e, i) => {
     if (typeof e !== 'object' || e === null || Array.isArray(e)) throw new BadRequestException(`events[${i}] must be an object {type, data}`);
     const { type, data, ...rest } = e as Record<string, unknown>;
@@ -98,9 +130,15 @@ export function checkStep(step: StepDto): AuraEvent[] {
     if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new BadRequestException(`events[${i}].data must be an object`);
     return { type: type as EventType, data: data as Record<string, unknown> };
   });
-  if (step.approval) {
-    const paramBytes = Buffer.byteLength(JSON.stringify(step.approval.params));
-    if (paramBytes > MAX_PARAMS_BYTES) throw new BadRequestException(`approval.params may weigh at most ${MAX_PARAMS_BYTES} bytes of JSON (got ${paramBytes})`);
+  const asks = step.approvals ? step.approvals.map((a, i) => [`approvals[${i}]`, a] as const) : step.approval ? [['approval', step.approval] as const] : [];
+  for (const [where, ask] of asks) {
+    const paramBytes = Buffer.byteLength(JSON.stringify(ask.params));
+    if (paramBytes > MAX_PARAMS_BYTES) throw new BadRequestException(`${where}.params may weigh at most ${MAX_PARAMS_BYTES} bytes of JSON (got ${paramBytes})`);
+    const schema = ask.paramsSchema;
+    const schemaBytes = schema ? Buffer.byteLength(JSON.stringify(schema)) : 0;
+    if (schemaBytes > MAX_PARAMS_BYTES) throw new BadRequestException(`${where}.paramsSchema may weigh at most ${MAX_PARAMS_BYTES} bytes of JSON (got ${schemaBytes})`);
+    const compiled = schema ? compileSchema(schema) : null;
+    if (typeof compiled === 'string') throw new BadRequestException(`${where}.paramsSchema is not a valid JSON Schema: ${compiled}`);
   }
   const bytes = Buffer.byteLength(JSON.stringify(events));
   if (bytes > MAX_STEP_EVENT_BYTES) throw new BadRequestException(`A step's events may weigh at most ${MAX_STEP_EVENT_BYTES} bytes of JSON (got ${bytes})`);

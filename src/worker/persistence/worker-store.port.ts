@@ -6,6 +6,8 @@ export interface ClaimedRun {
   run: RunRecord;
   /** The request a human approved, when the run resumes after it (the worker runs the tool now). */
   decision: HitlRequest | null;
+  /** Every request of the decision's group, in the order asked (filled in by the service, not the store). */
+  decisions?: HitlRequest[];
   leaseId: string;
   /** The lease's deadline, by the store's clock (ms). */
   leaseExpiresMs: number;
