@@ -198,14 +198,32 @@ describe('AG-UI: HttpAgent drives Aura runs across two instances (real Redis)', 
       await request(a.url).get(`/aura/hitl/signals/${threadId}`).set(headers).expect(404);
     });
 
-    it('editedArgs (edit) and message (respond) are 400 "not supported yet", and the interrupt stays open', async () => {
+    it('malformed editedArgs or message are 400 before anything is decided, and the interrupt stays open', async () => {
       const { threadId, interrupt } = await paused();
-      const edit = await raw(b, { threadId, runId: 'r2', messages: [], resume: [{ interruptId: interrupt.id, status: 'resolved', payload: { approved: true, editedArgs: { to: 'x@y.z' } } }] });
-      expect(edit).toMatchObject({ status: 400, body: { message: expect.stringContaining('not supported yet') } });
-      const respond = await raw(b, { threadId, runId: 'r2', messages: [], resume: [{ interruptId: interrupt.id, status: 'resolved', payload: { approved: false, message: 'use the other address' } }] });
-      expect(respond).toMatchObject({ status: 400, body: { message: expect.stringContaining('not supported yet') } });
+      const resume = (payload: unknown) => raw(b, { threadId, runId: 'r2', messages: [], resume: [{ interruptId: interrupt.id, status: 'resolved', payload }] });
+      expect(await resume({ approved: true, editedArgs: ['not', 'an', 'object'] })).toMatchObject({ status: 400, body: { message: expect.stringContaining('editedArgs must be an object') } });
+      expect(await resume({ approved: false, editedArgs: { to: 'x@y.z' } })).toMatchObject({ status: 400, body: { message: expect.stringContaining('editedArgs go with {approved: true}') } });
+      expect(await resume({ approved: false, message: 'x'.repeat(4001) })).toMatchObject({ status: 400, body: { message: expect.stringContaining('1 to 4000 characters') } });
+      expect(await resume({ approved: true, message: 'hi' })).toMatchObject({ status: 400 });
       const req = await request(a.url).get(`/aura/hitl/requests/${interrupt.id}`).set(headers).expect(200);
       expect(req.body.status).toBe('pending');
+    });
+
+    it('a resume with editedArgs on the other instance approves with edits; one with a message responds; both runs complete', async () => {
+      const edited = await paused();
+      edited.agent.url = `${b.url}/aura/agui`;
+      const params = { to: 'someone-else@example.com', subject: 'Incidents', body: 'Three are open.' };
+      const afterEdit = await run(edited.agent, { runId: 'run-2', resume: [{ interruptId: edited.interrupt.id, status: 'resolved', payload: { approved: true, editedArgs: params } }] });
+      expect(afterEdit.outcome).toBe('success');
+      const editedReq = await request(a.url).get(`/aura/hitl/requests/${edited.interrupt.id}`).set(headers).expect(200);
+      expect(editedReq.body).toMatchObject({ status: 'approved', editedParams: params, decidedBy: 'alice' });
+
+      const answered = await paused();
+      answered.agent.url = `${b.url}/aura/agui`;
+      const afterRespond = await run(answered.agent, { runId: 'run-2', resume: [{ interruptId: answered.interrupt.id, status: 'resolved', payload: { approved: false, message: 'Do not send it, just summarise.' } }] });
+      expect(afterRespond.outcome).toBe('success');
+      const respondedReq = await request(a.url).get(`/aura/hitl/requests/${answered.interrupt.id}`).set(headers).expect(200);
+      expect(respondedReq.body).toMatchObject({ status: 'responded', response: 'Do not send it, just summarise.' });
     });
 
     it('another tenant’s thread is 404; another tenant’s interrupt named on one’s own thread is stale_resume and decides nothing', async () => {

@@ -111,7 +111,8 @@ export class AguiService {
 
   private async decide(user: AuthUser, answer: ResumeAnswer): Promise<void> {
     try {
-      await this.hitl.decideAsUser(answer.requestId, user, answer.status, answer.reason);
+      const options = answer.params ? { params: answer.params } : answer.message !== undefined ? { message: answer.message } : {};
+      await this.hitl.decideAsUser(answer.requestId, user, answer.status, answer.reason, options);
     } catch (err) {
       // Decided meanwhile (the same resume twice, on two instances): the same answer is no conflict.
       if (err instanceof ConflictException && (err.getResponse() as Partial<HitlRequest>).status === answer.status) return;

@@ -24,7 +24,7 @@ export class RunAgentInputDto {
   @ApiPropertyOptional({
     description:
       'Answers to the open interrupts, one per interrupt (id = requestId): status "resolved" with payload {approved: true} approves, ' +
-      '{approved: false} rejects; status "cancelled" rejects. editedArgs (edit) and message (respond) are not supported yet (400).',
+      '{approved: true, editedArgs} approves with edited arguments; {approved: false} rejects; {approved: false, message} responds (the tool is not run, the agent gets the message); status "cancelled" rejects.',
     type: 'array',
     items: { type: 'object', additionalProperties: true },
     example: [{ interruptId: 'req-1', status: 'resolved', payload: { approved: true } }],
@@ -67,8 +67,12 @@ export function checkPrompt(text: string): string {
 /** What one resume entry decides. */
 export interface ResumeAnswer {
   requestId: string;
-  status: 'approved' | 'rejected';
+  status: 'approved' | 'rejected' | 'responded';
   reason?: string;
+  /** An approval with edited arguments (`editedArgs`). */
+  params?: Record<string, unknown>;
+  /** A response (`{approved: false, message}`): the tool is not run, the agent gets the message. */
+  message?: string;
 }
 
 /** Reads each entry's answer; an answer this build cannot act on is 400 before anything is decided. */
@@ -82,10 +86,18 @@ export function parseResume(entries: ResumeEntry[]): ResumeAnswer[] {
     if (!payload || typeof payload !== 'object' || Array.isArray(payload) || typeof payload.approved !== 'boolean') {
       throw new BadRequestException(`resume.${i}.payload must be an object with a boolean "approved"`);
     }
-    if (payload.editedArgs !== undefined) throw new BadRequestException(`resume.${i}: editing the arguments (editedArgs) is not supported yet`);
-    if (payload.message !== undefined) throw new BadRequestException(`resume.${i}: answering with a message (respond) is not supported yet`);
-    const unknown = Object.keys(payload).filter((k) => k !== 'approved');
+    const unknown = Object.keys(payload).filter((k) => !['approved', 'editedArgs', 'message'].includes(k));
     if (unknown.length) throw new BadRequestException(`resume.${i}.payload has unknown fields: ${unknown.join(', ')}`);
-    return { requestId: entry.interruptId, status: payload.approved ? 'approved' : 'rejected' };
+    const { editedArgs, message } = payload;
+    if (payload.approved) {
+      if (message !== undefined) throw new BadRequestException(`resume.${i}.payload: a message answers a call that is not approved ({approved: false, message})`);
+      if (editedArgs === undefined) return { requestId: entry.interruptId, status: 'approved' };
+      if (typeof editedArgs !== 'object' || editedArgs === null || Array.isArray(editedArgs)) throw new BadRequestException(`resume.${i}.payload.editedArgs must be an object`);
+      return { requestId: entry.interruptId, status: 'approved', params: editedArgs as Record<string, unknown> };
+    }
+    if (editedArgs !== undefined) throw new BadRequestException(`resume.${i}.payload: editedArgs go with {approved: true}`);
+    if (message === undefined) return { requestId: entry.interruptId, status: 'rejected' };
+    if (typeof message !== 'string' || message.length < 1 || message.length > 4000) throw new BadRequestException(`resume.${i}.payload.message must be a string of 1 to 4000 characters`);
+    return { requestId: entry.interruptId, status: 'responded', message };
   });
 }
