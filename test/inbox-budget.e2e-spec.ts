@@ -1,6 +1,6 @@
 import { MAX_PARAMS_BYTES } from '../src/contract/hitl.types';
 import { INBOX_PAGE_MAX_BYTES } from '../src/hitl/hitl.service';
-import { startApp, TestApp, uniqueId } from './support/app';
+import { emptyWorkerQueue, startApp, TestApp, uniqueId } from './support/app';
 import { authHeaders, workerToken } from './support/tokens';
 
 const post = (url: string, body: unknown, headers: Record<string, string>) =>
@@ -22,6 +22,7 @@ describe('The inbox: bounded params, pages within a byte budget, sealed cursors'
   async function pausedWith(bytes: number): Promise<number> {
     const sid = uniqueId('hv');
     sessions.push(sid);
+    await emptyWorkerQueue();
     expect((await post(`${app.url}/aura/runs`, { sessionId: sid, prompt: 'p' }, h)).status).toBe(201);
     const claim = (await (await post(`${app.url}/aura/worker/claim`, { waitSeconds: 5 }, asWorker)).json()) as { leaseId: string; sessionId: string };
     const approval = { toolName: 'send_email', message: 'Send?', params: { body: 'x'.repeat(bytes - 11) } };

@@ -1,6 +1,6 @@
 import Redis from 'ioredis';
 import { NAMES } from '../src/redis/redis-names';
-import { startApp, TestApp, testRedisUrl, uniqueId } from './support/app';
+import { emptyWorkerQueue, startApp, TestApp, testRedisUrl, uniqueId } from './support/app';
 import { SseClient } from './support/sse';
 import { authHeaders, workerToken } from './support/tokens';
 
@@ -65,6 +65,7 @@ describe('A lone UTF-16 surrogate never reaches Redis: 400 at every entry point,
 
   it('worker steps and approvals: 400 naming the field, nothing written; the same lease then writes a clean approval that is decided', async () => {
     const sid = uniqueId('u');
+    await emptyWorkerQueue();
     expect((await postJson(`${w.url}/aura/runs`, { sessionId: sid, prompt: 'p' }, h)).status).toBe(201);
     const claim = await postJson(`${w.url}/aura/worker/claim`, { waitSeconds: 5 }, asWorker);
     const { leaseId, sessionId } = (await claim.json()) as { leaseId: string; sessionId: string };

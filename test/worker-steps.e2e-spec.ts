@@ -1,6 +1,6 @@
 import Redis from 'ioredis';
 import { NAMES } from '../src/redis/redis-names';
-import { startApp, TestApp, testRedisUrl, uniqueId } from './support/app';
+import { emptyWorkerQueue, startApp, TestApp, testRedisUrl, uniqueId } from './support/app';
 import { authHeaders, workerToken } from './support/tokens';
 
 const post = (url: string, body: unknown, token = workerToken()) =>
@@ -26,6 +26,7 @@ describe('Worker steps carry expectedSeq; leases belong to the token that claime
   async function claimNew(): Promise<{ sid: string; leaseId: string; seq: number }> {
     const sid = uniqueId('ws');
     started.push(sid);
+    await emptyWorkerQueue();
     expect((await fetch(`${a.url}/aura/runs`, { method: 'POST', headers: { ...authHeaders(), 'Content-Type': 'application/json' }, body: JSON.stringify({ sessionId: sid, prompt: 'p' }) })).status).toBe(201);
     const res = await post(`${a.url}/aura/worker/claim`, { waitSeconds: 5 });
     const body = (await res.json()) as { sessionId: string; leaseId: string; seq: number };

@@ -41,3 +41,18 @@ export async function startApp(env: Env = {}): Promise<TestApp> {
 }
 
 export const uniqueId = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`;
+
+/**
+ * Empties the worker ready queue of this Jest worker's database: runs queued by an earlier test
+ * file (they stay queued when no worker takes them) would otherwise be claimed by the next file's claim.
+ */
+export async function emptyWorkerQueue(): Promise<void> {
+  const { default: Redis } = await import('ioredis');
+  const { NAMES } = await import('../../src/redis/redis-names');
+  const redis = new Redis(testRedisUrl());
+  try {
+    await redis.del(NAMES.workerReady);
+  } finally {
+    redis.disconnect();
+  }
+}
