@@ -163,6 +163,7 @@ function targetDef(kind) {
     // One user holds every paused run of the bench: it measures capacity, not the limits policy.
     MAX_ACTIVE_RUNS_PER_USER: '1000000',
     MAX_ACTIVE_RUNS_PER_TENANT: '1000000',
+    MAX_STREAMS_PER_USER: '1000000',
   };
   if (kind === 'service') {
     const script = path.resolve(ROOT, C.serviceCmd);
