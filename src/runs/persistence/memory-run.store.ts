@@ -80,7 +80,9 @@ export class MemoryRunStore extends RunStore {
     if (s.expectDecided && this.hitl.statusOf(s.expectDecided.requestId) !== s.expectDecided.status) return { ok: false, reason: 'stale' };
     if (s.request) [s.request, ...(s.group ?? [])].forEach((r) => this.hitl.insertPending(r));
     const seq = this.appendEvents(run, s.events, s.broadcasts);
-    Object.assign(run, { cursor: s.nextCursor, seq, status: s.status, requestId: s.request?.requestId ?? null, approvedRequestId: s.approvedRequestId, updatedAt: new Date().toISOString() });
+    Object.assign(run, { cursor: s.nextCursor, seq, status: s.status, requestId: s.request?.requestId ?? null, approvedRequestId: s.approvedRequestId });
+    // As in Redis: the time moves with the steps, not with each batch of streamed text.
+    if (s.nextCursor !== s.expectCursor) run.updatedAt = new Date().toISOString();
     if (s.state !== undefined) run.state = structuredClone(s.state);
     if (s.receipt !== undefined) run.receipt = s.receipt;
     this.releaseIfTerminal(run);

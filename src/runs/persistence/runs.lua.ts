@@ -115,7 +115,12 @@ end
 -- A batch of streamed text leaves the position as it is: its step, before and after, refreshes the TTLs.
 local moves = A.nextCursor ~= A.expectCursor
 local seq = append_events(A.sid, KEYS[2], tonumber(r[4]), A.events, A.broadcasts, A.maxlen, moves and A.ttl or '')
-redis.call('HSET', KEYS[1], 'cursor', A.nextCursor, 'seq', seq, 'status', A.status, 'requestId', requestId, 'approvedRequestId', A.approvedRequestId, 'updatedMs', redis_now_ms())
+-- updatedMs (GET /aura/runs) moves with the steps: a batch of text would cost a TIME per write for it.
+if moves then
+  redis.call('HSET', KEYS[1], 'cursor', A.nextCursor, 'seq', seq, 'status', A.status, 'requestId', requestId, 'approvedRequestId', A.approvedRequestId, 'updatedMs', redis_now_ms())
+else
+  redis.call('HSET', KEYS[1], 'cursor', A.nextCursor, 'seq', seq, 'status', A.status, 'requestId', requestId, 'approvedRequestId', A.approvedRequestId)
+end
 if A.state then redis.call('HSET', KEYS[1], 'state', A.state) end
 if A.receipt then redis.call('HSET', KEYS[1], 'receipt', A.receipt) end
 if moves then redis.call('EXPIRE', KEYS[1], A.ttl) end
