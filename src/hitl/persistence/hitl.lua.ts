@@ -13,6 +13,16 @@ if TAG ~= '' then
   for k, v in pairs(P) do if type(v) == 'string' and not CHANNELS[k] then P[k] = TAG .. v end end
 end
 
+-- Writes a table of fields with one HSET (one per field would be a command each).
+local function hset_all(key, fields)
+  local flat = {}
+  for k, v in pairs(fields) do
+    flat[#flat + 1] = k
+    flat[#flat + 1] = tostring(v)
+  end
+  if #flat > 0 then redis.call('HSET', key, unpack(flat)) end
+end
+
 local function redis_now_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -31,7 +41,7 @@ end
 -- Writes a new pending request, its deadline and its inbox entry.
 local function insert_request(req, deadline_ms, ttl)
   local qkey = P.request .. req.requestId
-  for k, v in pairs(req) do redis.call('HSET', qkey, k, tostring(v)) end
+  hset_all(qkey, req)
   redis.call('EXPIRE', qkey, ttl)
   redis.call('ZADD', P.deadlines, deadline_ms, req.requestId)
   redis.call('ZADD', P.index .. req.tenantId .. ':pending', req.createdMs, req.requestId)

@@ -71,7 +71,7 @@ for _, c in ipairs({{KEYS[3], tonumber(ARGV[4]), 'user'}, {KEYS[2], tonumber(ARG
   end
 end
 local fields = cjson.decode(ARGV[2])
-for k, v in pairs(fields) do redis.call('HSET', KEYS[1], k, tostring(v)) end
+hset_all(KEYS[1], fields)
 redis.call('EXPIRE', KEYS[1], ARGV[3])
 redis.call('SADD', P.instanceRuns .. fields.owner .. ':runs', ARGV[1])
 local now = redis_now_ms()
