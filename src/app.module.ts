@@ -16,6 +16,7 @@ import { PersistenceModule } from './persistence/persistence.module';
 import { RedisModule } from './redis/redis.module';
 import { RunsModule } from './runs/runs.module';
 import { StreamModule } from './stream/stream.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 import { WorkerModule } from './worker/worker.module';
 
 @Module({})
@@ -37,6 +38,7 @@ export class AppModule {
         StreamModule,
         AguiModule,
         WorkerModule,
+        WebhooksModule,
         ConsoleModule,
       ],
       providers: [
