@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { AgentsModule } from './agents/agents.module';
 import { AguiModule } from './agui/agui.module';
+import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
 import { createValidationPipe } from './common/validation.pipe';
@@ -39,6 +40,7 @@ export class AppModule {
         AguiModule,
         WorkerModule,
         WebhooksModule,
+        AuditModule,
         ConsoleModule,
       ],
       providers: [
