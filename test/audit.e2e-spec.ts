@@ -1,4 +1,5 @@
 import request from 'supertest';
+import { paramsDigest } from '../src/hitl/params-digest';
 import { startApp, TestApp, uniqueId } from './support/app';
 import { waitFor } from './support/process';
 import { authHeaders, token } from './support/tokens';
@@ -29,7 +30,8 @@ describe('GET /aura/audit', () => {
   it("lists requested and approved records with actors, newest first, for the caller's tenant only", async () => {
     const sessionId = uniqueId('audit');
     const requestId = await pausedRun(alice, sessionId);
-    await request(app.url).post(`/aura/hitl/approve/${requestId}`).set(bob).expect(200);
+    const approvedReq = (await request(app.url).post(`/aura/hitl/approve/${requestId}`).set(bob).expect(200)).body;
+    expect(approvedReq.paramsDigest).toMatch(/^sha256:[0-9a-f]{64}$/);
 
     const res = await request(app.url).get('/aura/audit').query({ sessionId }).set(alice).expect(200);
     expect(res.body.nextCursor).toBeUndefined();
@@ -41,12 +43,26 @@ describe('GET /aura/audit', () => {
     expect(Date.parse(approved.at)).toBeGreaterThanOrEqual(Date.parse(requested.at));
     expect(approved.id).not.toBe(requested.id);
     expect(approved).not.toHaveProperty('runUserId');
+    expect(requested.paramsDigest).toBe(approvedReq.paramsDigest);
+    expect(requested).not.toHaveProperty('executedParamsDigest');
+    expect(approved).toMatchObject({ paramsDigest: approvedReq.paramsDigest, executedParamsDigest: approvedReq.paramsDigest });
 
     // Another tenant sees none of it, with or without the session named.
     const other = authHeaders('mallory', 'globex');
     expect((await request(app.url).get('/aura/audit').query({ sessionId }).set(other).expect(200)).body).toEqual({ items: [] });
     const all = await request(app.url).get('/aura/audit').set(other).expect(200);
     expect(all.body.items.every((r: { tenantId: string }) => r.tenantId === 'globex')).toBe(true);
+  });
+
+  it('records an edit with the digest of the params the tool runs with', async () => {
+    const sessionId = uniqueId('audit-edit');
+    const requestId = await pausedRun(alice, sessionId);
+    const req = (await request(app.url).get(`/aura/hitl/requests/${requestId}`).set(alice).expect(200)).body;
+    const params = { ...req.params, subject: 'Edited subject' };
+    await request(app.url).post(`/aura/hitl/approve/${requestId}`).set(alice).send({ params }).expect(200);
+    const res = await request(app.url).get('/aura/audit').query({ sessionId }).set(alice).expect(200);
+    expect(res.body.items[0]).toMatchObject({ action: 'edited', paramsDigest: req.paramsDigest, executedParamsDigest: paramsDigest(params), actor: { type: 'user', id: 'alice' } });
+    expect(paramsDigest(params)).not.toBe(req.paramsDigest);
   });
 
   it('records an expiry with actor system/expiry', async () => {

@@ -8,6 +8,8 @@
 export const OUTBOX_LUA_LIB = `
 local OUTBOX_MAXLEN = 100000
 local DAY_MS = 86400000
+-- What the calling script knows that the request hash does not (an edit's digest, computed by the service).
+local AUDIT_CTX = {}
 local AUDIT_ACTIONS = {pending = 'requested', approved = 'approved', rejected = 'rejected', responded = 'responded', expired = 'expired', cancelled = 'cancelled'}
 
 local function outbox_add(kind, data, now)
@@ -30,7 +32,7 @@ local function audit_add(o, now)
   local rec = {id = 'aud_' .. now .. '_' .. o.requestId .. '_' .. action, at = now, tenantId = o.tenantId, sessionId = o.sessionId,
     requestId = o.requestId, toolName = o.toolName, action = action, actor = audit_actor(o), paramsDigest = o.paramsDigest, runUserId = o.userId}
   if action == 'approved' then rec.executedParamsDigest = o.paramsDigest end
-  if action == 'edited' then rec.executedParamsDigest = o.editedParamsDigest end
+  if action == 'edited' then rec.executedParamsDigest = AUDIT_CTX.editedParamsDigest end
   if o.reason and o.reason ~= '' then rec.reason = o.reason end
   if o.response and o.response ~= '' then rec.message = o.response end
   local key = P.audit .. o.tenantId
