@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { paramsDigest } from '../src/hitl/params-digest';
-import { startApp, TestApp, uniqueId } from './support/app';
+import Redis from 'ioredis';
+import { startApp, TestApp, testRedisUrl, uniqueId } from './support/app';
 import { waitFor } from './support/process';
 import { authHeaders, token } from './support/tokens';
 
@@ -63,6 +64,20 @@ describe('GET /aura/audit', () => {
     const res = await request(app.url).get('/aura/audit').query({ sessionId }).set(alice).expect(200);
     expect(res.body.items[0]).toMatchObject({ action: 'edited', paramsDigest: req.paramsDigest, executedParamsDigest: paramsDigest(params), actor: { type: 'user', id: 'alice' } });
     expect(paramsDigest(params)).not.toBe(req.paramsDigest);
+  });
+
+  it('records a channel decision with actor system/redis, whatever the message claims', async () => {
+    const sessionId = uniqueId('audit-chan');
+    const requestId = await pausedRun(alice, sessionId);
+    const redis = new Redis(testRedisUrl());
+    try {
+      await redis.publish(`hitl:channel:${sessionId}`, JSON.stringify({ type: 'approval', requestId, decidedBy: 'ceo' }));
+    } finally {
+      redis.disconnect();
+    }
+    await waitFor(async () => (await request(app.url).get('/aura/audit').query({ sessionId }).set(alice)).body.items.length === 2, 10000, 'the channel record');
+    const res = await request(app.url).get('/aura/audit').query({ sessionId }).set(alice).expect(200);
+    expect(res.body.items[0]).toMatchObject({ requestId, action: 'approved', actor: { type: 'system', id: 'redis' } });
   });
 
   it('records an expiry with actor system/expiry', async () => {

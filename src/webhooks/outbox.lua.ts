@@ -21,6 +21,7 @@ end
 -- named came from the deadline (expiry) or from a message on the channel (redis).
 local function audit_actor(o)
   if o.status == 'pending' then return {type = 'user', id = o.userId} end
+  if AUDIT_CTX.viaChannel then return {type = 'system', id = 'redis'} end
   if o.decidedBy and o.decidedBy ~= '' and o.decidedBy ~= 'external' then return {type = 'user', id = o.decidedBy} end
   if o.status == 'expired' then return {type = 'system', id = 'expiry'} end
   return {type = 'system', id = 'redis'}

@@ -100,6 +100,7 @@ local A = cjson.decode(ARGV[1])
 local f = redis.call('HMGET', KEYS[1], 'tenantId', 'sessionId')
 if not f[1] or (A.tenantId and f[1] ~= A.tenantId) or (A.sessionId and f[2] ~= A.sessionId) then return {0} end
 AUDIT_CTX.editedParamsDigest = A.editedParamsDigest
+AUDIT_CTX.viaChannel = A.viaChannel
 local code = decide(A.requestId, A.status, A.decidedAt, A.decidedBy or '', A.reason or '', A.signalType, A.ttl, A.editedParams or '', A.response or '')
 return {code, redis.call('HGETALL', KEYS[1])}
 `;

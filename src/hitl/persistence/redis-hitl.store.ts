@@ -27,6 +27,8 @@ interface DecideArgs {
   response?: string;
   /** The edited params' digest, for the audit record's executedParamsDigest. */
   editedParamsDigest?: string;
+  /** A decision from hitl:channel (the audit's actor is system/redis). */
+  viaChannel?: boolean;
 }
 
 /** Index reads per inbox call before it answers a short page with a cursor. */
@@ -65,6 +67,7 @@ export class RedisHitlStore extends HitlStore {
       editedParams: d.editedParams ? JSON.stringify(d.editedParams) : undefined,
       response: d.response || undefined,
       editedParamsDigest: d.editedParams ? paramsDigest(d.editedParams) : undefined,
+      viaChannel: d.viaChannel || undefined,
     };
     const [code, pairs] = (await this.decideScript(
       [NAMES.request(requestId)],
