@@ -86,4 +86,33 @@ describe('webhooks', () => {
     expect(new Set(decided.map((d) => d.id)).size).toBe(1);
     expect(decided[0].body.data).toMatchObject({ sessionId, status: 'approved', request: { requestId, decidedBy: 'alice' } });
   }, 40000);
+
+  it('a receiver that hangs, redirects or answers a huge body delays no other delivery; a delivery failing every attempt is given up', async () => {
+    const bad = await WebhookReceiver.start();
+    const huge = 'x'.repeat(8 * 1024 * 1024);
+    try {
+      let n = 0;
+      bad.answer = () => (n++ % 2 === 0 ? 'hang' : 302);
+      bad.body = () => huge;
+      const app = await startApp({ ...hookEnv(), WEBHOOK_URLS: `${bad.url},${receiver.url}`, WEBHOOK_MAX_ATTEMPTS: '2', HITL_EXPIRY_WARNING_SECONDS: '0' });
+      apps.push(app);
+      const sessionId = uniqueId('bad');
+      const started = Date.now();
+      const requestId = await startRun(app.url, sessionId);
+      // The good receiver had it well before the bad one's timeout (1 s).
+      expect(receiver.of(sessionId, 'hitl.requested')[0].at - started).toBeLessThan(1000);
+      const t0 = Date.now();
+      await request(app.url).post(`/aura/hitl/approve/${requestId}`).set(headers).expect(200);
+      expect(Date.now() - t0).toBeLessThan(500);
+      await waitFor(() => receiver.of(sessionId, 'run.finished').length > 0, 5000, 'run.finished at the good receiver');
+      // Each event reaches the bad receiver twice (a hang, then a 302 that is not followed) and is given up.
+      await waitFor(() => bad.of(sessionId, 'hitl.requested').length === 2, 10000, 'the second attempt at the bad receiver');
+      await waitFor(async () => /aura_webhook_deliveries_total\{outcome="given_up"\} [1-9]/.test((await request(app.url).get('/metrics')).text), 5000, 'given_up');
+      const metrics = (await request(app.url).get('/metrics')).text;
+      expect(metrics).toMatch(/aura_webhook_deliveries_total\{outcome="timeout"\} [1-9]/);
+      expect(receiver.of(sessionId, 'hitl.requested')).toHaveLength(1);
+    } finally {
+      await bad.close();
+    }
+  }, 30000);
 });

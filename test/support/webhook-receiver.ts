@@ -21,6 +21,8 @@ export class WebhookReceiver {
   readonly deliveries: Delivery[] = [];
   rejected = 0;
   answer: (d: Delivery) => number | 'hang' = () => 200;
+  /** The body it answers with (a receiver that sends too much). */
+  body: () => string = () => '';
   private readonly webhook = new Webhook(WEBHOOK_TEST_SECRET);
   private readonly hung: ServerResponse[] = [];
 
@@ -66,7 +68,7 @@ export class WebhookReceiver {
       const answer = this.answer(delivery);
       delivery.answered = answer;
       if (answer === 'hang') this.hung.push(res);
-      else res.writeHead(answer).end();
+      else res.writeHead(answer, answer >= 300 && answer < 400 ? { location: this.url } : {}).end(this.body());
     });
   }
 }
