@@ -115,4 +115,22 @@ describe('webhooks', () => {
       await bad.close();
     }
   }, 30000);
+
+  it('without Redis (one instance) delivers the same events and keeps the same audit trail', async () => {
+    const app = await startApp({ ...hookEnv(), REDIS_URL: '', HITL_TIMEOUT_SECONDS: '4', HITL_EXPIRY_WARNING_SECONDS: '3' });
+    apps.push(app);
+    const sessionId = uniqueId('mem');
+    const requestId = await startRun(app.url, sessionId);
+    await waitFor(() => receiver.of(sessionId, 'hitl.expiring').length > 0, 5000, 'hitl.expiring');
+    await request(app.url).post(`/aura/hitl/approve/${requestId}`).set(headers).expect(200);
+    await waitFor(() => receiver.of(sessionId, 'run.finished').length > 0, 10000, 'run.finished');
+    expect(receiver.of(sessionId).map((d) => d.body.type)).toEqual(['hitl.requested', 'hitl.expiring', 'hitl.decided', 'run.finished']);
+    expect(receiver.of(sessionId, 'run.finished')[0].body.data).toEqual({ tenantId: 'acme', sessionId, userId: 'alice', status: 'completed' });
+    const audit = await request(app.url).get('/aura/audit').query({ sessionId }).set(headers).expect(200);
+    expect(audit.body.items).toEqual([
+      expect.objectContaining({ requestId, action: 'approved', actor: { type: 'user', id: 'alice' }, paramsDigest: expect.stringMatching(/^sha256:/), executedParamsDigest: expect.stringMatching(/^sha256:/) }),
+      expect.objectContaining({ requestId, action: 'requested', actor: { type: 'user', id: 'alice' } }),
+    ]);
+    expect((await request(app.url).get('/aura/audit').set(authHeaders('mallory', 'globex')).expect(200)).body).toEqual({ items: [] });
+  });
 });

@@ -1,4 +1,4 @@
-import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap, Optional } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { every } from '../common/every';
 import { MetricsService } from '../metrics/metrics.service';
@@ -28,7 +28,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
 
   constructor(
     private readonly config: AppConfig,
-    @Optional() @Inject(WebhookOutbox) private readonly outbox: WebhookOutbox | null,
+    private readonly outbox: WebhookOutbox,
     private readonly metrics: MetricsService,
     private readonly instance: InstanceId,
   ) {
@@ -38,10 +38,6 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
 
   async onApplicationBootstrap(): Promise<void> {
     if (!this.sender) return;
-    if (!this.outbox) {
-      this.logger.warn('WEBHOOK_URLS is set but no Redis is configured: webhooks need the Redis outbox and are not sent');
-      return;
-    }
     const outbox = this.outbox;
     await outbox.open().catch((err) => this.logger.warn(`Webhook outbox not opened yet: ${String(err)}`));
     this.logger.log(`Webhooks: ${this.config.webhooks.urls.length} receiver(s)`);
@@ -64,14 +60,14 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
   private async pollEvents(): Promise<void> {
     const room = Math.min(BATCH, MAX_IN_FLIGHT - this.inFlight);
     if (room <= 0) return;
-    const events = await this.outbox!.take(this.instance.value, this.staleMs, room);
+    const events = await this.outbox.take(this.instance.value, this.staleMs, room);
     for (const event of events) this.track(this.deliverNew(event));
   }
 
   private async pollRetries(): Promise<void> {
     const room = Math.min(BATCH, MAX_IN_FLIGHT - this.inFlight);
     if (room <= 0) return;
-    const retries = await this.outbox!.takeRetries(this.staleMs, room);
+    const retries = await this.outbox.takeRetries(this.staleMs, room);
     for (const retry of retries) this.track(this.deliverRetry(retry));
   }
 
@@ -83,14 +79,14 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
   private async deliverNew(event: OutboxEvent): Promise<void> {
     const results = await Promise.all(this.config.webhooks.urls.map(async (url) => ({ url, ok: await this.attempt(url, event, 1) })));
     const retries = results.filter((r) => !r.ok).flatMap((r) => this.next({ event, url: r.url, attempts: 1 }));
-    await this.outbox!.finish(event, retries);
+    await this.outbox.finish(event, retries);
   }
 
   private async deliverRetry(retry: Retry): Promise<void> {
     const attempts = retry.attempts + 1;
     const ok = await this.attempt(retry.url, retry.event, attempts);
     const [next] = ok ? [] : this.next({ ...retry, attempts });
-    await this.outbox!.settleRetry(retry, next);
+    await this.outbox.settleRetry(retry, next);
   }
 
   /** The next attempt of a failed delivery, or none when it is given up. */
@@ -118,7 +114,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
   }
 
   private async sampleStats(): Promise<void> {
-    const { backlog, oldestAgeMs } = await this.outbox!.stats();
+    const { backlog, oldestAgeMs } = await this.outbox.stats();
     this.metrics.webhookBacklog.set(backlog);
     this.metrics.webhookOldestSeconds.set(oldestAgeMs / 1000);
   }

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { ChangeRecorder } from '../audit/change-recorder';
 import { RedisConnections } from '../redis/redis-connections';
 import { RedisWebhookOutbox } from './redis-webhook-outbox';
 import { WebhookDispatcher } from './webhook-dispatcher.service';
@@ -9,8 +10,8 @@ import { WebhookOutbox } from './webhook-outbox.port';
   providers: [
     {
       provide: WebhookOutbox,
-      inject: [RedisConnections],
-      useFactory: (redis: RedisConnections | null) => (redis ? new RedisWebhookOutbox(redis.command) : null),
+      inject: [RedisConnections, ChangeRecorder],
+      useFactory: (redis: RedisConnections | null, recorder: ChangeRecorder | null) => (redis ? new RedisWebhookOutbox(redis.command) : recorder!.outbox),
     },
     WebhookDispatcher,
   ],
