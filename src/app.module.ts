@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { AgentsModule } from './agents/agents.module';
 import { AguiModule } from './agui/agui.module';
+import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
 import { createValidationPipe } from './common/validation.pipe';
@@ -16,6 +17,7 @@ import { PersistenceModule } from './persistence/persistence.module';
 import { RedisModule } from './redis/redis.module';
 import { RunsModule } from './runs/runs.module';
 import { StreamModule } from './stream/stream.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 import { WorkerModule } from './worker/worker.module';
 
 @Module({})
@@ -37,6 +39,8 @@ export class AppModule {
         StreamModule,
         AguiModule,
         WorkerModule,
+        WebhooksModule,
+        AuditModule,
         ConsoleModule,
       ],
       providers: [

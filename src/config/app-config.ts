@@ -1,4 +1,5 @@
 import type { RedisSettings } from './redis-config';
+import type { AuditSettings, WebhookSettings } from './webhook-config';
 
 export type AgentKind = 'demo' | 'openai' | 'worker';
 export type RunAccess = 'tenant' | 'owner';
@@ -71,7 +72,11 @@ export interface AppConfigValues {
     readonly timeoutSeconds: number;
     /** open: anyone who can publish on hitl:channel:* decides (v1); closed: only the HTTP routes decide. */
     readonly channelDecisions: 'open' | 'closed';
+    /** How long before its deadline a pending request is announced as hitl.expiring (0 = never). */
+    readonly expiryWarningSeconds: number;
   };
+  readonly webhooks: WebhookSettings;
+  readonly audit: AuditSettings;
   /** AGENT=worker: warn when a run has waited this long in the ready queue (no worker claims it). */
   readonly worker: { readonly queueWarnSeconds: number };
   readonly sse: { readonly heartbeatSeconds: number; readonly retryMs: number };

@@ -46,6 +46,13 @@ export const ENV_DEFAULTS = {
   REDIS_WAIT_TIMEOUT_MS: '1000',
   CORS_ORIGINS: '',
   WORKER_QUEUE_WARN_SECONDS: '30',
+  WEBHOOK_URLS: '',
+  WEBHOOK_SECRET: '',
+  WEBHOOK_TIMEOUT_MS: '5000',
+  WEBHOOK_MAX_ATTEMPTS: '10',
+  HITL_EXPIRY_WARNING_SECONDS: '60',
+  AUDIT_RETENTION_DAYS: '400',
+  AUDIT_ROLE: '',
 } as const;
 
 export type EnvName = keyof typeof ENV_DEFAULTS;
@@ -112,4 +119,11 @@ export class EnvSchema {
   })
   CORS_ORIGINS!: string;
   @Transform(toInt) @IsInt() @Min(1) @Max(86400) WORKER_QUEUE_WARN_SECONDS!: number;
+  @IsString() @Matches(/^(https?:\/\/[^\s,]+(\s*,\s*https?:\/\/[^\s,]+)*)?$/, { message: 'WEBHOOK_URLS must be http(s) URLs separated by commas' }) WEBHOOK_URLS!: string;
+  @IsString() @Matches(/^$|^whsec_[A-Za-z0-9+/]+={0,2}$/, { message: 'WEBHOOK_SECRET must be whsec_ followed by base64' }) WEBHOOK_SECRET!: string;
+  @Transform(toInt) @IsInt() @Min(100) @Max(60000) WEBHOOK_TIMEOUT_MS!: number;
+  @Transform(toInt) @IsInt() @Min(1) @Max(100) WEBHOOK_MAX_ATTEMPTS!: number;
+  @Transform(toInt) @IsInt() @Min(0) @Max(86400) HITL_EXPIRY_WARNING_SECONDS!: number;
+  @Transform(toInt) @IsInt() @Min(1) @Max(36500) AUDIT_RETENTION_DAYS!: number;
+  @IsString() @Matches(/^[A-Za-z0-9:._-]{0,128}$/, { message: 'AUDIT_ROLE must be a role name' }) AUDIT_ROLE!: string;
 }

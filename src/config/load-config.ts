@@ -6,10 +6,11 @@ import { ConfigError } from './config-error';
 import { readEnvFile } from './env-file';
 import { ENV_DEFAULTS, ENV_NAMES, EnvSchema } from './env.schema';
 import { RedisConfigError, redisSettings } from './redis-config';
+import { auditSettings, webhookSettings } from './webhook-config';
 
 export { ConfigError };
 
-const SECRET_NAMES = ['JWT_SECRET', 'REDIS_URL', 'LLM_API_KEY', 'LLM_BASE_URL'];
+const SECRET_NAMES = ['JWT_SECRET', 'REDIS_URL', 'LLM_API_KEY', 'LLM_BASE_URL', 'WEBHOOK_URLS', 'WEBHOOK_SECRET'];
 
 function redisOrThrow(parsed: EnvSchema) {
   try {
@@ -50,6 +51,7 @@ export function loadAppConfig(env: NodeJS.ProcessEnv): AppConfig {
   }
 
   const redis = redisOrThrow(parsed);
+  const webhooks = webhookSettings(parsed);
 
   let secret = parsed.JWT_SECRET;
   let generated = false;
@@ -91,7 +93,13 @@ export function loadAppConfig(env: NodeJS.ProcessEnv): AppConfig {
     },
     access: { approverRole: parsed.HITL_APPROVER_ROLE || null, selfApproval: parsed.HITL_SELF_APPROVAL, runAccess: parsed.RUN_ACCESS as RunAccess },
     limits: { activeRunsPerUser: parsed.MAX_ACTIVE_RUNS_PER_USER, activeRunsPerTenant: parsed.MAX_ACTIVE_RUNS_PER_TENANT, streamsPerUser: parsed.MAX_STREAMS_PER_USER },
-    hitl: { timeoutSeconds: parsed.HITL_TIMEOUT_SECONDS, channelDecisions: parsed.HITL_CHANNEL_DECISIONS as 'open' | 'closed' },
+    hitl: {
+      timeoutSeconds: parsed.HITL_TIMEOUT_SECONDS,
+      channelDecisions: parsed.HITL_CHANNEL_DECISIONS as 'open' | 'closed',
+      expiryWarningSeconds: parsed.HITL_EXPIRY_WARNING_SECONDS,
+    },
+    webhooks,
+    audit: auditSettings(parsed),
     worker: { queueWarnSeconds: parsed.WORKER_QUEUE_WARN_SECONDS },
     sse: { heartbeatSeconds: parsed.SSE_HEARTBEAT_SECONDS, retryMs: parsed.SSE_RETRY_MS },
     log: { level: parsed.LOG_LEVEL, pretty: parsed.NODE_ENV === 'development' },

@@ -82,6 +82,8 @@ export interface Decision {
   reason?: string;
   editedParams?: Record<string, unknown>;
   response?: string;
+  /** Made by a message on hitl:channel (anyone who can publish there): the audit's actor is system/redis, whatever it claims. */
+  viaChannel?: boolean;
 }
 
 /** The outcome of an attempt to decide: exactly one attempt per request ever gets `decided`. */

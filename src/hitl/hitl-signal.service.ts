@@ -112,7 +112,7 @@ export class HitlSignalService implements OnModuleInit {
       this.logger.warn(`Ignored a ${signal.type} signal on ${where} for ${requestId}: ${err instanceof HttpException ? JSON.stringify(err.getResponse()) : String(err)}`);
       return null;
     }
-    const decision: Decision = { status, decidedAt: isoNow(), decidedBy: signal.decidedBy ?? 'external', reason: signal.reason };
+    const decision: Decision = { status, decidedAt: isoNow(), decidedBy: signal.decidedBy ?? 'external', reason: signal.reason, viaChannel: true };
     if (signal.params) decision.editedParams = signal.params;
     if (status === 'responded') decision.response = signal.message;
     const result = await this.hitl.decide(requestId, decision, { sessionId });

@@ -1,6 +1,7 @@
-import { BadRequestException, ConflictException, ForbiddenException, Injectable, NotFoundException, UnprocessableEntityException } from '@nestjs/common';
+import { BadRequestException, ConflictException, ForbiddenException, Injectable, Logger, NotFoundException, UnprocessableEntityException } from '@nestjs/common';
 import canonicalize from 'canonicalize';
 import { createHash } from 'node:crypto';
+import { logDecision } from '../audit/decision-log';
 import { AccessPolicy } from '../auth/access-policy.service';
 import type { AuthUser } from '../auth/auth-user';
 import { CursorSeal } from '../common/sealed-cursor';
@@ -60,6 +61,7 @@ export class HitlService {
   private readonly answersTtlSeconds: number;
 
   private readonly cursors: CursorSeal;
+  private readonly decisionLog = new Logger('Decisions');
 
   /** The request as stored, whoever asks (for the service's own listeners). */
   getStored(requestId: string): Promise<HitlRequest | null> {
@@ -150,6 +152,7 @@ export class HitlService {
 
   async decide(requestId: string, decision: Decision, scope: DecisionScope): Promise<DecideResult> {
     const result = await this.store.decide(requestId, decision, scope);
+    if (result.outcome === 'decided') logDecision(this.decisionLog, result.request);
     if (result.outcome === 'decided') this.metrics.decisions.inc({ outcome: decision.status });
     if (result.outcome === 'conflict') this.metrics.decisions.inc({ outcome: 'conflict' });
     return result;
@@ -157,6 +160,7 @@ export class HitlService {
 
   async expireDue(limit: number): Promise<HitlRequest[]> {
     const expired = await this.store.expireDue(limit);
+    expired.forEach((req) => logDecision(this.decisionLog, req));
     if (expired.length > 0) this.metrics.decisions.inc({ outcome: 'expired' }, expired.length);
     return expired;
   }

@@ -60,6 +60,18 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly webhookDeliveries = new Counter({
+    name: 'aura_webhook_deliveries_total',
+    help: 'Webhook delivery attempts by outcome (delivered, failed, timeout) and deliveries given up (given_up)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  /** Read from the shared outbox (the same on every instance: aggregate with max, not sum). */
+  readonly webhookBacklog = new Gauge({ name: 'aura_webhook_backlog', help: 'Webhook events not yet delivered (new and waiting for a retry)', registers: [this.registry] });
+
+  readonly webhookOldestSeconds = new Gauge({ name: 'aura_webhook_oldest_undelivered_seconds', help: 'Age of the oldest undelivered webhook event (0 when none)', registers: [this.registry] });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }

@@ -2,6 +2,7 @@ import { Global, Module } from '@nestjs/common';
 import { MemoryTicketStore } from '../auth/persistence/memory-ticket.store';
 import { RedisTicketStore } from '../auth/persistence/redis-ticket.store';
 import { TicketStore } from '../auth/persistence/ticket-store.port';
+import { ChangeRecorder } from '../audit/change-recorder';
 import { AppConfig } from '../config/app-config';
 import { HitlStore } from '../hitl/persistence/hitl-store.port';
 import { IdempotencyStore } from '../hitl/persistence/idempotency-store.port';
@@ -26,11 +27,15 @@ import { WorkerStore } from '../worker/persistence/worker-store.port';
 @Global()
 @Module({
   providers: [
+    // Without Redis, the memory stores write webhook events and audit records through it (with Redis, the scripts do).
+    { provide: ChangeRecorder, inject: [RedisConnections], useFactory: (redis: RedisConnections | null) => (redis ? null : new ChangeRecorder()) },
     {
       provide: HitlStore,
-      inject: [AppConfig, RedisConnections, Bus],
-      useFactory: (config: AppConfig, redis: RedisConnections | null, bus: Bus) =>
-        redis ? new RedisHitlStore(redis.command, config.runs.ttlSeconds, (key) => redis.waitForReplicas(key)) : new MemoryHitlStore(bus, config.runs.ttlSeconds),
+      inject: [AppConfig, RedisConnections, Bus, ChangeRecorder],
+      useFactory: (config: AppConfig, redis: RedisConnections | null, bus: Bus, recorder: ChangeRecorder | null) =>
+        redis
+          ? new RedisHitlStore(redis.command, config.runs.ttlSeconds, (key) => redis.waitForReplicas(key))
+          : new MemoryHitlStore(bus, config.runs.ttlSeconds, recorder ?? undefined),
     },
     {
       provide: RunStore,
@@ -58,6 +63,6 @@ import { WorkerStore } from '../worker/persistence/worker-store.port';
       useFactory: (redis: RedisConnections | null) => (redis ? new RedisTicketStore(redis.command) : new MemoryTicketStore()),
     },
   ],
-  exports: [HitlStore, IdempotencyStore, RunStore, RunLookup, TicketStore, WorkerStore],
+  exports: [ChangeRecorder, HitlStore, IdempotencyStore, RunStore, RunLookup, TicketStore, WorkerStore],
 })
 export class PersistenceModule {}

@@ -35,6 +35,16 @@ export const NAMES = {
    * with a lease that never lapses, so no instance adopts a queued run; a worker claims it.
    */
   workerQueueOwner: 'aura-worker-queue',
+  /** Webhooks: the outbox stream the scripts write events to (created by an instance with WEBHOOK_URLS). */
+  webhookOutbox: 'aura:webhooks:outbox',
+  /** Webhooks: deliveries to retry (a sorted set: JSON by next attempt ms). */
+  webhookRetries: 'aura:webhooks:retries',
+  /** Webhooks: requests already announced as hitl.expiring (by deadline ms). */
+  webhookWarned: 'aura:webhooks:warned',
+  /** A tenant's audit records (a sorted set: record JSON by ms), trimmed to AUDIT_RETENTION_DAYS. */
+  audit: (tenantId: string) => `aura:audit:${tenantId}`,
+  /** AUDIT_RETENTION_DAYS as the instances set it, for the scripts that trim the audit trail. */
+  auditRetention: 'aura:audit-retention-days',
   hitlChannel: (sessionId: string) => `hitl:channel:${sessionId}`,
   hitlChannelPattern: 'hitl:channel:*',
   broadcastChannel: 'dwp:events:all',
@@ -57,6 +67,9 @@ const PREFIXES = {
   hitlChannel: 'hitl:channel:',
   broadcast: 'dwp:events:all',
   deadlines: 'aura:hitl:deadlines',
+  outbox: 'aura:webhooks:outbox',
+  audit: 'aura:audit:',
+  auditRetention: 'aura:audit-retention-days',
 };
 export const SCRIPT_PREFIXES = JSON.stringify(PREFIXES);
 /** The same, telling the runs scripts to return their live messages rather than publish them (ReplicaSync). */

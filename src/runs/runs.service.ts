@@ -1,10 +1,12 @@
-import { Injectable, NotFoundException } from '@nestjs/common';
+import { Injectable, Logger, NotFoundException } from '@nestjs/common';
+import { logDecision } from '../audit/decision-log';
 import { AccessPolicy } from '../auth/access-policy.service';
 import type { AuthUser } from '../auth/auth-user';
 import { isoNow } from '../common/time';
 import { TooManyRequestsException } from '../common/too-many-requests.exception';
 import { AppConfig } from '../config/app-config';
 import { broadcastEnvelope, doneEvent, hitlDecisionEvent } from '../contract/events';
+import type { HitlRequest } from '../contract/hitl.types';
 import { AuraEvent, RunRecord, isTerminal } from '../contract/run.types';
 import { HitlService } from '../hitl/hitl.service';
 import { HitlStore } from '../hitl/persistence/hitl-store.port';
@@ -29,6 +31,8 @@ export const RUN_LIMIT_RETRY_AFTER_SECONDS = 10;
 /** Starting, finding and cancelling runs: the rules a caller meets, whichever instance drives the run. */
 @Injectable()
 export class RunsService {
+  private readonly decisionLog = new Logger('Decisions');
+
   constructor(
     private readonly runs: RunStore,
     private readonly requests: HitlStore,
@@ -97,6 +101,7 @@ export class RunsService {
       let requestStatus: 'pending' | 'approved' | 'responded' | null = null;
       const others: NonNullable<CancelInput['others']> = [];
       const events: AuraEvent[] = [];
+      const pending: HitlRequest[] = [];
       if (run.requestId) {
         const first = await this.requests.getRequest(run.requestId);
         const members = first ? await decisionsOf(this.requests, first) : [];
@@ -105,6 +110,7 @@ export class RunsService {
         if (!first || members.length !== first.groupSize) return 'ended';
         for (const req of members) {
           if (req.status !== 'pending' && req.status !== 'approved' && req.status !== 'responded') return 'ended';
+          if (req.status === 'pending') pending.push(req);
           if (req === members[0]) requestStatus = req.status;
           else others.push({ requestId: req.requestId, status: req.status });
           // An approval (or a response) that came first is logged as it was, then the cancel.
@@ -128,6 +134,7 @@ export class RunsService {
       if (result.outcome === 'retry') continue;
       if (result.outcome === 'cancelled' && requestStatus === 'pending') this.hitl.countCancelled();
       if (result.outcome === 'cancelled') others.filter((o) => o.status === 'pending').forEach(() => this.hitl.countCancelled());
+      if (result.outcome === 'cancelled') pending.forEach((req) => logDecision(this.decisionLog, { ...req, status: 'cancelled', decidedBy: user.sub }));
       return result.outcome;
     }
     throw new Error(`Run ${sessionId} kept changing while being cancelled`);

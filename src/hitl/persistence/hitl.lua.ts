@@ -1,3 +1,5 @@
+import { OUTBOX_LUA_LIB } from '../../webhooks/outbox.lua';
+
 /**
  * The atomic HITL steps in Redis. `HITL_LUA_LIB` is shared with the runs scripts (a pause creates
  * a request, a cancel decides one, in the same step as the run's events). Every script gets the
@@ -37,7 +39,7 @@ local function request_object(fields)
   o.params = cjson.decode(o.params or '{}')
   return o
 end
-
+${OUTBOX_LUA_LIB}
 -- Writes a new pending request, its deadline and its inbox entry.
 local function insert_request(req, deadline_ms, ttl)
   local qkey = P.request .. req.requestId
@@ -45,6 +47,7 @@ local function insert_request(req, deadline_ms, ttl)
   redis.call('EXPIRE', qkey, ttl)
   redis.call('ZADD', P.deadlines, deadline_ms, req.requestId)
   redis.call('ZADD', P.index .. req.tenantId .. ':pending', req.createdMs, req.requestId)
+  record_request_change(qkey)
 end
 
 -- A signal's JSON, with an edit's params spliced in as they were sent (see request_object).
@@ -83,6 +86,7 @@ local function decide(rid, status, decidedAt, decidedBy, reason, sigType, ttl, e
   redis.call('EXPIRE', skey, ttl)
   sig.request = request_object(redis.call('HGETALL', key))
   redis.call('PUBLISH', P.hitlChannel .. f[2], signal_json(sig, edited))
+  record_request_change(key)
   return 1
 end
 `;
@@ -95,6 +99,8 @@ export const DECIDE = `${HITL_LUA_LIB}
 local A = cjson.decode(ARGV[1])
 local f = redis.call('HMGET', KEYS[1], 'tenantId', 'sessionId')
 if not f[1] or (A.tenantId and f[1] ~= A.tenantId) or (A.sessionId and f[2] ~= A.sessionId) then return {0} end
+AUDIT_CTX.editedParamsDigest = A.editedParamsDigest
+AUDIT_CTX.viaChannel = A.viaChannel
 local code = decide(A.requestId, A.status, A.decidedAt, A.decidedBy or '', A.reason or '', A.signalType, A.ttl, A.editedParams or '', A.response or '')
 return {code, redis.call('HGETALL', KEYS[1])}
 `;

@@ -1,5 +1,6 @@
 import { Decision, DecideResult, DecisionSignal, HitlRequest, HitlSignal, HitlStatus, SIGNAL_FOR_STATUS } from '../../contract/hitl.types';
 import { isoNow } from '../../common/time';
+import type { ChangeRecorder } from '../../audit/change-recorder';
 import type { Bus } from '../../redis/bus';
 import { NAMES } from '../../redis/redis-names';
 import { DecisionScope, HitlStore, RequestPage } from './hitl-store.port';
@@ -16,8 +17,10 @@ export class MemoryHitlStore extends HitlStore {
   constructor(
     private readonly bus: Bus,
     private readonly ttlSeconds: number,
+    readonly recorder?: ChangeRecorder,
   ) {
     super();
+    if (recorder) recorder.outbox.pendingSource = () => [...this.requests.values()].filter((r) => r.status === 'pending');
   }
 
   async getRequest(requestId: string): Promise<HitlRequest | null> {
@@ -66,6 +69,7 @@ export class MemoryHitlStore extends HitlStore {
   /** For the in-process run store: a pause writes its request in the same synchronous step. */
   insertPending(req: HitlRequest): void {
     this.requests.set(req.requestId, structuredClone(req));
+    this.recorder?.requestChanged(structuredClone(req));
   }
 
   statusOf(requestId: string): HitlStatus | undefined {
@@ -92,6 +96,7 @@ export class MemoryHitlStore extends HitlStore {
     this.signalLog.set(req.sessionId, list.slice(-1000));
     const published: DecisionSignal = { ...signal, request: structuredClone(req) };
     void this.bus.publish(NAMES.hitlChannel(req.sessionId), JSON.stringify(published));
+    this.recorder?.requestChanged(structuredClone(req), d);
     return { outcome: 'decided', request: structuredClone(req) };
   }
 

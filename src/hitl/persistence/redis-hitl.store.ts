@@ -7,6 +7,7 @@ import { NAMES, SCRIPT_PREFIXES } from '../../redis/redis-names';
 import { defineScript, ScriptFn } from '../../redis/redis-script';
 import { DECIDE, EXPIRE_DUE } from './hitl.lua';
 import { DecisionScope, HitlStore, RequestPage } from './hitl-store.port';
+import { paramsDigest } from '../params-digest';
 import { decodeCursor, encodeCursor, pairsToObject, requestFromFields } from './request-fields.codec';
 
 /** Requests in hashes, deadlines and inboxes in sorted sets, signals in lists; every change one script. */
@@ -24,6 +25,10 @@ interface DecideArgs {
   /** JSON of the edited params, for an approval with edits. */
   editedParams?: string;
   response?: string;
+  /** The edited params' digest, for the audit record's executedParamsDigest. */
+  editedParamsDigest?: string;
+  /** A decision from hitl:channel (the audit's actor is system/redis). */
+  viaChannel?: boolean;
 }
 
 /** Index reads per inbox call before it answers a short page with a cursor. */
@@ -61,6 +66,8 @@ export class RedisHitlStore extends HitlStore {
       ttl: this.ttlSeconds,
       editedParams: d.editedParams ? JSON.stringify(d.editedParams) : undefined,
       response: d.response || undefined,
+      editedParamsDigest: d.editedParams ? paramsDigest(d.editedParams) : undefined,
+      viaChannel: d.viaChannel || undefined,
     };
     const [code, pairs] = (await this.decideScript(
       [NAMES.request(requestId)],

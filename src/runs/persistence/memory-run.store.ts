@@ -196,6 +196,7 @@ export class MemoryRunStore extends RunStore {
   /** A run that ends frees its slots at once (as the append and cancel scripts do). */
   private releaseIfTerminal(run: RunRecord): void {
     if (!isTerminal(run.status)) return;
+    this.hitl.recorder?.runFinished(run);
     for (const key of [run.tenantId, userKey(run.tenantId, run.userId)]) {
       const set = this.active.get(key);
       set?.delete(run.sessionId);

@@ -39,6 +39,7 @@ end
 -- A run that ends leaves its owner's set and frees its slots in the limits at once.
 local function release_if_terminal(sid, owner, status, tenant, user)
   if not TERMINAL[status] then return end
+  record_run_finished(sid, status, tenant, user)
   redis.call('SREM', P.instanceRuns .. owner .. ':runs', sid)
   if tenant then
     redis.call('ZREM', P.active .. tenant, sid)

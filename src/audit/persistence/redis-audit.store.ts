@@ -1,0 +1,34 @@
+import type { RedisClient } from '../../redis/redis-clients';
+import { redisCall } from '../../redis/redis-errors';
+import { NAMES } from '../../redis/redis-names';
+import { AuditPosition, AuditRecord, AuditSlice, AuditStore } from './audit-store.port';
+
+interface StoredRecord extends Omit<AuditRecord, 'at'> {
+  at: number;
+}
+
+/** A sorted set per tenant: each record's JSON scored by its millisecond (the scripts' clock). */
+export class RedisAuditStore extends AuditStore {
+  constructor(private readonly redis: RedisClient) {
+    super();
+  }
+
+  async setRetentionDays(days: number): Promise<void> {
+    await redisCall(() => this.redis.set(NAMES.auditRetention, String(days)));
+  }
+
+  async read(tenantId: string, range: { fromMs: number; toMs: number }, after: AuditPosition | undefined, count: number): Promise<AuditSlice> {
+    const max = after ? Math.min(after.atMs, range.toMs) : range.toMs;
+    const skip = after && after.atMs <= range.toMs ? after.skip : 0;
+    const raw = await redisCall(() => this.redis.zrevrangebyscore(NAMES.audit(tenantId), Number.isFinite(max) ? String(max) : '+inf', String(range.fromMs), 'LIMIT', skip, count));
+    const records = raw.map((json) => {
+      const r = JSON.parse(json) as StoredRecord;
+      return { ...r, at: new Date(r.at).toISOString() } as AuditRecord;
+    });
+    if (raw.length < count) return { records };
+    const lastMs = Date.parse(records[records.length - 1].at);
+    // The next read starts at the last record's millisecond, past those of it already read.
+    const sameMs = records.filter((r) => Date.parse(r.at) === lastMs).length;
+    return { records, next: { atMs: lastMs, skip: lastMs === max ? skip + sameMs : sameMs } };
+  }
+}
