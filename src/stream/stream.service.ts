@@ -215,8 +215,7 @@ export class StreamService implements OnModuleInit, BeforeApplicationShutdown {
     const sessions = [...new Set([...this.watchers].map((w) => w.sessionId))];
     const storedSeq = new Map<string, number>();
     for (let i = 0; i < sessions.length; i += LOST_CHECK_BATCH) {
-      const runs = await Promise.all(sessions.slice(i, i + LOST_CHECK_BATCH).map((sid) => this.runs.getRun(sid)));
-      runs.forEach((run) => run && storedSeq.set(run.sessionId, run.seq));
+      (await this.runs.storedSeqs(sessions.slice(i, i + LOST_CHECK_BATCH))).forEach((seq, sid) => storedSeq.set(sid, seq));
     }
     for (const w of [...this.watchers]) {
       const seq = storedSeq.get(w.sessionId);

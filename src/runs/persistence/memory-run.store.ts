@@ -128,8 +128,13 @@ export class MemoryRunStore extends RunStore {
     return { nowMs: now, epoch: 'in-process', serverId: 'in-process' };
   }
 
-  async existing(sessionIds: string[]): Promise<Set<string>> {
-    return new Set(sessionIds.filter((sid) => this.runs.has(sid)));
+  async storedSeqs(sessionIds: string[]): Promise<Map<string, number>> {
+    const seqs = new Map<string, number>();
+    for (const sid of sessionIds) {
+      const run = this.runs.get(sid);
+      if (run) seqs.set(sid, run.seq);
+    }
+    return seqs;
   }
 
   async claim(sessionId: string, instanceId: string): Promise<boolean> {

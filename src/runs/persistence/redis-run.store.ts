@@ -123,11 +123,13 @@ export class RedisRunStore extends RunStore {
     return { nowMs: Number(now), epoch, serverId: this.serverId };
   }
 
-  async existing(sessionIds: string[]): Promise<Set<string>> {
+  async storedSeqs(sessionIds: string[]): Promise<Map<string, number>> {
     const pipeline = this.redis.pipeline();
-    sessionIds.forEach((sid) => pipeline.exists(NAMES.run(sid)));
+    sessionIds.forEach((sid) => pipeline.hget(NAMES.run(sid), 'seq'));
     const replies = await execPipeline(pipeline);
-    return new Set(sessionIds.filter((_, i) => replies[i] === 1));
+    const seqs = new Map<string, number>();
+    sessionIds.forEach((sid, i) => typeof replies[i] === 'string' && seqs.set(sid, Number(replies[i])));
+    return seqs;
   }
 
   async claim(sessionId: string, instanceId: string, fromInstance = ''): Promise<boolean> {

@@ -139,8 +139,8 @@ export abstract class RunStore {
    * identity, which changes when it restarted (perhaps from an older snapshot) or failed over.
    */
   abstract heartbeat(instanceId: string, leaseMs: number): Promise<StoreHeartbeat>;
-  /** Which of these sessions still have a run. */
-  abstract existing(sessionIds: string[]): Promise<Set<string>>;
+  /** The stored seq of each of these sessions that still has a run (one small read each, not the whole record). */
+  abstract storedSeqs(sessionIds: string[]): Promise<Map<string, number>>;
   /** Takes a run over if its owner's lease has lapsed by the store's clock (or it is already ours). */
   abstract claim(sessionId: string, instanceId: string, fromInstance?: string): Promise<boolean>;
   /** Runs whose owners' leases have lapsed, with the owner they are listed under. */
