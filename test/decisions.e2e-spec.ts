@@ -1,3 +1,4 @@
+import { NAMES } from '../src/redis/redis-names';
 import canonicalize from 'canonicalize';
 import { createHash } from 'node:crypto';
 import Redis from 'ioredis';
@@ -118,7 +119,7 @@ describe('Decisions humans make (contract v1.3), two instances', () => {
   });
 
   it('bad decisions are 400 with a message, store nothing and leave the run to a good one', async () => {
-    const { requestId, s } = await pausedRun();
+    const { requestId, sessionId, s } = await pausedRun();
     const bad: Array<[string, Record<string, unknown>, RegExp]> = [
       ['approve', { params: { ...EDITED, to: 5 } }, /params\.to must be string/],
       ['approve', { params: { to: 'x@y.z', subject: 's' } }, /params\.body is required/],
@@ -138,7 +139,7 @@ describe('Decisions humans make (contract v1.3), two instances', () => {
       expect(JSON.stringify(res.body)).toMatch(message);
     }
     expect((await request(a.url).get(`/aura/hitl/requests/${requestId}`).set(h).expect(200)).body).toMatchObject({ status: 'pending' });
-    expect(await redis.hget(`aura:hitl:request:${requestId}`, 'editedParams')).toBeNull();
+    expect(await redis.hget(NAMES.request(sessionId, requestId), 'editedParams')).toBeNull();
     await request(a.url).post(`/aura/hitl/approve/${requestId}`).set(h).send({}).expect(200);
     await s.untilEnd();
     expect(s.events.at(-1)?.payload.data).toEqual({ status: 'completed' });
@@ -179,14 +180,14 @@ describe('Decisions for workers (AGENT=worker, contract v1.3)', () => {
   const claimNew = async (prompt: string) => {
     const sid = uniqueId('wdec');
     await request(a.url).post('/aura/runs').set(h).send({ sessionId: sid, prompt }).expect(201);
-    await waitFor(async () => (await redis.hget(`aura:run:${sid}`, 'owner')) === 'aura-worker-queue', 5000, 'the run to be queued');
+    await waitFor(async () => (await redis.hget(NAMES.run(sid), 'owner')) === 'aura-worker-queue', 5000, 'the run to be queued');
     const claim = await request(b.url).post('/aura/worker/claim').set(wh).send({ waitSeconds: 5 }).expect(200);
     expect(claim.body.sessionId).toBe(sid);
     return { sid, leaseId: claim.body.leaseId as string, seq: claim.body.seq as number };
   };
   const pendingOf = async (sid: string) => {
     let id = '';
-    await waitFor(async () => Boolean((id = (await redis.hget(`aura:run:${sid}`, 'requestId')) ?? '')), 5000, 'the request');
+    await waitFor(async () => Boolean((id = (await redis.hget(NAMES.run(sid), 'requestId')) ?? '')), 5000, 'the request');
     return (await request(a.url).get(`/aura/hitl/requests/${id}`).set(h).expect(200)).body;
   };
 

@@ -1,3 +1,4 @@
+import { NAMES } from '../src/redis/redis-names';
 import Redis from 'ioredis';
 import request from 'supertest';
 import { startApp, TestApp, testRedisUrl, uniqueId } from './support/app';
@@ -34,7 +35,7 @@ describe('Forged live events', () => {
     const started = Date.now();
     let seq = 1000;
     while (Date.now() - started < 2000) {
-      await redis.publish(`aura:events:${sessionId}`, `${seq++} thought {"type":"thought","data":{"content":"forged"}}`);
+      await redis.spublish(NAMES.eventsChannel(sessionId), `${seq++} thought {"type":"thought","data":{"content":"forged"}}`);
       if (seq % 20 === 0) await new Promise((r) => setTimeout(r, 5));
     }
     const elapsed = (Date.now() - started) / 1000;

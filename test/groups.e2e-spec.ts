@@ -1,3 +1,4 @@
+import { NAMES } from '../src/redis/redis-names';
 import Redis from 'ioredis';
 import request from 'supertest';
 import { SendEmailTool } from '../src/agents/tools/send-email.tool';
@@ -64,7 +65,7 @@ describe('Several approvals at once (contract v1.3)', () => {
     expect(rb.id).toBe(ra.id + 1);
     expect(ra.payload.data).toMatchObject({ toolName: 'send_email', params: MAIL_A, groupId: first, groupSize: 2 });
     expect(rb.payload.data).toMatchObject({ toolName: 'send_email', params: MAIL_B, groupId: first, groupSize: 2 });
-    expect(await redis.hmget(`aura:run:${sessionId}`, 'status', 'requestId')).toEqual(['paused', first]);
+    expect(await redis.hmget(NAMES.run(sessionId), 'status', 'requestId')).toEqual(['paused', first]);
     const inbox = (await request(b.url).get(`/aura/hitl/requests?status=pending&sessionId=${sessionId}`).set(h).expect(200)).body.items;
     expect(inbox.map((r: { requestId: string }) => r.requestId)).toEqual([first, second]);
     expect((await request(b.url).get('/aura/hitl/requests?status=pending&sessionId=bad%20id').set(h)).status).toBe(400);
@@ -206,7 +207,7 @@ describe('Workers: approvals in one step, decisions at the next claim (contract 
   it('two approvals in one step are one group; the claim after both are decided carries decisions and decision', async () => {
     const sid = uniqueId('wgrp');
     await request(a.url).post('/aura/runs').set(h).send({ sessionId: sid, prompt: 'two' }).expect(201);
-    await waitFor(async () => (await redis.hget(`aura:run:${sid}`, 'owner')) === 'aura-worker-queue', 5000, 'the run to be queued');
+    await waitFor(async () => (await redis.hget(NAMES.run(sid), 'owner')) === 'aura-worker-queue', 5000, 'the run to be queued');
     const claim = (await request(b.url).post('/aura/worker/claim').set(wh).send({ waitSeconds: 5 }).expect(200)).body;
     const ask = (to: string) => ({ toolName: 'send_email', params: { to }, message: `mail ${to}?`, allowedDecisions: ['approve', 'edit', 'reject'] });
     const both = { leaseId: claim.leaseId, expectedSeq: claim.seq, events: [], approval: ask('x@y.z'), approvals: [ask('x@y.z')] };

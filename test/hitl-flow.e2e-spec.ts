@@ -1,3 +1,4 @@
+import { NAMES } from '../src/redis/redis-names';
 import Redis from 'ioredis';
 import request from 'supertest';
 import { startApp, TestApp, testRedisUrl, uniqueId } from './support/app';
@@ -227,10 +228,10 @@ describe('HITL across two instances (real Redis)', () => {
 
   it('stores the request in Redis with a TTL', async () => {
     const s = open(a, uniqueId('ttl'));
-    const { requestId } = await s.hitlRequest();
-    const ttl = await redis.ttl(`aura:hitl:request:${requestId}`);
+    const { requestId, sessionId } = await s.hitlRequest();
+    const ttl = await redis.ttl(NAMES.request(sessionId, requestId));
     expect(ttl).toBeGreaterThan(0);
-    expect(await redis.hget(`aura:hitl:request:${requestId}`, 'status')).toBe('pending');
+    expect(await redis.hget(NAMES.request(sessionId, requestId), 'status')).toBe('pending');
   });
 });
 
@@ -262,7 +263,7 @@ describe('HITL expiry', () => {
 });
 
 describe('Process resources and switches', () => {
-  it('holds two Redis connections per instance (commands + one subscriber), however many runs are paused', async () => {
+  it('holds three Redis connections per instance (commands, one subscriber, one for the sharded channels), however many runs are paused', async () => {
     const app = await startApp();
     const admin = new Redis(testRedisUrl());
     const streams: SseClient[] = [];
@@ -273,12 +274,14 @@ describe('Process resources and switches', () => {
         ((await admin.call('CLIENT', 'LIST')) as string)
           .split('\n')
           .map((l) => / name=(\S*)/.exec(l)?.[1] ?? '')
-          .filter((n) => n === `aura:${id}` || n === `aura:${id}:sub`)
+          .filter((n) => n.startsWith(`aura:${id}`))
           .sort();
-      expect(await mine()).toEqual([`aura:${id}`, `aura:${id}:sub`]);
+      // Commands, the classic channels' subscriber, and the sharded channels' (one node: one shard).
+      const expected = [`aura:${id}`, `aura:${id}:ssub`, `aura:${id}:sub`];
+      expect(await mine()).toEqual(expected);
       for (let i = 0; i < 20; i++) streams.push(new SseClient(`${app.url}/aura/test/stream?sessionId=${uniqueId('conn')}`, authHeaders()));
       await Promise.all(streams.map((s) => s.hitlRequest()));
-      expect(await mine()).toEqual([`aura:${id}`, `aura:${id}:sub`]);
+      expect(await mine()).toEqual(expected);
     } finally {
       streams.forEach((s) => s.close());
       admin.disconnect();

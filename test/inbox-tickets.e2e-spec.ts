@@ -1,8 +1,14 @@
+import { NAMES } from '../src/redis/redis-names';
 import Redis from 'ioredis';
 import request from 'supertest';
 import { startApp, TestApp, testRedisUrl, uniqueId } from './support/app';
 import { SseClient } from './support/sse';
 import { authHeaders } from './support/tokens';
+
+/** The request ids in a tenant's inbox index (members are '<requestId> <sessionId>'). */
+async function indexed(tenant: string, status: string, client: Redis): Promise<string[]> {
+  return (await client.zrange(NAMES.index(tenant, status), '0', '-1')).map((m) => m.split(' ')[0]);
+}
 
 describe('Approvals inbox and stream tickets (docs/protocol.md, inbox and stream tickets)', () => {
   let a: TestApp;
@@ -58,9 +64,9 @@ describe('Approvals inbox and stream tickets (docs/protocol.md, inbox and stream
       const rejected = await request(b.url).get('/aura/hitl/requests?status=rejected').set(h).expect(200);
       expect(rejected.body.items[0]).toMatchObject({ requestId: created[0], reason: 'no' });
 
-      // The index is a sorted set per tenant and status, kept in step atomically with the decisions.
-      expect(await redis.zrange(`aura:hitl:index:${tenant}:pending`, '0', '-1')).toEqual([created[2]]);
-      expect(await redis.zrange(`aura:hitl:index:${tenant}:approved`, '0', '-1')).toEqual([created[1]]);
+      // The index is a sorted set per tenant and status (members '<requestId> <sessionId>'), kept in step with the decisions.
+      expect(await indexed(tenant, 'pending', redis)).toEqual([created[2]]);
+      expect(await indexed(tenant, 'approved', redis)).toEqual([created[1]]);
     });
 
     it('moves cancelled and expired requests out of pending too', async () => {
@@ -98,7 +104,7 @@ describe('Approvals inbox and stream tickets (docs/protocol.md, inbox and stream
       expect(t.ticket).toMatch(/^[0-9a-f]{64}$/);
       expect(t.sessionId).toBe(sessionId);
       expect(Date.parse(t.expiresAt) - Date.now()).toBeGreaterThan(55000);
-      expect(await redis.ttl(`aura:ticket:${t.ticket}`)).toBeGreaterThan(55);
+      expect(await redis.ttl(NAMES.ticket(t.ticket))).toBeGreaterThan(55);
 
       const s = new SseClient(`${b.url}/aura/test/stream?ticket=${t.ticket}`);
       streams.push(s);
@@ -107,7 +113,7 @@ describe('Approvals inbox and stream tickets (docs/protocol.md, inbox and stream
       // The run belongs to the ticket's tenant and user.
       const req = await request(a.url).get(`/aura/hitl/requests/${requestId}`).set(h).expect(200);
       expect(req.body).toMatchObject({ sessionId, tenantId: 'acme', userId: 'alice' });
-      expect(await redis.exists(`aura:ticket:${t.ticket}`)).toBe(0);
+      expect(await redis.exists(NAMES.ticket(t.ticket))).toBe(0);
 
       const reused = await request(a.url).get(`/aura/test/stream?ticket=${t.ticket}`).expect(401);
       expect(reused.body.message).toBe('Invalid or expired stream ticket');
@@ -123,14 +129,14 @@ describe('Approvals inbox and stream tickets (docs/protocol.md, inbox and stream
       await request(a.url).post('/aura/runs').set(authHeaders('mallory', 'other-tenant')).send({ sessionId, prompt: 'p' }).expect(201);
       const t = await ticketFor(sessionId);
       await request(a.url).get(`/aura/test/stream?ticket=${t.ticket}`).expect(404);
-      expect(await redis.exists(`aura:ticket:${t.ticket}`)).toBe(1);
+      expect(await redis.exists(NAMES.ticket(t.ticket))).toBe(1);
     });
 
     it('answers 401 to an unknown, malformed, expired or other-session ticket', async () => {
       await request(a.url).get(`/aura/test/stream?ticket=${'0'.repeat(64)}`).expect(401);
       await request(a.url).get('/aura/test/stream?ticket=abc').expect(401);
       const expired = await ticketFor();
-      await redis.pexpire(`aura:ticket:${expired.ticket}`, 1);
+      await redis.pexpire(NAMES.ticket(expired.ticket), 1);
       await new Promise((r) => setTimeout(r, 20));
       await request(a.url).get(`/aura/test/stream?ticket=${expired.ticket}`).expect(401);
       const bound = await ticketFor(uniqueId('bound'));
@@ -163,7 +169,7 @@ describe('Inbox after expiry, and tickets under concurrency', () => {
       expect((await request(app.url).get('/aura/hitl/requests').set(h).expect(200)).body.items).toEqual([]);
       const expired = await request(app.url).get('/aura/hitl/requests?status=expired').set(h).expect(200);
       expect(expired.body.items.map((r: { requestId: string }) => r.requestId)).toEqual([requestId]);
-      expect(await redis.zscore(`aura:hitl:index:${tenant}:pending`, requestId)).toBeNull();
+      expect(await indexed(tenant, 'pending', redis)).not.toContain(requestId);
     } finally {
       redis.disconnect();
       await app.close();

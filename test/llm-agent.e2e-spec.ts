@@ -1,3 +1,4 @@
+import { NAMES } from '../src/redis/redis-names';
 import Redis from 'ioredis';
 import request from 'supertest';
 import { SendEmailTool } from '../src/agents/tools/send-email.tool';
@@ -132,8 +133,11 @@ describe('Deltas are written in batches', () => {
     const monitor = await client.monitor();
     const sessionId = uniqueId('llm-batch');
     const appends: number[] = [];
-    monitor.on('monitor', (_time: string, args: string[]) => {
-      if (/^evalsha$/i.test(args[0]) && args.includes(`aura:run:${sessionId}:events`)) appends.push(Date.now());
+    // A write: a step script given the run's log, or a batch of text's own XADD to it (not one from inside a script).
+    monitor.on('monitor', (_time: string, args: string[], source: string) => {
+      const step = /^evalsha$/i.test(args[0]) && args.includes(NAMES.events(sessionId));
+      const textBatch = /^xadd$/i.test(args[0]) && args[1] === NAMES.events(sessionId) && !/lua/.test(source);
+      if (step || textBatch) appends.push(Date.now());
     });
     try {
       const s = new SseClient(`${app.url}/aura/test/stream?sessionId=${sessionId}&prompt=check%20incidents&deltas=true`, h);

@@ -43,7 +43,7 @@ describe('A run whose stored state disappears (contract v1.2 "Faults")', () => {
     for (const s of [paused, pausedElsewhere, streaming]) expectRunLost(s.events, s.events.at(-3)!.id);
     // Nothing waits for the lost runs any more: no instance writes them again.
     await new Promise((r) => setTimeout(r, 2 * LEASE_MS));
-    expect(await redis.keys('aura:run:*')).toEqual([]);
+    expect(await redis.keys('aura:{*}:run')).toEqual([]);
   });
 });
 

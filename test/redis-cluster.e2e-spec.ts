@@ -1,10 +1,12 @@
 import request from 'supertest';
+import { uniqueId } from './support/app';
 import { closeStreams, expectCompleted, h, mainFlow, openStream } from './support/deployment-flow';
 import { ServiceProcess, waitFor } from './support/process';
 import { ClusterSet, clusterOk, startCluster } from './support/redis-cluster';
 import { ServerSet, withClient } from './support/redis-servers';
+import { NAMES } from '../src/redis/redis-names';
 
-/** The v1 flow on a 6-node Redis Cluster (3 masters, 3 replicas), and a failover of the master that holds Aura's keys. */
+/** The v1 flow on a 6-node Redis Cluster (3 masters, 3 replicas), and a failover of the master that holds a session's slot. */
 describe('Redis Cluster (REDIS_CLUSTER_NODES), with REDIS_WAIT_REPLICAS=1', () => {
   const set = new ServerSet();
   let cluster: ClusterSet;
@@ -21,6 +23,18 @@ describe('Redis Cluster (REDIS_CLUSTER_NODES), with REDIS_WAIT_REPLICAS=1', () =
 
   afterEach(closeStreams);
 
+  /** Fresh session ids whose slots the same master serves. */
+  const sessionsOnOneMaster = async (count: number): Promise<string[]> => {
+    const first = uniqueId('dep');
+    const port = (await cluster.masterOf(first)).port;
+    const out = [first];
+    while (out.length < count) {
+      const next = uniqueId('dep');
+      if ((await cluster.masterOf(next)).port === port) out.push(next);
+    }
+    return out;
+  };
+
   afterAll(async () => {
     await Promise.all([a?.kill(), b?.kill()]);
     await set.stopAll();
@@ -35,20 +49,27 @@ describe('Redis Cluster (REDIS_CLUSTER_NODES), with REDIS_WAIT_REPLICAS=1', () =
     expect(list.body.items.map((r: { sessionId: string }) => r.sessionId)).toContain(sessionId);
   });
 
-  it('every key of a session sits in one slot (CLUSTER KEYSLOT), the slot of the master that holds them', async () => {
+  it('every key of a session sits in its own slot (CLUSTER KEYSLOT of the session id), and sessions spread over the masters', async () => {
     const paused = openStream(a);
     const pending = await paused.hitlRequest();
     const { sessionId, requestId } = await mainFlow(a, b);
-    const master = await cluster.masterOf('{aura}');
-    const keys = await withClient(master.port, async (c) => {
+    const keysOf = async (id: string) => {
       const found: string[] = [];
-      for (const id of [sessionId, requestId, pending.sessionId, pending.requestId]) found.push(...(await c.keys(`*${id}*`)));
+      for (const n of cluster.nodes.filter((x) => x.alive)) found.push(...(await withClient(n.port, (c) => c.keys(`aura:{${id}}:*`))));
       return found;
-    });
-    // The run, its event log, its signals, the request: of both sessions.
-    expect(keys).toEqual(expect.arrayContaining([expect.stringContaining(`run:${sessionId}`), expect.stringContaining(`run:${sessionId}:events`), expect.stringContaining(`signals:${sessionId}`), expect.stringContaining(`request:${requestId}`), expect.stringContaining(`request:${pending.requestId}`)]));
-    const slots = await withClient(master.port, (c) => Promise.all(keys.map((k) => c.cluster('KEYSLOT', k))));
-    expect(new Set(slots).size).toBe(1);
+    };
+    for (const [sid, rid] of [[sessionId, requestId], [pending.sessionId, pending.requestId]]) {
+      const keys = await keysOf(sid);
+      // The run, its event log, its signals, its request: one slot, the session id's.
+      expect(keys).toEqual(expect.arrayContaining([NAMES.run(sid), NAMES.events(sid), NAMES.request(sid, rid)]));
+      const master = await cluster.masterOf(sid);
+      const slots = await withClient(master.port, (c) => Promise.all([sid, ...keys].map((k) => c.cluster('KEYSLOT', k))));
+      expect(new Set(slots).size).toBe(1);
+    }
+    expect((await keysOf(sessionId)).length).toBeGreaterThanOrEqual(4);
+    // 30 sessions land on all three masters: no one node holds every run.
+    const masters = new Set(await Promise.all(Array.from({ length: 30 }, (_, i) => cluster.masterOf(`spread-${i}`).then((m) => m.port))));
+    expect(masters.size).toBe(3);
     await request(b.url).post(`/aura/hitl/approve/${pending.requestId}`).set(h).expect(200);
     await paused.untilEnd();
     expectCompleted(paused);
@@ -75,13 +96,15 @@ describe('Redis Cluster (REDIS_CLUSTER_NODES), with REDIS_WAIT_REPLICAS=1', () =
   }, 40000);
 
   it('failover: the master of the session’s slot is SIGKILLed right after an approve answered 200; that run completes, and a run paused across the failover is approved afterwards and completes', async () => {
-    const [s1, s2] = [openStream(a), openStream(a)];
+    // Both sessions on one master: the one the drill kills.
+    const [sid1, sid2] = await sessionsOnOneMaster(2);
+    const [s1, s2] = [openStream(a, sid1), openStream(a, sid2)];
     const [r1, r2] = await Promise.all([s1.hitlRequest(), s2.hitlRequest()]);
-    const victim = await cluster.masterOf('{aura}');
+    const victim = await cluster.masterOf(r1.sessionId);
     await request(b.url).post(`/aura/hitl/approve/${r1.requestId}`).set(h).expect(200);
     await victim.kill('SIGKILL');
 
-    await waitFor(async () => (await cluster.masterOf('{aura}')) !== victim && (await clusterOk(cluster.nodes)), 20000, 'a replica to take over the slot');
+    await waitFor(async () => (await cluster.masterOf(r1.sessionId)) !== victim && (await clusterOk(cluster.nodes)), 20000, 'a replica to take over the slot');
     // The killed node comes back (its nodes.conf kept) as the new master's replica, so WAIT 1 is met again.
     await cluster.restart(victim);
 

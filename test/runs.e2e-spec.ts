@@ -1,3 +1,4 @@
+import { NAMES } from '../src/redis/redis-names';
 import request from 'supertest';
 import { testRedisUrl, uniqueId } from './support/app';
 import Redis from 'ioredis';
@@ -150,8 +151,8 @@ describe('Durable runs across real processes', () => {
     await new Promise((r) => setTimeout(r, 500));
     const redis = new Redis(testRedisUrl());
     try {
-      expect(await redis.xlen(`aura:run:${sessionId}:events`)).toBe(replay.events.length);
-      expect(await redis.hget(`aura:run:${sessionId}`, 'status')).toBe('cancelled');
+      expect(await redis.xlen(NAMES.events(sessionId))).toBe(replay.events.length);
+      expect(await redis.hget(NAMES.run(sessionId), 'status')).toBe('cancelled');
     } finally {
       redis.disconnect();
     }

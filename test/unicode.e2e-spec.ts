@@ -57,7 +57,7 @@ describe('A lone UTF-16 surrogate never reaches Redis: 400 at every entry point,
     const stream = new SseClient(`${a.url}/aura/test/stream?sessionId=${sid}`, h);
     const { requestId } = await stream.hitlRequest(10000);
     await expect400(await postJson(`${a.url}/aura/hitl/reject/${requestId}`, { reason: `no ${LONE}` }, h), 'reason');
-    expect(await redis.hget(NAMES.request(requestId), 'status')).toBe('pending');
+    expect(await redis.hget(NAMES.request(sid, requestId), 'status')).toBe('pending');
     expect((await postJson(`${a.url}/aura/hitl/approve/${requestId}`, {}, h)).status).toBe(200);
     await stream.waitForType('done', 10000);
     expect(stream.events.at(-1)?.payload.data).toEqual({ status: 'completed' });

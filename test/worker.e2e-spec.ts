@@ -1,3 +1,4 @@
+import { NAMES } from '../src/redis/redis-names';
 import Redis from 'ioredis';
 import { ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -62,7 +63,7 @@ describe('worker API (AGENT=worker), two instances on one Redis', () => {
 
   const open = (app: TestApp, sessionId: string) => new SseClient(`${app.url}/aura/test/stream?sessionId=${sessionId}&prompt=check%20incidents`, authHeaders());
   const approve = (app: TestApp, requestId: string) => post(`${app.url}/aura/hitl/approve/${requestId}`, {}, authHeaders());
-  const stored = async (sessionId: string) => ({ seq: Number(await redis.hget(`aura:run:${sessionId}`, 'seq')), logged: await redis.xlen(`aura:run:${sessionId}:events`) });
+  const stored = async (sessionId: string) => ({ seq: Number(await redis.hget(NAMES.run(sessionId), 'seq')), logged: await redis.xlen(NAMES.events(sessionId)) });
 
   it("streams the worker's events; approved on another instance, a worker continues from the stored state to done {completed}", async () => {
     workers.push(new PythonWorker(a.url, 0.02), new PythonWorker(b.url, 0.02));
@@ -143,7 +144,7 @@ describe('worker API (AGENT=worker), two instances on one Redis', () => {
     async function claimNew(app: TestApp): Promise<{ sid: string; leaseId: string }> {
       const sid = uniqueId('h');
       const stream = open(app, sid);
-      await waitFor(async () => (await redis.hget(`aura:run:${sid}`, 'owner')) === 'aura-worker-queue', 5000, 'the run to be queued');
+      await waitFor(async () => (await redis.hget(NAMES.run(sid), 'owner')) === 'aura-worker-queue', 5000, 'the run to be queued');
       stream.close();
       const res = await post(`${app.url}/aura/worker/claim`, { waitSeconds: 5 });
       expect(res.status).toBe(200);
@@ -172,7 +173,7 @@ describe('worker API (AGENT=worker), two instances on one Redis', () => {
       const ok = await step(b, sid, { leaseId, events: [thought, big], state: { line: 2 } });
       expect(ok.status).toBe(200);
       expect(await ok.json()).toEqual({ seq: 2 });
-      expect(await redis.hget(`aura:run:${sid}`, 'state')).toBe('{"line":2}');
+      expect(await redis.hget(NAMES.run(sid), 'state')).toBe('{"line":2}');
       expect((await post(`${a.url}/aura/runs/${sid}/cancel`, {}, authHeaders())).status).toBe(200);
     });
 

@@ -19,6 +19,9 @@ import { RunStore } from '../runs/persistence/run-store.port';
 import { MemoryWorkerStore } from '../worker/persistence/memory-worker.store';
 import { RedisWorkerStore } from '../worker/persistence/redis-worker.store';
 import { WorkerStore } from '../worker/persistence/worker-store.port';
+import { LedgerOutbox } from '../redis/ledger-outbox.port';
+import { RedisLedgerOutbox } from './ledger-changes';
+import { LedgerRepair } from './ledger-repair.service';
 
 /**
  * The one place that chooses the persistence adapters: Redis when one is configured, else the
@@ -29,28 +32,34 @@ import { WorkerStore } from '../worker/persistence/worker-store.port';
   providers: [
     // Without Redis, the memory stores write webhook events and audit records through it (with Redis, the scripts do).
     { provide: ChangeRecorder, inject: [RedisConnections], useFactory: (redis: RedisConnections | null) => (redis ? null : new ChangeRecorder()) },
+    // With Redis: what a session's scripts record for other slots, applied after each write and by the repair sweep.
+    {
+      provide: LedgerOutbox,
+      inject: [AppConfig, RedisConnections],
+      useFactory: (config: AppConfig, redis: RedisConnections | null) => (redis ? new RedisLedgerOutbox(redis.command, config.runs.ttlSeconds, config.audit.retentionDays) : null),
+    },
     {
       provide: HitlStore,
-      inject: [AppConfig, RedisConnections, Bus, ChangeRecorder],
-      useFactory: (config: AppConfig, redis: RedisConnections | null, bus: Bus, recorder: ChangeRecorder | null) =>
+      inject: [AppConfig, RedisConnections, Bus, ChangeRecorder, LedgerOutbox],
+      useFactory: (config: AppConfig, redis: RedisConnections | null, bus: Bus, recorder: ChangeRecorder | null, outbox: LedgerOutbox) =>
         redis
-          ? new RedisHitlStore(redis.command, config.runs.ttlSeconds, (key) => redis.waitForReplicas(key))
+          ? new RedisHitlStore(redis.command, config.runs.ttlSeconds, outbox, (key) => redis.waitForReplicas(key), config.hitl.timeoutSeconds)
           : new MemoryHitlStore(bus, config.runs.ttlSeconds, recorder ?? undefined),
     },
     {
       provide: RunStore,
-      inject: [AppConfig, RedisConnections, Bus, HitlStore],
-      useFactory: (config: AppConfig, redis: RedisConnections | null, bus: Bus, hitl: HitlStore) =>
+      inject: [AppConfig, RedisConnections, Bus, HitlStore, LedgerOutbox],
+      useFactory: (config: AppConfig, redis: RedisConnections | null, bus: Bus, hitl: HitlStore, outbox: LedgerOutbox) =>
         redis
-          ? new RedisRunStore(redis.command, bus, config.runs.ttlSeconds, config.redis.waitReplicas > 0 ? redis.replicaSync() : null)
+          ? new RedisRunStore(redis.command, bus, config.runs.ttlSeconds, outbox, config.redis.waitReplicas > 0 ? redis.replicaSync() : null)
           : new MemoryRunStore(bus, hitl as MemoryHitlStore, config.runs.ttlSeconds),
     },
     { provide: RunLookup, useExisting: RunStore },
     {
       provide: WorkerStore,
-      inject: [RedisConnections, Bus, RunStore, HitlStore],
-      useFactory: (redis: RedisConnections | null, bus: Bus, runs: RunStore, hitl: HitlStore) =>
-        redis ? new RedisWorkerStore(redis.command, bus) : new MemoryWorkerStore(runs as MemoryRunStore, hitl, bus),
+      inject: [RedisConnections, Bus, RunStore, HitlStore, LedgerOutbox],
+      useFactory: (redis: RedisConnections | null, bus: Bus, runs: RunStore, hitl: HitlStore, outbox: LedgerOutbox) =>
+        redis ? new RedisWorkerStore(redis.command, bus, outbox) : new MemoryWorkerStore(runs as MemoryRunStore, hitl, bus),
     },
     {
       provide: IdempotencyStore,
@@ -62,6 +71,7 @@ import { WorkerStore } from '../worker/persistence/worker-store.port';
       inject: [RedisConnections],
       useFactory: (redis: RedisConnections | null) => (redis ? new RedisTicketStore(redis.command) : new MemoryTicketStore()),
     },
+    LedgerRepair,
   ],
   exports: [ChangeRecorder, HitlStore, IdempotencyStore, RunStore, RunLookup, TicketStore, WorkerStore],
 })

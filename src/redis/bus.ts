@@ -1,13 +1,19 @@
 /**
  * Publish/subscribe between instances. With Redis, one subscriber connection per process carries
- * every channel; without it, an in-process bus serves a single instance.
+ * every classic channel, and one per shard the sessions' sharded channels; without Redis, an
+ * in-process bus serves a single instance.
  */
 export type MessageHandler = (message: string, channel: string) => void;
+
+/** A classic channel by name, or a sharded one (SPUBLISH/SSUBSCRIBE, bound to its name's hash slot). */
+export type Channel = string | { shard: string };
 
 export abstract class Bus {
   abstract publish(channel: string, message: string): Promise<void>;
   /** Resolves once the subscription is active; the returned function drops this handler. */
   abstract subscribe(channel: string, handler: MessageHandler): Promise<() => void>;
+  /** A sharded channel (a session's live events): in a Cluster, heard from the master of its slot only. */
+  abstract subscribeShard(channel: string, handler: MessageHandler): Promise<() => void>;
   abstract psubscribe(pattern: string, handler: MessageHandler): Promise<() => void>;
   /** Called after the connection came back and the subscriptions were restored; returns the function that stops it. */
   abstract onResubscribed(listener: () => void): () => void;
@@ -16,10 +22,10 @@ export abstract class Bus {
    * Subscribes, and calls `onResync` after every reconnect (messages sent meanwhile are gone, so
    * the listener re-reads what it follows); the returned function stops both.
    */
-  async subscribeWithResync(channel: string, handler: MessageHandler, onResync: () => void): Promise<() => void> {
+  async subscribeWithResync(channel: Channel, handler: MessageHandler, onResync: () => void): Promise<() => void> {
     const stopResync = this.onResubscribed(onResync);
     try {
-      const unsubscribe = await this.subscribe(channel, handler);
+      const unsubscribe = typeof channel === 'string' ? await this.subscribe(channel, handler) : await this.subscribeShard(channel.shard, handler);
       return () => {
         stopResync();
         unsubscribe();

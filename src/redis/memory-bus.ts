@@ -26,6 +26,11 @@ export class MemoryBus extends Bus {
     return () => void this.channels.remove(channel, handler);
   }
 
+  /** One process has no shards: a sharded channel is a channel. */
+  subscribeShard(channel: string, handler: MessageHandler): Promise<() => void> {
+    return this.subscribe(channel, handler);
+  }
+
   async psubscribe(pattern: string, handler: MessageHandler): Promise<() => void> {
     if (!pattern.endsWith('*') || pattern.slice(0, -1).includes('*')) {
       throw new Error(`MemoryBus supports only prefix patterns ("foo:*"), got ${pattern}`);

@@ -14,28 +14,34 @@ import { Bus, HandlerRegistry, MessageHandler } from './bus';
 export class RedisBus extends Bus {
   private readonly logger = new Logger('RedisBus');
   private readonly channels = new HandlerRegistry();
+  private readonly shards = new HandlerRegistry();
   private readonly patterns = new HandlerRegistry();
-  /** The SUBSCRIBE in flight per channel: every handler that comes meanwhile waits for it, not just the first. */
+  /** The SUBSCRIBE (or SSUBSCRIBE) in flight per channel: every handler that comes meanwhile waits for it, not just the first. */
   private readonly subscribing = new Map<string, Promise<unknown>>();
   private readonly resubscribedListeners = new Set<() => void>();
-  private wasDisconnected = false;
 
   constructor(
     private readonly publisher: RedisClient,
     private readonly subscriber: RedisClient,
+    /** Where SSUBSCRIBE goes: the subscriber itself in Cluster mode, else a connection of its own (RedisConnections). */
+    private readonly shardSubscriber: RedisClient = subscriber,
   ) {
     super();
     const onError = (err: unknown) => this.logger.error(`Message handler failed: ${String(err)}`);
     subscriber.on('message', (channel: string, message: string) => this.channels.dispatch(channel, message, channel, onError));
+    shardSubscriber.on('smessage', (channel: string, message: string) => this.shards.dispatch(channel, message, channel, onError));
     subscriber.on('pmessage', (pattern: string, channel: string, message: string) => this.patterns.dispatch(pattern, message, channel, onError));
-    subscriber.on('close', () => (this.wasDisconnected = true));
     if (subscriber instanceof Cluster && publisher instanceof Cluster) this.resyncOnClusterChange(publisher, subscriber);
-    subscriber.on('ready', () => {
-      if (!this.wasDisconnected) return;
-      this.wasDisconnected = false;
-      // ioredis re-sends SUBSCRIBE/PSUBSCRIBE on 'ready'; give it that round trip before listeners re-read state.
-      this.notifyResubscribed();
-    });
+    for (const s of new Set([subscriber, shardSubscriber])) {
+      let wasDisconnected = false;
+      s.on('close', () => (wasDisconnected = true));
+      s.on('ready', () => {
+        if (!wasDisconnected) return;
+        wasDisconnected = false;
+        // ioredis re-sends SUBSCRIBE/PSUBSCRIBE/SSUBSCRIBE on 'ready'; give it that round trip before listeners re-read state.
+        this.notifyResubscribed(s);
+      });
+    }
   }
 
   /**
@@ -60,10 +66,15 @@ export class RedisBus extends Bus {
       c.on('-node', lost);
       c.on('refresh', refreshed);
     }
+    // The sharded subscribers reconnect on their own (to the promoted master): re-read once they are back.
+    subscriber.on('subscribersReady', () => {
+      lost();
+      refreshed();
+    });
   }
 
-  private notifyResubscribed(): void {
-    void this.subscriber.ping().then(
+  private notifyResubscribed(via: RedisClient = this.subscriber): void {
+    void via.ping().then(
       () => this.resubscribedListeners.forEach((l) => l()),
       () => undefined,
     );
@@ -73,9 +84,18 @@ export class RedisBus extends Bus {
     await this.publisher.publish(channel, message);
   }
 
-  async subscribe(channel: string, handler: MessageHandler): Promise<() => void> {
-    if (this.channels.add(channel, handler)) {
-      const pending = this.subscriber.subscribe(channel);
+  subscribe(channel: string, handler: MessageHandler): Promise<() => void> {
+    return this.join(this.channels, channel, handler, 'SUBSCRIBE');
+  }
+
+  subscribeShard(channel: string, handler: MessageHandler): Promise<() => void> {
+    return this.join(this.shards, channel, handler, 'SSUBSCRIBE');
+  }
+
+  private async join(registry: HandlerRegistry, channel: string, handler: MessageHandler, verb: 'SUBSCRIBE' | 'SSUBSCRIBE'): Promise<() => void> {
+    // A sharded and a classic channel never share a name (the sessions' live channels are the only sharded ones).
+    if (registry.add(channel, handler)) {
+      const pending = verb === 'SUBSCRIBE' ? this.subscriber.subscribe(channel) : this.shardSubscriber.ssubscribe(channel);
       this.subscribing.set(channel, pending);
       // Only while in flight: an open stream keeps no settled promise.
       const settle = () => void (this.subscribing.get(channel) === pending && this.subscribing.delete(channel));
@@ -84,13 +104,14 @@ export class RedisBus extends Bus {
     try {
       await this.subscribing.get(channel);
     } catch (err) {
-      if (this.channels.remove(channel, handler)) this.subscribing.delete(channel);
+      if (registry.remove(channel, handler)) this.subscribing.delete(channel);
       throw err;
     }
     return () => {
-      if (this.channels.remove(channel, handler)) {
+      if (registry.remove(channel, handler)) {
         this.subscribing.delete(channel);
-        this.subscriber.unsubscribe(channel).catch((err) => this.logger.warn(`UNSUBSCRIBE ${channel} failed: ${String(err)}`));
+        const leave = verb === 'SUBSCRIBE' ? this.subscriber.unsubscribe(channel) : this.shardSubscriber.sunsubscribe(channel);
+        leave.catch((err) => this.logger.warn(`UN${verb} ${channel} failed: ${String(err)}`));
       }
     };
   }

@@ -8,18 +8,12 @@ export type RedisClient = Redis | Cluster;
 /** Reconnect with a capped backoff so a Redis failover is ridden out, never given up on. */
 export const retryStrategy = (times: number): number => Math.min(50 * 2 ** Math.min(times, 5), 1000);
 
-/**
- * Cluster mode: the client puts this hash tag before every key it sends (ioredis keyPrefix), and
- * the scripts before every key they derive, so all of Aura's keys share one slot and no script
- * spans two. One master then carries all of Aura's keys (its replica takes over in a failover);
- * key names in the other modes are unchanged.
- */
-export const CLUSTER_KEY_TAG = '{aura}';
-
 export interface ClientRole {
   connectionName: string;
   /** false for commands: they fail fast (503) while Redis is unreachable instead of hanging. */
   offlineQueue: boolean;
+  /** The process's one subscriber: in Cluster mode it holds a connection per master for the sharded channels. */
+  subscriber?: boolean;
 }
 
 /** One client of the target's mode, not yet connected (lazyConnect): the caller connects it. */
@@ -45,8 +39,9 @@ export function createClient(target: RedisTarget, role: ClientRole): RedisClient
   }
   const options: ClusterOptions = {
     redisOptions: { connectionName: role.connectionName },
-    keyPrefix: CLUSTER_KEY_TAG,
     lazyConnect: true,
+    // SSUBSCRIBE goes to the master of the channel's slot: one connection per master, shared by its sessions.
+    shardedSubscribers: role.subscriber === true,
     enableOfflineQueue: role.offlineQueue,
     clusterRetryStrategy: retryStrategy,
     retryDelayOnFailover: 200,
@@ -76,6 +71,6 @@ export interface ReplicaSync {
  */
 export function nodeFor(client: RedisClient, key: string): Redis | undefined {
   if (!(client instanceof Cluster)) return client;
-  const nodeKey = client.slots[calculateSlot(`${CLUSTER_KEY_TAG}${key}`)]?.[0];
+  const nodeKey = client.slots[calculateSlot(key)]?.[0];
   return client.nodes('master').find((n) => `${n.options.host}:${n.options.port}` === nodeKey);
 }

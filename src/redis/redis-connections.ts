@@ -16,8 +16,8 @@ export function versionProblem(version: string): string | null {
 }
 
 /**
- * The process's two Redis clients, in the configured mode: commands (scripts, reads, publishes)
- * and the one subscriber that multiplexes every channel. Commands fail fast while Redis is
+ * The process's Redis clients, in the configured mode: commands (scripts, reads, publishes), the
+ * one subscriber that multiplexes every classic channel, and the sharded channels' subscriber. Commands fail fast while Redis is
  * unreachable (no offline queue), so callers answer 503 at once instead of hanging; the
  * subscriber queues its (re)subscriptions.
  */
@@ -26,6 +26,13 @@ export class RedisConnections {
   private readonly errors = new ThrottledLog((line) => this.logger.warn(line));
   readonly command: RedisClient;
   readonly subscriber: RedisClient;
+  /**
+   * The sharded channels' subscriber. In Cluster mode the subscriber itself (ioredis keeps one
+   * connection per master for them); on one node a connection of its own, its one shard: ioredis
+   * leaves subscriber mode when a connection's last sharded channel goes (SUNSUBSCRIBE answers 0),
+   * which would silently drop the classic subscriptions sharing it.
+   */
+  readonly shardSubscriber: RedisClient;
   private reconnectListeners: (() => void)[] = [];
   /** Set when the server turned out unsupported after a late connect: readiness stays down with it. */
   refusal: string | null = null;
@@ -36,8 +43,11 @@ export class RedisConnections {
     private readonly wait: Pick<RedisSettings, 'waitReplicas' | 'waitTimeoutMs'> = { waitReplicas: 0, waitTimeoutMs: 1000 },
   ) {
     this.command = createClient(target, { connectionName: NAMES.connection(instanceId, 'command'), offlineQueue: false });
-    this.subscriber = createClient(target, { connectionName: NAMES.connection(instanceId, 'subscriber'), offlineQueue: true });
-    for (const [name, client] of [['command', this.command], ['subscriber', this.subscriber]] as const) {
+    this.subscriber = createClient(target, { connectionName: NAMES.connection(instanceId, 'subscriber'), offlineQueue: true, subscriber: true });
+    this.shardSubscriber =
+      target.mode === 'cluster' ? this.subscriber : createClient(target, { connectionName: NAMES.connection(instanceId, 'shard-subscriber'), offlineQueue: true });
+    for (const [name, client] of [['command', this.command], ['subscriber', this.subscriber], ['shard subscriber', this.shardSubscriber]] as const) {
+      if (name === 'shard subscriber' && client === this.subscriber) continue;
       // Both connections fail alike in an outage: one cause, one line.
       client.on('error', (err: Error) => this.errors.log(err.message, `${name} connection: ${err.message}`));
       client.on('reconnecting', () => this.reconnectListeners.forEach((l) => l()));
@@ -55,7 +65,7 @@ export class RedisConnections {
 
   /** Connects both; resolves even when Redis is down (readiness reports it, ioredis keeps retrying). */
   async connect(timeoutMs: number): Promise<boolean> {
-    const attempt = Promise.all([this.command.connect(), this.subscriber.connect()]).then(
+    const attempt = Promise.all(this.clients.map((c) => c.connect())).then(
       () => true,
       () => false,
     );
@@ -75,7 +85,12 @@ export class RedisConnections {
   }
 
   get ready(): boolean {
-    return this.command.status === 'ready' && this.subscriber.status === 'ready';
+    return this.clients.every((c) => c.status === 'ready');
+  }
+
+  /** Every connection of the process, each once. */
+  private get clients(): RedisClient[] {
+    return this.shardSubscriber === this.subscriber ? [this.command, this.subscriber] : [this.command, this.subscriber, this.shardSubscriber];
   }
 
   /**
@@ -99,18 +114,23 @@ export class RedisConnections {
     return { wait: (key) => this.waitForReplicas(key), publish: (key, live) => this.publishLive(key, live) };
   }
 
-  /** Publishes [channel, message, …] in order on one connection (in Cluster mode, the key's master), never throwing. */
+  /**
+   * Publishes [channel, message, …] in order on one connection (in Cluster mode, the key's master),
+   * never throwing: the session's live channel is sharded (SPUBLISH), the broadcast is not.
+   */
   async publishLive(key: string, live: string[]): Promise<void> {
     if (live.length === 0) return;
     const node = nodeFor(this.command, key) ?? this.command;
     const pipeline = node.pipeline();
-    for (let i = 0; i + 1 < live.length; i += 2) pipeline.publish(live[i], live[i + 1]);
+    for (let i = 0; i + 1 < live.length; i += 2) {
+      if (live[i] === NAMES.broadcastChannel) pipeline.publish(live[i], live[i + 1]);
+      else pipeline.spublish(live[i], live[i + 1]);
+    }
     await execPipeline(pipeline).catch((err: Error) => this.errors.log(`publish:${err.message}`, `Live events not published (streams re-read the log): ${err.message}`));
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled([this.command.quit(), this.subscriber.quit()]);
-    this.command.disconnect();
-    this.subscriber.disconnect();
+    await Promise.allSettled(this.clients.map((c) => c.quit()));
+    this.clients.forEach((c) => c.disconnect());
   }
 }

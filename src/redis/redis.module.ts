@@ -83,7 +83,7 @@ class RedisHealth extends StoreHealth {
     {
       provide: Bus,
       inject: [RedisConnections],
-      useFactory: (c: RedisConnections | null) => (c ? new RedisBus(c.command, c.subscriber) : new MemoryBus()),
+      useFactory: (c: RedisConnections | null) => (c ? new RedisBus(c.command, c.subscriber, c.shardSubscriber) : new MemoryBus()),
     },
     { provide: StoreHealth, inject: [RedisConnections], useFactory: (c: RedisConnections | null) => new RedisHealth(c) },
     RedisLifecycle,

@@ -1,8 +1,10 @@
 import type { RedisClient } from '../redis/redis-clients';
 import { execPipeline, redisCall } from '../redis/redis-errors';
-import { NAMES, SCRIPT_PREFIXES } from '../redis/redis-names';
+import { requestWebhook } from '../audit/audit-record';
+import { requestFromFields } from '../hitl/persistence/request-fields.codec';
+import { ALL_BUCKETS, NAMES, parseRequestMember } from '../redis/redis-names';
 import { defineScript, ScriptFn } from '../redis/redis-script';
-import { CLAIM_RETRIES, EXPIRING_DUE } from './outbox.lua';
+import { ANNOUNCE_EXPIRING, CLAIM_RETRIES, DUE_SOON } from './outbox.lua';
 import { OutboxEvent, OutboxStats, Retry, WebhookOutbox, WebhookType } from './webhook-outbox.port';
 
 const GROUP = 'aura-webhooks';
@@ -12,12 +14,14 @@ type StreamEntry = [string, string[]];
 /** The outbox as a Redis stream read by one consumer group (every instance a consumer); retries in a sorted set. */
 export class RedisWebhookOutbox extends WebhookOutbox {
   private readonly claimRetries: ScriptFn;
-  private readonly expiring: ScriptFn;
+  private readonly dueSoon: ScriptFn;
+  private readonly announce: ScriptFn;
 
   constructor(private readonly redis: RedisClient) {
     super();
     this.claimRetries = defineScript(redis, 'auraWebhookClaimRetries', 1, CLAIM_RETRIES);
-    this.expiring = defineScript(redis, 'auraWebhookExpiring', 3, EXPIRING_DUE);
+    this.dueSoon = defineScript(redis, 'auraWebhookDueSoon', 1, DUE_SOON);
+    this.announce = defineScript(redis, 'auraWebhookAnnounce', 2, ANNOUNCE_EXPIRING);
   }
 
   async open(): Promise<void> {
@@ -66,8 +70,22 @@ export class RedisWebhookOutbox extends WebhookOutbox {
     await execPipeline(multi);
   }
 
+  /** Each deadlines bucket's requests due soon, read on their session's slot, announced on the outbox's (one script each). */
   async announceExpiring(leadMs: number, limit: number): Promise<number> {
-    return (await this.expiring([NAMES.deadlines, NAMES.webhookOutbox, NAMES.webhookWarned], [leadMs, limit, SCRIPT_PREFIXES])) as number;
+    const perBucket = Math.max(1, Math.ceil(limit / ALL_BUCKETS.length));
+    const due = (await Promise.all(ALL_BUCKETS.map((b) => this.dueSoon([NAMES.deadlines(b)], [leadMs, perBucket])))) as string[][];
+    let announced = 0;
+    for (const raw of due) {
+      for (let i = 0; i + 1 < raw.length; i += 2) {
+        const ref = parseRequestMember(raw[i]);
+        if (!ref) continue;
+        const fields = await redisCall(() => this.redis.hgetall(NAMES.request(ref.sessionId, ref.requestId)));
+        if (fields.status !== 'pending') continue;
+        const { data } = requestWebhook(requestFromFields(fields));
+        announced += Number(await this.announce([NAMES.webhookWarned, NAMES.webhookOutbox], [ref.requestId, raw[i + 1], JSON.stringify(data)]));
+      }
+    }
+    return announced;
   }
 
   async stats(): Promise<OutboxStats> {
@@ -92,5 +110,6 @@ export class RedisWebhookOutbox extends WebhookOutbox {
 function toEvent(id: string, fields: string[]): OutboxEvent {
   const f: Record<string, string> = {};
   for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i]] = fields[i + 1];
-  return { id: `msg_${id.replace('-', '_')}`, ref: id, type: f.type as WebhookType, atMs: Number(f.at), data: f.data };
+  // The id the change gave it, the same if a repair after a crash adds it twice (receivers drop the repeat).
+  return { id: f.id || `msg_${id.replace('-', '_')}`, ref: id, type: f.type as WebhookType, atMs: Number(f.at), data: f.data };
 }

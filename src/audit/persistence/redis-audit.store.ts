@@ -7,15 +7,14 @@ interface StoredRecord extends Omit<AuditRecord, 'at'> {
   at: number;
 }
 
-/** A sorted set per tenant: each record's JSON scored by its millisecond (the scripts' clock). */
+/** A sorted set per tenant, on the tenant's slot: each record's JSON scored by its millisecond (Redis's clock). */
 export class RedisAuditStore extends AuditStore {
   constructor(private readonly redis: RedisClient) {
     super();
   }
 
-  async setRetentionDays(days: number): Promise<void> {
-    await redisCall(() => this.redis.set(NAMES.auditRetention, String(days)));
-  }
+  /** Records are trimmed where they are written, by each instance's own AUDIT_RETENTION_DAYS (persistence/ledger-changes.ts). */
+  async setRetentionDays(): Promise<void> {}
 
   async read(tenantId: string, range: { fromMs: number; toMs: number }, after: AuditPosition | undefined, count: number): Promise<AuditSlice> {
     const max = after ? Math.min(after.atMs, range.toMs) : range.toMs;

@@ -1,20 +1,12 @@
-import { OUTBOX_LUA_LIB } from '../../webhooks/outbox.lua';
-
 /**
- * The atomic HITL steps in Redis. `HITL_LUA_LIB` is shared with the runs scripts (a pause creates
- * a request, a cancel decides one, in the same step as the run's events). Every script gets the
- * key prefixes (SCRIPT_PREFIXES) as its last argument; its fixed keys come as KEYS.
+ * The atomic HITL steps in Redis, on the session's slot only. `LEDGER_LUA_LIB` is shared with the
+ * runs and worker scripts (a pause creates a request, a cancel decides one, in the same step as the
+ * run's events). Every key a script touches comes in KEYS; its other arguments are one JSON object.
+ * What other slots must learn (the tenant's inbox and audit trail, the deadlines, webhooks, limits)
+ * is appended to the session's outbox (KEYS named `changes`) and returned, for the caller to apply
+ * (persistence/ledger-changes.ts).
  */
-export const HITL_LUA_LIB = `
-local P = cjson.decode(ARGV[#ARGV])
--- Cluster mode: the client tags every key it passes ('{aura}…'); the keys derived here get the same
--- tag, so they sit in the slot of the keys given. Channels are not keys and keep their names.
-local TAG = string.match(KEYS[1] or '', '^{[^}]*}') or ''
-if TAG ~= '' then
-  local CHANNELS = {eventsChannel = true, hitlChannel = true, broadcast = true}
-  for k, v in pairs(P) do if type(v) == 'string' and not CHANNELS[k] then P[k] = TAG .. v end end
-end
-
+export const LEDGER_LUA_LIB = `
 -- Writes a table of fields with one HSET (one per field would be a command each).
 local function hset_all(key, fields)
   local flat = {}
@@ -30,6 +22,32 @@ local function redis_now_ms()
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 
+-- How many records this call appended to the session's outbox.
+local RECORDED = 0
+local function record_change(ckey, change)
+  redis.call('RPUSH', ckey, cjson.encode(change))
+  -- A week: applied records leave at once; this only bounds what a lost repair mark would strand.
+  redis.call('EXPIRE', ckey, 604800)
+  RECORDED = RECORDED + 1
+end
+
+-- What the caller applies after the call: the whole outbox (records a crashed writer left come
+-- first, in order), or nothing when this call recorded nothing (the repair sweep takes leftovers).
+local function outbox_due(ckey)
+  if RECORDED == 0 then return {} end
+  return redis.call('LRANGE', ckey, 0, 99)
+end
+
+-- A request was inserted or decided: its fields as stored, and what the script knows beside them.
+local function record_request_change(ckey, qkey, ctx)
+  local c = {k = 'request', at = redis_now_ms(), f = redis.call('HGETALL', qkey)}
+  if ctx then
+    if ctx.viaChannel then c.via = true end
+    if ctx.editedParamsDigest then c.ed = ctx.editedParamsDigest end
+  end
+  record_change(ckey, c)
+end
+
 -- The request object as the contract gives it (params decoded), for the published signal. The
 -- v1.3 JSON fields stay strings (the reader parses them): cjson would turn an empty array into {}.
 local function request_object(fields)
@@ -39,15 +57,11 @@ local function request_object(fields)
   o.params = cjson.decode(o.params or '{}')
   return o
 end
-${OUTBOX_LUA_LIB}
--- Writes a new pending request, its deadline and its inbox entry.
-local function insert_request(req, deadline_ms, ttl)
-  local qkey = P.request .. req.requestId
+
+local function insert_request(ckey, qkey, req, ttl)
   hset_all(qkey, req)
   redis.call('EXPIRE', qkey, ttl)
-  redis.call('ZADD', P.deadlines, deadline_ms, req.requestId)
-  redis.call('ZADD', P.index .. req.tenantId .. ':pending', req.createdMs, req.requestId)
-  record_request_change(qkey)
+  record_request_change(ckey, qkey)
 end
 
 -- A signal's JSON, with an edit's params spliced in as they were sent (see request_object).
@@ -57,64 +71,55 @@ local function signal_json(sig, edited)
   return enc
 end
 
--- Decides a pending request and publishes its signal. 0 = unknown, 2 = no longer pending, 1 = decided.
--- edited (params JSON) and response ('' or nil = none) are an edit's and a response's (v1.3).
-local function decide(rid, status, decidedAt, decidedBy, reason, sigType, ttl, edited, response)
-  local key = P.request .. rid
-  local cur = redis.call('HGET', key, 'status')
+-- Decides the pending request at qkey, appends its signal to skey and publishes it on the session's
+-- hitl channel (d.channel). 0 = unknown, 2 = no longer pending, 1 = decided. d: status, decidedAt,
+-- decidedBy, reason, signalType, ttl, editedParams (JSON), response, and the audit's context.
+local function decide(qkey, skey, ckey, d)
+  local cur = redis.call('HGET', qkey, 'status')
   if not cur then return 0 end
   if cur ~= 'pending' then return 2 end
-  redis.call('HSET', key, 'status', status, 'decidedAt', decidedAt)
-  if decidedBy ~= '' then redis.call('HSET', key, 'decidedBy', decidedBy) end
-  if reason ~= '' then redis.call('HSET', key, 'reason', reason) end
-  if edited and edited ~= '' then redis.call('HSET', key, 'editedParams', edited) end
-  if response and response ~= '' then redis.call('HSET', key, 'response', response) end
-  redis.call('ZREM', P.deadlines, rid)
-  local f = redis.call('HMGET', key, 'tenantId', 'sessionId', 'createdMs')
-  redis.call('ZREM', P.index .. f[1] .. ':pending', rid)
-  local idx = P.index .. f[1] .. ':' .. status
-  redis.call('ZADD', idx, f[3], rid)
-  -- Decided requests leave the index once their TTL has passed, so it never outgrows what it points at.
-  redis.call('ZREMRANGEBYSCORE', idx, '-inf', tonumber(f[3]) - tonumber(ttl) * 1000)
-  local sig = {type = sigType, requestId = rid, sessionId = f[2], timestamp = decidedAt}
-  if decidedBy ~= '' then sig.decidedBy = decidedBy end
-  if reason ~= '' then sig.reason = reason end
-  if response and response ~= '' then sig.message = response end
-  local skey = P.signals .. f[2]
-  redis.call('RPUSH', skey, signal_json(sig, edited))
+  redis.call('HSET', qkey, 'status', d.status, 'decidedAt', d.decidedAt)
+  if d.decidedBy and d.decidedBy ~= '' then redis.call('HSET', qkey, 'decidedBy', d.decidedBy) end
+  if d.reason and d.reason ~= '' then redis.call('HSET', qkey, 'reason', d.reason) end
+  if d.editedParams and d.editedParams ~= '' then redis.call('HSET', qkey, 'editedParams', d.editedParams) end
+  if d.response and d.response ~= '' then redis.call('HSET', qkey, 'response', d.response) end
+  local f = redis.call('HMGET', qkey, 'requestId', 'sessionId')
+  local sig = {type = d.signalType, requestId = f[1], sessionId = f[2], timestamp = d.decidedAt}
+  if d.decidedBy and d.decidedBy ~= '' then sig.decidedBy = d.decidedBy end
+  if d.reason and d.reason ~= '' then sig.reason = d.reason end
+  if d.response and d.response ~= '' then sig.message = d.response end
+  redis.call('RPUSH', skey, signal_json(sig, d.editedParams))
   redis.call('LTRIM', skey, -1000, -1)
-  redis.call('EXPIRE', skey, ttl)
-  sig.request = request_object(redis.call('HGETALL', key))
-  redis.call('PUBLISH', P.hitlChannel .. f[2], signal_json(sig, edited))
-  record_request_change(key)
+  redis.call('EXPIRE', skey, d.ttl)
+  sig.request = request_object(redis.call('HGETALL', qkey))
+  redis.call('PUBLISH', d.channel, signal_json(sig, d.editedParams))
+  record_request_change(ckey, qkey, d)
   return 1
 end
 `;
 
 /**
- * KEYS: request. ARGV: one JSON argument (DecideArgs in redis-hitl.store.ts), prefixes. A request
- * of another tenant or session is unknown. Returns {code, fields}.
+ * KEYS: request, signals, changes. ARGV: one JSON argument (DecideArgs in redis-hitl.store.ts). A
+ * request of another tenant or session is unknown. Returns {code, fields, changes}.
  */
-export const DECIDE = `${HITL_LUA_LIB}
+export const DECIDE = `${LEDGER_LUA_LIB}
 local A = cjson.decode(ARGV[1])
 local f = redis.call('HMGET', KEYS[1], 'tenantId', 'sessionId')
 if not f[1] or (A.tenantId and f[1] ~= A.tenantId) or (A.sessionId and f[2] ~= A.sessionId) then return {0} end
-AUDIT_CTX.editedParamsDigest = A.editedParamsDigest
-AUDIT_CTX.viaChannel = A.viaChannel
-local code = decide(A.requestId, A.status, A.decidedAt, A.decidedBy or '', A.reason or '', A.signalType, A.ttl, A.editedParams or '', A.response or '')
-return {code, redis.call('HGETALL', KEYS[1])}
+local code = decide(KEYS[1], KEYS[2], KEYS[3], A)
+return {code, redis.call('HGETALL', KEYS[1]), outbox_due(KEYS[3])}
 `;
 
 /**
- * KEYS: deadlines. ARGV: limit, ttl, decidedAt (ISO, for the record), prefixes. Which requests are
- * due is decided by Redis's clock, not an instance's; returns the ids it expired.
+ * KEYS: a deadlines bucket. ARGV: limit. Returns {now, next, due…}: Redis's clock (ms), the earliest
+ * deadline after the due ones ('' when none), and the members due by that clock ('<requestId> <sessionId>').
  */
-export const EXPIRE_DUE = `${HITL_LUA_LIB}
-local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', redis_now_ms(), 'LIMIT', 0, ARGV[1])
-local expired = {}
-for _, rid in ipairs(due) do
-  local code = decide(rid, 'expired', ARGV[3], '', '', 'timeout', ARGV[2])
-  if code == 1 then expired[#expired + 1] = rid else redis.call('ZREM', KEYS[1], rid) end
-end
-return expired
+export const DUE = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[1]))
+local next = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. now, '+inf', 'WITHSCORES', 'LIMIT', 0, 1)
+local out = {now, next[2] or ''}
+for _, m in ipairs(due) do out[#out + 1] = m end
+return out
 `;

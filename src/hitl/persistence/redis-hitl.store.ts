@@ -2,18 +2,20 @@ import { AfterWrite, NO_WAIT, RedisClient } from '../../redis/redis-clients';
 import { Decision, DecideResult, HitlRequest, HitlSignal, HitlStatus, SIGNAL_FOR_STATUS } from '../../contract/hitl.types';
 import { NotReplicatedError } from '../../common/store-errors';
 import { isoNow } from '../../common/time';
-import { execPipeline, redisCall } from '../../redis/redis-errors';
-import { NAMES, SCRIPT_PREFIXES } from '../../redis/redis-names';
+import { redisCall } from '../../redis/redis-errors';
+import { LedgerOutbox } from '../../redis/ledger-outbox.port';
+import { NAMES, parseRequestMember } from '../../redis/redis-names';
 import { defineScript, ScriptFn } from '../../redis/redis-script';
-import { DECIDE, EXPIRE_DUE } from './hitl.lua';
+import { DeadlineBuckets } from './deadline-buckets';
+import { DECIDE } from './hitl.lua';
 import { DecisionScope, HitlStore, RequestPage } from './hitl-store.port';
 import { paramsDigest } from '../params-digest';
 import { decodeCursor, encodeCursor, pairsToObject, requestFromFields } from './request-fields.codec';
 
-/** Requests in hashes, deadlines and inboxes in sorted sets, signals in lists; every change one script. */
 /** DECIDE's one argument (hitl.lua.ts), by name; a scope or field left out is "any" or "none". */
 interface DecideArgs {
-  requestId: string;
+  /** hitl:channel:{sessionId}, where the decision's signal goes. */
+  channel: string;
   tenantId?: string;
   sessionId?: string;
   status: string;
@@ -33,29 +35,66 @@ interface DecideArgs {
 
 /** Index reads per inbox call before it answers a short page with a cursor. */
 const MAX_INBOX_ROUNDS = 20;
+/** An index member's request id; a cursor holds that, and the members sort by it first. */
+const requestIdOf = (member: string): string => parseRequestMember(member)?.requestId ?? member;
+/** Sessions of requests remembered per process (a request never changes session). */
+const SESSION_CACHE = 10_000;
 
+/**
+ * Requests in hashes and signals in lists on their session's slot, each change one script there;
+ * the inbox, deadlines and audit trail learn of it through the session's outbox (LedgerOutbox).
+ */
 export class RedisHitlStore extends HitlStore {
   private readonly decideScript: ScriptFn;
-  private readonly expireScript: ScriptFn;
+  private readonly deadlines: DeadlineBuckets;
+  private readonly sessions = new Map<string, string>();
 
   constructor(
     private readonly redis: RedisClient,
     private readonly ttlSeconds: number,
+    private readonly outbox: LedgerOutbox,
     private readonly afterWrite: AfterWrite = NO_WAIT,
+    /** HITL_TIMEOUT_SECONDS: how soon a request created elsewhere can be due. */
+    timeoutSeconds = 300,
   ) {
     super();
-    this.decideScript = defineScript(redis, 'auraDecide', 1, DECIDE);
-    this.expireScript = defineScript(redis, 'auraExpireDue', 1, EXPIRE_DUE);
+    this.decideScript = defineScript(redis, 'auraDecide', 3, DECIDE);
+    this.deadlines = new DeadlineBuckets(redis, timeoutSeconds * 1000);
+  }
+
+  /** The session of a request (approve/{id} names the request only), from the key written before the request. */
+  async sessionOf(requestId: string): Promise<string | null> {
+    const known = this.sessions.get(requestId);
+    if (known) return known;
+    const sessionId = await redisCall(() => this.redis.get(NAMES.requestSession(requestId)));
+    if (sessionId) this.remember(requestId, sessionId);
+    return sessionId;
+  }
+
+  remember(requestId: string, sessionId: string): void {
+    if (this.sessions.size >= SESSION_CACHE) this.sessions.delete(this.sessions.keys().next().value as string);
+    this.sessions.set(requestId, sessionId);
   }
 
   async getRequest(requestId: string): Promise<HitlRequest | null> {
-    const fields = await redisCall(() => this.redis.hgetall(NAMES.request(requestId)));
+    const sessionId = await this.sessionOf(requestId);
+    return sessionId ? this.readRequest(sessionId, requestId) : null;
+  }
+
+  private async readRequest(sessionId: string, requestId: string): Promise<HitlRequest | null> {
+    const fields = await redisCall(() => this.redis.hgetall(NAMES.request(sessionId, requestId)));
     return fields.status ? requestFromFields(fields) : null;
   }
 
   async decide(requestId: string, d: Decision, scope: DecisionScope = {}): Promise<DecideResult> {
+    const sessionId = await this.sessionOf(requestId);
+    if (!sessionId || (scope.sessionId && scope.sessionId !== sessionId)) return { outcome: 'not_found' };
+    return this.decideIn(sessionId, requestId, d, scope);
+  }
+
+  private async decideIn(sessionId: string, requestId: string, d: Decision, scope: DecisionScope): Promise<DecideResult> {
     const args: DecideArgs = {
-      requestId,
+      channel: NAMES.hitlChannel(sessionId),
       tenantId: scope.tenantId || undefined,
       sessionId: scope.sessionId || undefined,
       status: d.status,
@@ -69,21 +108,28 @@ export class RedisHitlStore extends HitlStore {
       editedParamsDigest: d.editedParams ? paramsDigest(d.editedParams) : undefined,
       viaChannel: d.viaChannel || undefined,
     };
-    const [code, pairs] = (await this.decideScript(
-      [NAMES.request(requestId)],
-      [JSON.stringify(args), SCRIPT_PREFIXES],
-    )) as [number, string[]?];
+    const key = NAMES.request(sessionId, requestId);
+    const mark = await this.outbox.mark(sessionId);
+    const [code, pairs, changes] = (await this.decideScript([key, NAMES.signals(sessionId), NAMES.changes(sessionId)], [JSON.stringify(args)])) as [number, string[]?, string[]?];
     if (code === 0) return { outcome: 'not_found' };
     // A 200 promises the decision survives a failover: without its replicas it is a 503 (a retry reads it back as 409).
-    if (code === 1 && !(await this.afterWrite(NAMES.request(requestId)))) throw new NotReplicatedError(`decision of ${requestId} not on its replicas in time`);
+    const replicated = code !== 1 || (await this.afterWrite(key));
+    if (changes?.length) await this.outbox.apply(sessionId, changes, mark);
+    if (!replicated) throw new NotReplicatedError(`decision of ${requestId} not on its replicas in time`);
     const request = requestFromFields(pairsToObject(pairs ?? []));
     return { outcome: code === 1 ? 'decided' : 'conflict', request };
   }
 
+  /** Each bucket's due requests (by Redis's clock); a member whose request is gone or decided leaves its bucket. */
   async expireDue(limit: number): Promise<HitlRequest[]> {
-    const ids = (await this.expireScript([NAMES.deadlines], [limit, this.ttlSeconds, isoNow(), SCRIPT_PREFIXES])) as string[];
-    const found = await Promise.all(ids.map((id) => this.getRequest(id)));
-    return found.filter((r): r is HitlRequest => r !== null);
+    const expired: HitlRequest[] = [];
+    const decidedAt = isoNow();
+    for (const { bucket, member, requestId, sessionId } of await this.deadlines.read(Math.max(1, Math.ceil(limit / 4)))) {
+      const result = requestId && sessionId ? await this.decideIn(sessionId, requestId, { status: 'expired', decidedAt }, {}) : { outcome: 'not_found' as const };
+      if (result.outcome === 'decided') expired.push(result.request);
+      else await redisCall(() => this.redis.zrem(NAMES.deadlines(bucket), member));
+    }
+    return expired;
   }
 
   async signals(sessionId: string): Promise<HitlSignal[]> {
@@ -105,14 +151,14 @@ export class RedisHitlStore extends HitlStore {
       const requests = await this.readMany(key, batch, q.status);
       for (let i = 0; i < batch.length; i++) {
         if (!matches(requests[i])) continue;
-        if (items.length === q.limit) return { items, nextCursor: encodeCursor(lastTaken!.score, lastTaken!.id) };
+        if (items.length === q.limit) return { items, nextCursor: encodeCursor(lastTaken!.score, requestIdOf(lastTaken!.id)) };
         items.push(requests[i]!);
         lastTaken = batch[i];
       }
       if (batch.length < q.limit + 1) return { items };
       const end = batch[batch.length - 1];
-      if (round === MAX_INBOX_ROUNDS - 1) return { items, nextCursor: encodeCursor(end.score, end.id) };
-      after = { score: end.score, requestId: end.id };
+      if (round === MAX_INBOX_ROUNDS - 1) return { items, nextCursor: encodeCursor(end.score, requestIdOf(end.id)) };
+      after = { score: end.score, requestId: requestIdOf(end.id) };
     }
   }
 
@@ -130,14 +176,18 @@ export class RedisHitlStore extends HitlStore {
 
   /** The requests behind index entries; an entry whose request is gone (TTL) is dropped from the index. */
   private async readMany(key: string, page: { id: string }[], status: HitlStatus): Promise<(HitlRequest | null)[]> {
-    const pipeline = this.redis.pipeline();
-    page.forEach(({ id }) => pipeline.hgetall(NAMES.request(id)));
-    const replies = await execPipeline(pipeline);
+    // One read per request, on its session's slot (a pipeline may not span slots in a Cluster).
+    const replies = await redisCall(() =>
+      Promise.all(page.map(({ id }) => {
+        const ref = parseRequestMember(id);
+        return ref ? this.redis.hgetall(NAMES.request(ref.sessionId, ref.requestId)) : Promise.resolve({} as Record<string, string>);
+      })),
+    );
     const gone: string[] = [];
-    const out = replies.map((fields, i) => {
-      const f = fields as Record<string, string> | null;
-      if (!f || !f.status) gone.push(page[i].id);
-      return f && f.status === status ? requestFromFields(f) : null;
+    const out = replies.map((f, i) => {
+      // Gone (TTL), or decided while its index move is still to come: a stale entry either way.
+      if (!f.status) gone.push(page[i].id);
+      return f.status === status ? requestFromFields(f) : null;
     });
     if (gone.length) await redisCall(() => this.redis.zrem(key, ...gone));
     return out;

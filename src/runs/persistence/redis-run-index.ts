@@ -1,7 +1,10 @@
 import type { RedisClient } from '../../redis/redis-clients';
-import { execPipeline, redisCall } from '../../redis/redis-errors';
+import { redisCall } from '../../redis/redis-errors';
 import { NAMES } from '../../redis/redis-names';
 import { SUMMARY_FIELDS, summaryFromValues } from './run-fields.codec';
+import { logSeq } from './text-batch';
+
+const SEQ = SUMMARY_FIELDS.indexOf('seq');
 import type { RunPage, RunPosition, RunQuery, RunSummary } from './run-store.port';
 
 /** Index reads per list call before it answers a short page with a cursor (a narrow filter over many runs). */
@@ -14,7 +17,7 @@ interface Entry {
 
 /**
  * GET /aura/runs over the tenant's index (aura:runs:{tenantId}): pages of it newest first, each
- * entry's run read with one HMGET in a pipeline. Entries whose run is gone (TTL, or the session id
+ * entry's run read with one HMGET on its own slot. Entries whose run is gone (TTL, or the session id
  * now names another tenant's run) are dropped from the index as they are met.
  */
 export async function listRedisRuns(redis: RedisClient, q: RunQuery): Promise<RunPage> {
@@ -54,9 +57,16 @@ async function indexPage(redis: RedisClient, key: string, after: RunPosition | n
 
 async function readSummaries(redis: RedisClient, key: string, page: Entry[], tenantId: string): Promise<(RunSummary | null)[]> {
   if (page.length === 0) return [];
-  const pipeline = redis.pipeline();
-  page.forEach(({ id }) => pipeline.hmget(NAMES.run(id), ...SUMMARY_FIELDS));
-  const replies = (await execPipeline(pipeline)) as (string | null)[][];
+  const replies = await redisCall(() =>
+    Promise.all(
+      page.map(async ({ id }) => {
+        const [values, top] = await Promise.all([redis.hmget(NAMES.run(id), ...SUMMARY_FIELDS), redis.xrevrange(NAMES.events(id), '+', '-', 'COUNT', 1)]);
+        // The run's seq is its log's last entry (a batch of text leaves the hash's behind).
+        values[SEQ] = String(logSeq(top, values[SEQ]));
+        return values;
+      }),
+    ),
+  );
   const gone: string[] = [];
   const out = replies.map((values, i) => {
     const run = summaryFromValues(values);

@@ -1,57 +1,92 @@
 import { randomUUID } from 'node:crypto';
 import { decodeLiveEvents } from '../../contract/live-event.codec';
-import { LoggedEvent, RunRecord, RunStatus } from '../../contract/run.types';
+import { isTerminal, LoggedEvent, RunRecord, RunStatus } from '../../contract/run.types';
 import { pairsToObject, requestFromFields } from '../../hitl/persistence/request-fields.codec';
 import type { Bus } from '../../redis/bus';
+import { LedgerOutbox } from '../../redis/ledger-outbox.port';
 import { nodeFor, RedisClient, ReplicaSync } from '../../redis/redis-clients';
-import { execPipeline, redisCall } from '../../redis/redis-errors';
-import { NAMES, QUIET_SCRIPT_PREFIXES, SCRIPT_PREFIXES } from '../../redis/redis-names';
+import { redisCall } from '../../redis/redis-errors';
+import { NAMES } from '../../redis/redis-names';
 import { defineScript, ScriptFn } from '../../redis/redis-script';
 import { runFromFields, runToFields } from './run-fields.codec';
-import { appendArgs, cancelArgs } from './run-script-args';
+import { appendCall, cancelCall } from './run-script-args';
 import { listRedisRuns } from './redis-run-index';
+import { appendTextBatch, isTextBatch, logSeq } from './text-batch';
 import { AppendResult, CancelInput, CancelResult, CreateRunResult, RunFollower, RunLimits, RunPage, RunQuery, RunStore, StepWrite, StoreHeartbeat } from './run-store.port';
-import { APPEND, CANCEL, CLAIM, CREATE_RUN, HEARTBEAT, ORPHANS } from './runs.lua';
+import { APPEND, CANCEL, CREATE_RUN, HEARTBEAT, LAPSED, LEASE_LAPSED, RESERVE_RUN, TAKEOVER } from './runs.lua';
+import { RunLeases } from './run-leases';
 
-/** Runs in hashes, logs in streams, leases in a sorted set; every change one script; live events over the shared bus. */
+type ScriptName = 'createRun' | 'reserve' | 'append' | 'cancel' | 'heartbeat';
+
+/**
+ * Runs in hashes and logs in streams on their session's slot, every change one script there; the
+ * tenant's limits and index, and the instances' run sets, on their own slots (RunLeases), learn of
+ * a run's end through the session's outbox. Live events go out on the session's sharded channel.
+ */
 export class RedisRunStore extends RunStore {
   /** The server's run_id as read on the current connection; undefined until read after each (re)connect. */
   private serverId?: string;
   private serverNode?: RedisClient;
-  private readonly scripts: Record<'createRun' | 'append' | 'cancel' | 'heartbeat' | 'claim' | 'orphans', ScriptFn>;
+  private readonly scripts: Record<ScriptName, ScriptFn>;
+  private readonly leases: RunLeases;
 
   constructor(
     private readonly redis: RedisClient,
     private readonly bus: Bus,
     private readonly ttlSeconds: number,
+    private readonly outbox: LedgerOutbox,
     /** Set with REDIS_WAIT_REPLICAS. */
     private readonly replicas: ReplicaSync | null = null,
   ) {
     super();
     redis.on('ready', () => (this.serverId = undefined));
     this.scripts = {
-      createRun: defineScript(redis, 'auraCreateRun', 4, CREATE_RUN),
-      append: defineScript(redis, 'auraAppend', 2, APPEND),
-      cancel: defineScript(redis, 'auraCancel', 2, CANCEL),
+      createRun: defineScript(redis, 'auraCreateRun', 1, CREATE_RUN),
+      reserve: defineScript(redis, 'auraReserveRun', 3, RESERVE_RUN),
+      append: defineScript(redis, 'auraAppend', 'any', APPEND),
+      cancel: defineScript(redis, 'auraCancel', 'any', CANCEL),
       heartbeat: defineScript(redis, 'auraHeartbeat', 2, HEARTBEAT),
-      claim: defineScript(redis, 'auraClaim', 2, CLAIM),
-      orphans: defineScript(redis, 'auraOrphans', 1, ORPHANS),
     };
+    this.leases = new RunLeases(redis, {
+      leaseLapsed: defineScript(redis, 'auraLeaseLapsed', 1, LEASE_LAPSED),
+      takeover: defineScript(redis, 'auraTakeover', 1, TAKEOVER),
+      lapsed: defineScript(redis, 'auraLapsed', 1, LAPSED),
+    });
   }
 
+  /**
+   * The tenant's limits first (a place in its active sets, on the tenant's slot), the owner's run
+   * set next, then the run on its own slot. A crash after the first leaves a place whose run never
+   * came: the next refusal prunes it (RunLeases.prune), as it prunes ended and expired runs.
+   */
   async createRun(run: RunRecord, limits: RunLimits): Promise<CreateRunResult> {
-    const res = (await this.scripts.createRun(
-      [NAMES.run(run.sessionId), NAMES.activeRuns(run.tenantId), NAMES.activeUserRuns(run.tenantId, run.userId), NAMES.tenantRuns(run.tenantId)],
-      [run.sessionId, JSON.stringify(runToFields(run)), this.ttlSeconds, limits.activeRunsPerUser, limits.activeRunsPerTenant, Date.parse(run.createdAt), SCRIPT_PREFIXES],
-    )) as [number, (string[] | string)?];
+    const reserveKeys = [NAMES.activeRuns(run.tenantId), NAMES.activeUserRuns(run.tenantId, run.userId), NAMES.tenantRuns(run.tenantId)];
+    const reserveArg = JSON.stringify({ sid: run.sessionId, userLimit: limits.activeRunsPerUser, tenantLimit: limits.activeRunsPerTenant, createdMs: Date.parse(run.createdAt), ttl: this.ttlSeconds });
+    const reserve = async () => (await this.scripts.reserve(reserveKeys, [reserveArg])) as [number, string?];
+    let reserved = await reserve();
+    if (reserved[0] === 2) {
+      const existing = await this.getRun(run.sessionId);
+      if (existing) return { created: false, run: existing };
+    }
+    // Each full set is pruned once (the user's first, then the tenant's), and the place asked for again.
+    const pruned = new Set<string>();
+    while (reserved[0] === 2 && !pruned.has(reserved[1]!)) {
+      pruned.add(reserved[1]!);
+      if (await this.leases.prune(reserveKeys[reserved[1] === 'user' ? 1 : 0])) reserved = await reserve();
+    }
+    if (reserved[0] === 2) return { created: false, limited: reserved[1] as 'user' | 'tenant' };
+    await redisCall(() => this.redis.sadd(NAMES.instanceRuns(run.owner), run.sessionId));
+    const res = (await this.scripts.createRun([NAMES.run(run.sessionId)], [JSON.stringify({ fields: runToFields(run), ttl: this.ttlSeconds })])) as [number, string[]?];
     if (res[0] === 0) return { created: true, run };
-    if (res[0] === 2) return { created: false, limited: res[1] as 'user' | 'tenant' };
-    return { created: false, run: runFromFields(pairsToObject((res[1] as string[] | undefined) ?? [])) };
+    // Read again for the log's seq (a batch of text leaves the hash's behind).
+    const existing = (await this.getRun(run.sessionId)) ?? runFromFields(pairsToObject(res[1] ?? []));
+    await this.leases.afterFoundExisting(run, existing);
+    return { created: false, run: existing };
   }
 
   async getRun(sessionId: string): Promise<RunRecord | null> {
-    const fields = await redisCall(() => this.redis.hgetall(NAMES.run(sessionId)));
-    return fields.status ? runFromFields(fields) : null;
+    const [fields, top] = await redisCall(() => Promise.all([this.redis.hgetall(NAMES.run(sessionId)), this.redis.xrevrange(NAMES.events(sessionId), '+', '-', 'COUNT', 1)]));
+    return fields.status ? runFromFields({ ...fields, seq: String(logSeq(top, fields.seq)) }) : null;
   }
 
   listRuns(query: RunQuery): Promise<RunPage> {
@@ -59,22 +94,32 @@ export class RedisRunStore extends RunStore {
   }
 
   async append(s: StepWrite): Promise<AppendResult> {
-    const [tag, value, approved, live] = (await this.scripts.append(
-      [NAMES.run(s.sessionId), NAMES.events(s.sessionId)],
-      [appendArgs(s, this.ttlSeconds), this.prefixes],
-    )) as [string, string | number | undefined, string[] | null | undefined, string[] | undefined];
+    if (isTextBatch(s)) {
+      const seq = await appendTextBatch(this.redis, s, this.replicas);
+      if (seq !== null) return { ok: true, seq };
+    }
+    const call = appendCall(s, this.ttlSeconds, this.replicas !== null);
+    const records = Boolean(s.request) || isTerminal(s.status);
+    const requests = s.request ? [s.request, ...(s.group ?? [])] : [];
+    // Before the step: an approver who sees the request's event finds its session; the outbox mark lets a repair find the step's records.
+    const [mark] = await Promise.all([
+      records ? this.outbox.mark(s.sessionId) : 0,
+      ...requests.map((r) => redisCall(() => this.redis.set(NAMES.requestSession(r.requestId), s.sessionId, 'EX', this.ttlSeconds))),
+    ]);
+    const [tag, value, approved, live, changes] = (await this.scripts.append(call.keys, [call.arg])) as [string, string | number | undefined, string[] | null | undefined, string[]?, string[]?];
     if (tag === 'ok') await this.afterReplicas(s.sessionId, live);
+    if (changes?.length) await this.outbox.apply(s.sessionId, changes, mark);
     if (tag === 'ok') return approved ? { ok: true, seq: Number(value), approved: requestFromFields(pairsToObject(approved)) } : { ok: true, seq: Number(value) };
     if (tag === 'ended') return { ok: false, reason: 'ended', status: value as RunStatus };
     return { ok: false, reason: tag as 'gone' | 'not_owner' | 'stale' };
   }
 
   async cancel(c: CancelInput): Promise<CancelResult> {
-    const [tag, value, live] = (await this.scripts.cancel(
-      [NAMES.run(c.sessionId), NAMES.events(c.sessionId)],
-      [cancelArgs(c, this.ttlSeconds), this.prefixes],
-    )) as [string, string | number | undefined, string[] | undefined];
+    const call = cancelCall(c, this.ttlSeconds, this.replicas !== null);
+    const mark = await this.outbox.mark(c.sessionId);
+    const [tag, value, live, changes] = (await this.scripts.cancel(call.keys, [call.arg])) as [string, string | number | undefined, string[]?, string[]?];
     if (tag === 'cancelled') await this.afterReplicas(c.sessionId, live);
+    if (changes?.length) await this.outbox.apply(c.sessionId, changes, mark);
     if (tag === 'cancelled') return { outcome: 'cancelled', seq: Number(value) };
     if (tag === 'ended') return { outcome: 'ended', status: value as RunStatus };
     return { outcome: tag as 'not_found' | 'retry' };
@@ -87,11 +132,6 @@ export class RedisRunStore extends RunStore {
     await this.replicas.publish(NAMES.run(sessionId), live ?? []);
   }
 
-  /** The scripts' last argument: quiet when the store publishes the live messages itself (ReplicaSync). */
-  private get prefixes(): string {
-    return this.replicas ? QUIET_SCRIPT_PREFIXES : SCRIPT_PREFIXES;
-  }
-
   async readEvents(sessionId: string, afterSeq: number, limit: number): Promise<LoggedEvent[]> {
     const entries = await redisCall(() => this.redis.xrange(NAMES.events(sessionId), `${afterSeq + 1}-0`, '+', 'COUNT', limit));
     return entries.map(([id, fields]) => {
@@ -102,7 +142,7 @@ export class RedisRunStore extends RunStore {
 
   follow(sessionId: string, follower: RunFollower): Promise<() => void> {
     return this.bus.subscribeWithResync(
-      NAMES.eventsChannel(sessionId),
+      { shard: NAMES.eventsChannel(sessionId) },
       (message) => {
         for (const event of decodeLiveEvents(message)) follower.onEvent(event);
       },
@@ -111,7 +151,7 @@ export class RedisRunStore extends RunStore {
   }
 
   async heartbeat(instanceId: string, leaseMs: number): Promise<StoreHeartbeat> {
-    const [now, epoch] = (await this.scripts.heartbeat([NAMES.instances, NAMES.epoch], [instanceId, leaseMs, randomUUID(), SCRIPT_PREFIXES])) as [number, string];
+    const [now, epoch] = (await this.scripts.heartbeat([NAMES.instances, NAMES.epoch], [instanceId, leaseMs, randomUUID()])) as [number, string];
     // The epoch key is in every snapshot, so a restart from an older one keeps it: the server's run_id
     // tells that case. A restart or failover always drops the connection, so it is read once per
     // connection; in Cluster mode, once per master of the epoch's slot (a failover promotes another).
@@ -123,24 +163,22 @@ export class RedisRunStore extends RunStore {
     return { nowMs: Number(now), epoch, serverId: this.serverId };
   }
 
+  /** Two reads per run, on its own slot (a pipeline may not span slots in a Cluster): the hash's seq, and the log's last entry. */
   async storedSeqs(sessionIds: string[]): Promise<Map<string, number>> {
-    const pipeline = this.redis.pipeline();
-    sessionIds.forEach((sid) => pipeline.hget(NAMES.run(sid), 'seq'));
-    const replies = await execPipeline(pipeline);
+    const replies = await redisCall(() =>
+      Promise.all(sessionIds.map((sid) => Promise.all([this.redis.hget(NAMES.run(sid), 'seq'), this.redis.xrevrange(NAMES.events(sid), '+', '-', 'COUNT', 1)]))),
+    );
     const seqs = new Map<string, number>();
-    sessionIds.forEach((sid, i) => typeof replies[i] === 'string' && seqs.set(sid, Number(replies[i])));
+    sessionIds.forEach((sid, i) => typeof replies[i][0] === 'string' && seqs.set(sid, logSeq(replies[i][1], replies[i][0])));
     return seqs;
   }
 
-  async claim(sessionId: string, instanceId: string, fromInstance = ''): Promise<boolean> {
-    return Number(await this.scripts.claim([NAMES.run(sessionId), NAMES.instances], [sessionId, instanceId, fromInstance, SCRIPT_PREFIXES])) === 1;
+  claim(sessionId: string, instanceId: string, fromInstance = ''): Promise<boolean> {
+    return this.leases.claim(sessionId, instanceId, fromInstance);
   }
 
-  async orphans(limit: number): Promise<{ sessionId: string; instanceId: string }[]> {
-    const flat = (await this.scripts.orphans([NAMES.instances], [limit, SCRIPT_PREFIXES])) as string[];
-    const out: { sessionId: string; instanceId: string }[] = [];
-    for (let i = 0; i + 1 < flat.length; i += 2) out.push({ sessionId: flat[i], instanceId: flat[i + 1] });
-    return out;
+  orphans(limit: number): Promise<{ sessionId: string; instanceId: string }[]> {
+    return this.leases.orphans(limit);
   }
 
   async releaseLease(instanceId: string): Promise<void> {

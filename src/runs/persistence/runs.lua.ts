@@ -1,99 +1,108 @@
-import { HITL_LUA_LIB } from '../../hitl/persistence/hitl.lua';
+import { LEDGER_LUA_LIB } from '../../hitl/persistence/hitl.lua';
 
 /**
- * The atomic steps of runs in Redis. Each is one script, so an append, a cancel or a takeover is
- * all-or-nothing and two instances never interleave inside one. Fixed keys come as KEYS; the last
- * argument is the key prefixes (SCRIPT_PREFIXES) for the keys derived from stored data.
+ * The atomic steps of runs in Redis. Each is one script on the session's slot, so an append, a
+ * cancel or a takeover is all-or-nothing and two instances never interleave inside one. Every key
+ * comes in KEYS, the arguments as one JSON object (run-script-args.ts); what other slots must learn
+ * goes to the session's outbox (see hitl.lua.ts).
  */
-export const RUNS_LUA_LIB = `${HITL_LUA_LIB}
+export const RUNS_LUA_LIB = `${LEDGER_LUA_LIB}
 local TERMINAL = {completed=true, rejected=true, expired=true, cancelled=true, failed=true}
 
--- P.quiet (REDIS_WAIT_REPLICAS > 0): the live messages are returned, [channel, message, …], and the
+-- A.quiet (REDIS_WAIT_REPLICAS > 0): the live messages are returned, [channel, message, …], and the
 -- caller publishes them once the replicas hold the write, so no stream shows an event a failover loses.
 local LIVE = {}
-local function publish(channel, message)
-  if P.quiet then
+local function publish(sharded, channel, message, quiet)
+  if quiet then
     LIVE[#LIVE + 1] = channel
     LIVE[#LIVE + 1] = message
+  elseif sharded then
+    redis.call('SPUBLISH', channel, message)
   else
     redis.call('PUBLISH', channel, message)
   end
 end
 
--- Appends [type, json] events after seq and publishes each live as '<seq> <type> <json>' (and the
--- broadcast); ttl '' leaves the log's TTL as it is. One message per event: instances before
--- 9bd534e read a message as one event, so a write's events go out as one message only once no
--- such instance is left (readers since then take several, a line each).
-local function append_events(sid, ekey, seq, events, broadcasts, maxlen, ttl)
-  for i, e in ipairs(events) do
+-- Appends [type, json] events after seq and publishes them live on the session's sharded channel
+-- (KEYS named live) as one message of '<seq> <type> <json>' lines, each with its broadcast;
+-- ttl '' leaves the log's TTL as it is.
+local function append_events(ekey, live, seq, A, ttl)
+  local lines = {}
+  for i, e in ipairs(A.events) do
     seq = seq + 1
-    redis.call('XADD', ekey, 'MAXLEN', '~', maxlen, seq .. '-0', 't', e[1], 'e', e[2])
-    publish(P.eventsChannel .. sid, seq .. ' ' .. e[1] .. ' ' .. e[2])
-    local b = broadcasts[i]
-    if b and b ~= '' then publish(P.broadcast, b) end
+    redis.call('XADD', ekey, 'MAXLEN', '~', A.maxlen, seq .. '-0', 't', e[1], 'e', e[2])
+    lines[#lines + 1] = seq .. ' ' .. e[1] .. ' ' .. e[2]
+  end
+  if #lines > 0 then publish(true, live, table.concat(lines, '\\n'), A.quiet) end
+  for _, b in ipairs(A.broadcasts) do
+    if b ~= '' then publish(false, A.broadcastChannel, b, A.quiet) end
   end
   if ttl ~= '' then redis.call('EXPIRE', ekey, ttl) end
   return seq
 end
 
--- A run that ends leaves its owner's set and frees its slots in the limits at once.
-local function release_if_terminal(sid, owner, status, tenant, user)
-  if not TERMINAL[status] then return end
-  record_run_finished(sid, status, tenant, user)
-  redis.call('SREM', P.instanceRuns .. owner .. ':runs', sid)
-  if tenant then
-    redis.call('ZREM', P.active .. tenant, sid)
-    if user then redis.call('ZREM', P.active .. tenant .. ':' .. user, sid) end
+-- The run's seq: its log's last entry. A batch of streamed text goes to the log without this
+-- script (text-batch.ts), so the hash's seq is that of the last step and may be behind.
+local function run_seq(ekey, stored)
+  local n = tonumber(stored) or 0
+  local top = redis.call('XREVRANGE', ekey, '+', '-', 'COUNT', 1)
+  if top[1] then
+    local s = tonumber(string.match(top[1][1], '^(%d+)'))
+    if s and s > n then n = s end
   end
+  return n
+end
+
+-- A run that ends tells the other slots: its owner's set and the tenant's limits let it go.
+local function record_if_terminal(ckey, sid, owner, status, tenant, user)
+  if not TERMINAL[status] then return end
+  record_change(ckey, {k = 'finished', at = redis_now_ms(), sid = sid, owner = owner, status = status, tenantId = tenant, userId = user})
 end
 `;
 
 /**
- * KEYS: run, tenant's active runs, user's active runs, tenant's runs index. ARGV: sid, fieldsJson,
- * ttl, userLimit, tenantLimit, createdMs, prefixes. The index gets the run in the same step, and
- * loses the runs started more than ttl before this one (their keys are gone, or soon will be). Returns {0} when created, {1, fields} of the run that exists (whatever the
- * limits), or {2, 'user'|'tenant'} when a limit is reached (nothing written). A full set is first
- * pruned of runs that are gone (key expired or lost) or ended, so none holds a slot for good; that
- * costs one HGET per member, only on the way to a refusal.
+ * KEYS: run. ARGV: {fields, ttl}. Returns {0} when created, or {1, fields} of the run that exists.
+ * The limits were reserved on the tenant's slot first (RESERVE_RUN).
  */
 export const CREATE_RUN = `${RUNS_LUA_LIB}
+local A = cjson.decode(ARGV[1])
 if redis.call('EXISTS', KEYS[1]) == 1 then return {1, redis.call('HGETALL', KEYS[1])} end
-local function full(key, limit) return redis.call('ZCARD', key) >= limit end
-local function prune(key)
-  for _, sid in ipairs(redis.call('ZRANGE', key, 0, -1)) do
-    local status = redis.call('HGET', P.run .. sid, 'status')
-    if not status or TERMINAL[status] then redis.call('ZREM', key, sid) end
-  end
-end
-for _, c in ipairs({{KEYS[3], tonumber(ARGV[4]), 'user'}, {KEYS[2], tonumber(ARGV[5]), 'tenant'}}) do
-  if full(c[1], c[2]) then
-    prune(c[1])
-    if full(c[1], c[2]) then return {2, c[3]} end
-  end
-end
-local fields = cjson.decode(ARGV[2])
-hset_all(KEYS[1], fields)
-redis.call('EXPIRE', KEYS[1], ARGV[3])
-redis.call('SADD', P.instanceRuns .. fields.owner .. ':runs', ARGV[1])
-local now = redis_now_ms()
-redis.call('ZADD', KEYS[2], now, ARGV[1])
-redis.call('ZADD', KEYS[3], now, ARGV[1])
-redis.call('HSET', KEYS[1], 'updatedMs', now)
-local created = tonumber(ARGV[6])
-redis.call('ZADD', KEYS[4], created, ARGV[1])
-redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', '(' .. (created - tonumber(ARGV[3]) * 1000))
--- Twice the TTL: a run's own key lives ttl after its last step, which may come well after its start.
-redis.call('EXPIRE', KEYS[4], tonumber(ARGV[3]) * 2)
+hset_all(KEYS[1], A.fields)
+redis.call('HSET', KEYS[1], 'updatedMs', redis_now_ms())
+redis.call('EXPIRE', KEYS[1], A.ttl)
 return {0}
 `;
 
 /**
- * KEYS: run, events. ARGV: one JSON argument (AppendArgs in run-script-args.ts: `request` is one
- * request's fields, or a group's as an array, the first one's id the group's), prefixes.
- * Position and seq must both be what the writer read: a script re-sent after a lost reply refuses.
- * Returns {'ok', seq, approvedFields | false, live} | {'gone'} | {'ended', status} | {'not_owner'} | {'stale'}:
- * a write of an approval returns the request as stored, for the agent's next step; live = the
- * messages to publish when P.quiet.
+ * KEYS: tenant's active runs, user's active runs, tenant's runs index (one tenant slot). ARGV:
+ * {sid, userLimit, tenantLimit, createdMs, ttl}. Returns {0} when the run holds its place in both
+ * (and in the index, which loses the runs started more than ttl before it), or {2, 'user'|'tenant'}
+ * when a set is full (nothing written): the caller prunes members whose run is gone or ended
+ * (their runs sit on other slots) and asks once more.
+ */
+export const RESERVE_RUN = `
+local A = cjson.decode(ARGV[1])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+for _, c in ipairs({{KEYS[2], A.userLimit, 'user'}, {KEYS[1], A.tenantLimit, 'tenant'}}) do
+  if not redis.call('ZSCORE', c[1], A.sid) and redis.call('ZCARD', c[1]) >= c[2] then return {2, c[3]} end
+end
+-- NX: a run that exists keeps its start (the list's order) and the age of its place.
+redis.call('ZADD', KEYS[1], 'NX', now, A.sid)
+redis.call('ZADD', KEYS[2], 'NX', now, A.sid)
+redis.call('ZADD', KEYS[3], 'NX', A.createdMs, A.sid)
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', '(' .. (A.createdMs - A.ttl * 1000))
+-- Twice the TTL: a run's own key lives ttl after its last step, which may come well after its start.
+redis.call('EXPIRE', KEYS[3], A.ttl * 2)
+return {0}
+`;
+
+/**
+ * KEYS: run, events, changes, live channel, then the request keys A.keys names (decided: the
+ * request whose decision this step consumes; requests: the new ones). ARGV: AppendArgs
+ * (run-script-args.ts). Position and seq must both be what the writer read: a script re-sent
+ * after a lost reply refuses. Returns {'ok', seq, approvedFields | false, live, changes} |
+ * {'gone'} | {'ended', status} | {'not_owner'} | {'stale'}.
  */
 export const APPEND = `${RUNS_LUA_LIB}
 local A = cjson.decode(ARGV[1])
@@ -101,21 +110,23 @@ local r = redis.call('HMGET', KEYS[1], 'status', 'owner', 'cursor', 'seq', 'tena
 if not r[1] then return {'gone'} end
 if TERMINAL[r[1]] then return {'ended', r[1]} end
 if r[2] ~= A.owner then return {'not_owner'} end
-if r[3] ~= A.expectCursor or r[4] ~= A.expectSeq then return {'stale'} end
+local seq0 = run_seq(KEYS[2], r[4])
+if r[3] ~= A.expectCursor or tostring(seq0) ~= A.expectSeq then return {'stale'} end
 local decided = A.expectDecided
-if decided and redis.call('HGET', P.request .. decided.requestId, 'status') ~= decided.status then return {'stale'} end
+local dkey = A.keys.decided and KEYS[A.keys.decided]
+if decided and redis.call('HGET', dkey, 'status') ~= decided.status then return {'stale'} end
 local approved = nil
-if decided and (decided.status == 'approved' or decided.status == 'responded') then approved = redis.call('HGETALL', P.request .. decided.requestId) end
+if decided and (decided.status == 'approved' or decided.status == 'responded') then approved = redis.call('HGETALL', dkey) end
 local requestId = ''
 if A.request then
   local reqs = A.request
   if reqs.requestId then reqs = {reqs} end
   requestId = reqs[1].requestId
-  for _, req in ipairs(reqs) do insert_request(req, A.deadlineMs, A.ttl) end
+  for i, req in ipairs(reqs) do insert_request(KEYS[3], KEYS[A.keys.requests[i]], req, A.ttl) end
 end
 -- A batch of streamed text leaves the position as it is: its step, before and after, refreshes the TTLs.
 local moves = A.nextCursor ~= A.expectCursor
-local seq = append_events(A.sid, KEYS[2], tonumber(r[4]), A.events, A.broadcasts, A.maxlen, moves and A.ttl or '')
+local seq = append_events(KEYS[2], KEYS[4], seq0, A, moves and A.ttl or '')
 -- updatedMs (GET /aura/runs) moves with the steps: a batch of text would cost a TIME per write for it.
 if moves then
   redis.call('HSET', KEYS[1], 'cursor', A.nextCursor, 'seq', seq, 'status', A.status, 'requestId', requestId, 'approvedRequestId', A.approvedRequestId, 'updatedMs', redis_now_ms())
@@ -125,16 +136,17 @@ end
 if A.state then redis.call('HSET', KEYS[1], 'state', A.state) end
 if A.receipt then redis.call('HSET', KEYS[1], 'receipt', A.receipt) end
 if moves then redis.call('EXPIRE', KEYS[1], A.ttl) end
-release_if_terminal(A.sid, r[2], A.status, r[5], r[6])
-return {'ok', seq, approved or false, LIVE}
+record_if_terminal(KEYS[3], A.sid, r[2], A.status, r[5], r[6])
+return {'ok', seq, approved or false, LIVE, outbox_due(KEYS[3])}
 `;
 
 /**
- * KEYS: run, events. ARGV: one JSON argument (CancelArgs in run-script-args.ts), prefixes.
+ * KEYS: run, events, changes, live channel, signals, then the requests A.keys names (expected: the
+ * request the caller read; others: the rest of its group). ARGV: CancelArgs (run-script-args.ts).
  * The request must still have the status the caller read: pending (it becomes cancelled) or
- * approved but not yet resumed (the approval is logged before the cancel); so must the other
- * requests of its group (`others`: [[requestId, status], …]), the pending ones are cancelled too.
- * Returns {'cancelled', seq, live} | {'not_found'} | {'ended', status} | {'retry'}.
+ * approved but not yet resumed (the approval is logged before the cancel); so must the others,
+ * the pending ones are cancelled too. Returns {'cancelled', seq, live, changes} | {'not_found'} |
+ * {'ended', status} | {'retry'}.
  */
 export const CANCEL = `${RUNS_LUA_LIB}
 local A = cjson.decode(ARGV[1])
@@ -144,31 +156,34 @@ if TERMINAL[r[1]] then return {'ended', r[1]} end
 local expected = A.expectRequest
 if r[1] ~= A.expectStatus or (r[5] or '') ~= (expected and expected.requestId or '') then return {'retry'} end
 if expected then
-  local current = redis.call('HGET', P.request .. expected.requestId, 'status')
+  local qkey = KEYS[A.keys.expected]
+  local current = redis.call('HGET', qkey, 'status')
   if current ~= expected.status then return {'retry'} end
   local others = A.others or {}
-  for _, o in ipairs(others) do
-    if redis.call('HGET', P.request .. o[1], 'status') ~= o[2] then return {'retry'} end
+  for i, o in ipairs(others) do
+    if redis.call('HGET', KEYS[A.keys.others[i]], 'status') ~= o[2] then return {'retry'} end
   end
-  if current == 'pending' then decide(expected.requestId, 'cancelled', A.now, A.decidedBy, '', 'cancellation', A.ttl) end
-  for _, o in ipairs(others) do
-    if o[2] == 'pending' then decide(o[1], 'cancelled', A.now, A.decidedBy, '', 'cancellation', A.ttl) end
+  local d = {status = 'cancelled', decidedAt = A.now, decidedBy = A.decidedBy, reason = '', signalType = 'cancellation', ttl = A.ttl, channel = A.hitlChannel}
+  if current == 'pending' then decide(qkey, KEYS[5], KEYS[3], d) end
+  for i, o in ipairs(others) do
+    if o[2] == 'pending' then decide(KEYS[A.keys.others[i]], KEYS[5], KEYS[3], d) end
   end
 end
-local seq = append_events(A.sid, KEYS[2], tonumber(r[3]), A.events, A.broadcasts, A.maxlen, A.ttl)
+local seq = append_events(KEYS[2], KEYS[4], run_seq(KEYS[2], r[3]), A, A.ttl)
 redis.call('HSET', KEYS[1], 'seq', seq, 'status', 'cancelled', 'requestId', '', 'approvedRequestId', '', 'updatedMs', redis_now_ms())
 redis.call('EXPIRE', KEYS[1], A.ttl)
-release_if_terminal(A.sid, r[2], 'cancelled', r[4], r[6])
-return {'cancelled', seq, LIVE}
+record_if_terminal(KEYS[3], A.sid, r[2], 'cancelled', r[4], r[6])
+return {'cancelled', seq, LIVE, outbox_due(KEYS[3])}
 `;
 
 /**
- * KEYS: instances, epoch. ARGV: instanceId, leaseMs, newEpoch, prefixes. The lease runs on Redis's
+ * KEYS: instances, epoch (one slot). ARGV: instanceId, leaseMs, newEpoch. The lease runs on Redis's
  * clock. Returns {clock (ms), epoch}: the epoch marker is set once per data set, so an instance
  * that sees it change knows the store lost its data (flushed, or failed over without persistence).
  */
-export const HEARTBEAT = `${RUNS_LUA_LIB}
-local now = redis_now_ms()
+export const HEARTBEAT = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
 local epoch = redis.call('GET', KEYS[2])
 if not epoch then
@@ -178,43 +193,37 @@ end
 return {now, epoch}
 `;
 
+/** KEYS: instances. ARGV: instanceId. 1 when that instance's lease is missing or lapsed by Redis's clock. */
+export const LEASE_LAPSED = `
+local lease = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if not lease then return 1 end
+local t = redis.call('TIME')
+return tonumber(lease) <= tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) and 1 or 0
+`;
+
 /**
- * KEYS: run, instances. ARGV: sid, me, fromInstance ('' = unknown), prefixes. Takes the run over
- * when its owner's lease has lapsed by Redis's clock; returns 1 when it is ours. A run that is gone
- * or finished leaves fromInstance's set.
+ * KEYS: run. ARGV: expected owner, new owner. Hands an unfinished run over when it is still the
+ * expected owner's (a compare-and-set: the lease check came first, on the instances' slot).
  */
-export const CLAIM = `${RUNS_LUA_LIB}
+export const TAKEOVER = `
 local r = redis.call('HMGET', KEYS[1], 'status', 'owner')
-if not r[1] or TERMINAL[r[1]] then
-  local from = r[2] or ARGV[3]
-  if from and from ~= '' then redis.call('SREM', P.instanceRuns .. from .. ':runs', ARGV[1]) end
-  return 0
-end
-if r[2] == ARGV[2] then return 1 end
-local lease = redis.call('ZSCORE', KEYS[2], r[2])
-if lease and tonumber(lease) > redis_now_ms() then return 0 end
+local TERMINAL = {completed=true, rejected=true, expired=true, cancelled=true, failed=true}
+if not r[1] or TERMINAL[r[1]] or r[2] ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[1], 'owner', ARGV[2])
-redis.call('SREM', P.instanceRuns .. r[2] .. ':runs', ARGV[1])
-redis.call('SADD', P.instanceRuns .. ARGV[2] .. ':runs', ARGV[1])
 return 1
 `;
 
 /**
- * KEYS: instances. ARGV: limit, prefixes. Returns [sessionId, instanceId, …] of runs whose owners'
- * leases lapsed by Redis's clock; a lapsed instance with no runs left is forgotten.
+ * KEYS: instances. ARGV: limit. The instances whose leases lapsed by Redis's clock (oldest first);
+ * with ARGV[2] = an instance id instead, forgets that one if its lease is still lapsed (1) or not (0).
  */
-export const ORPHANS = `${RUNS_LUA_LIB}
-local dead = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', redis_now_ms(), 'LIMIT', 0, 20)
-local out = {}
-local limit = tonumber(ARGV[1])
-for _, inst in ipairs(dead) do
-  local runs = redis.call('SRANDMEMBER', P.instanceRuns .. inst .. ':runs', limit - #out / 2)
-  if #runs == 0 then redis.call('ZREM', KEYS[1], inst) end
-  for _, sid in ipairs(runs) do
-    out[#out + 1] = sid
-    out[#out + 1] = inst
-  end
-  if #out / 2 >= limit then break end
+export const LAPSED = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+if ARGV[2] then
+  local lease = redis.call('ZSCORE', KEYS[1], ARGV[2])
+  if lease and tonumber(lease) <= now then return redis.call('ZREM', KEYS[1], ARGV[2]) end
+  return 0
 end
-return out
+return redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[1]))
 `;

@@ -3,8 +3,7 @@ import type { HitlStore } from '../../hitl/persistence/hitl-store.port';
 import type { Bus } from '../../redis/bus';
 import { NAMES } from '../../redis/redis-names';
 import type { MemoryRunStore } from '../../runs/persistence/memory-run.store';
-import { QUEUE_LEASE_MS } from './worker.lua';
-import { ClaimedRun, QueueStats, WorkerStore } from './worker-store.port';
+import { ClaimedRun, QUEUE_LEASE_MS, QueueStats, WorkerStore } from './worker-store.port';
 
 /**
  * The in-process worker store (no REDIS_URL: one instance), on the in-process run store's records

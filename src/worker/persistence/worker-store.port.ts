@@ -1,6 +1,9 @@
 import type { HitlRequest } from '../../contract/hitl.types';
 import type { RunRecord } from '../../contract/run.types';
 
+/** The queue owner's lease (ms) never lapses: no instance adopts a run waiting for a worker. */
+export const QUEUE_LEASE_MS = 9_000_000_000_000_000;
+
 /** A run a worker just claimed: the run as stored, the approval it resumes after (if any), and its lease. */
 export interface ClaimedRun {
   run: RunRecord;
@@ -23,7 +26,7 @@ export interface QueueStats {
  * The ready queue and the leases of external workers (AGENT=worker). A worker's lease is a lease like
  * an instance's (same set, same store clock) on exactly one run, so when it lapses the instances'
  * orphan sweep adopts the run, and the remote agent puts it back in the queue. Every change is
- * atomic (one Lua script in Redis) and checks who holds the run.
+ * atomic on the run (one Lua script on its slot in Redis) and checks who holds the run.
  */
 export abstract class WorkerStore {
   /**
