@@ -67,6 +67,10 @@
 //   BENCH_STREAM_FLUSH_MS  50                 STREAM_FLUSH_MS of the service in the token scenario
 //   BENCH_IDLE_SECONDS     10                 paused runs: CPU of A measured over this long with all N paused
 //                                            and nothing else going on (heartbeats, leases, sweeps, GC; quick: 2)
+//   BENCH_CAPACITY_RUNS    200,400,800        capacity scenario: the token scenario at each of these run counts
+//                                            (one node; quick: 20,40); the report names the most with p99 <= 250 ms
+// Scenario `cluster`: the token scenario once more on a private 6-node Redis Cluster (3 masters,
+// bench/lib/cluster.mjs), with INFO commandstats per master: each master's share of the commands.
 import os from 'node:os';
 import path from 'node:path';
 import { execFile, execFileSync } from 'node:child_process';
@@ -75,6 +79,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { startRedis, foreignClients } from './lib/redis.mjs';
+import { startCluster } from './lib/cluster.mjs';
 import { startInstance, measureMemory, localPortsTo, countFds, installCleanupHandlers, killAllSync, readFdLimit, GC_PROBE } from './lib/proc.mjs';
 import { freePort, sleep, withTimeout } from './lib/util.mjs';
 import { signJwt } from './lib/jwt.mjs';
@@ -110,16 +115,17 @@ const C = {
   out: E.BENCH_OUT === undefined ? (QUICK ? '' : path.join(HERE, 'results.md')) : E.BENCH_OUT,
   timeoutS: num(E.BENCH_TIMEOUT_S, QUICK ? 600 : 3600),
   waitQuietS: num(E.BENCH_WAIT_QUIET_S, 0),
-  scenarios: (E.BENCH_SCENARIOS || 'paused,throughput,tokens,framework').split(',').map((s) => s.trim()).filter(Boolean),
+  scenarios: (E.BENCH_SCENARIOS || 'paused,throughput,tokens,cluster,capacity,framework').split(',').map((s) => s.trim()).filter(Boolean),
   tokenRuns: num(E.BENCH_TOKEN_RUNS, QUICK ? 20 : 200),
   tokenRate: num(E.BENCH_TOKEN_RATE, 50),
   tokenSeconds: num(E.BENCH_TOKEN_SECONDS, QUICK ? 3 : 10),
   flushMs: num(E.BENCH_STREAM_FLUSH_MS, 50),
   idleS: num(E.BENCH_IDLE_SECONDS, QUICK ? 2 : 10),
+  capacityRuns: (E.BENCH_CAPACITY_RUNS || (QUICK ? '20,40' : '200,400,800')).split(',').map(Number).filter((n) => n > 0),
 };
 for (const sc of C.scenarios) {
-  if (!['paused', 'throughput', 'tokens', 'framework'].includes(sc)) {
-    console.error(`unknown scenario ${sc} in BENCH_SCENARIOS (paused, throughput, tokens, framework)`);
+  if (!['paused', 'throughput', 'tokens', 'cluster', 'capacity', 'framework'].includes(sc)) {
+    console.error(`unknown scenario ${sc} in BENCH_SCENARIOS (paused, throughput, tokens, cluster, capacity, framework)`);
     process.exit(2);
   }
 }
@@ -440,30 +446,31 @@ function commandsSince(before, after) {
  * BENCH_TOKEN_SECONDS at BENCH_TOKEN_RATE tokens/s, watched with deltas=true. One instance: the
  * stream and the run are on it (nothing is approved).
  */
-async function scenarioTokens(def, redis, tag) {
+async function scenarioTokens(def, redis, tag, { runs = C.tokenRuns, cluster = null, modelFloorToo = true } = {}) {
   await waitQuiet(tag);
-  const res = { runs: C.tokenRuns, rate: C.tokenRate, seconds: C.tokenSeconds, flushMs: C.flushMs };
+  const res = { runs, rate: C.tokenRate, seconds: C.tokenSeconds, flushMs: C.flushMs, cluster: Boolean(cluster) };
   let model;
   let A;
   try {
-    if (!redis.external) await redis.admin.flushall();
+    if (!cluster && !redis.external) await redis.admin.flushall();
     model = await startInstance({ name: 'llm', script: path.join(HERE, 'lib', 'llm-server.mjs'), env: { PATH: E.PATH, LLM_TOKENS_PER_SEC: String(C.tokenRate), LLM_SECONDS: String(C.tokenSeconds) }, port: await freePort(), cwd: ROOT, fdLimit: FD_EFFECTIVE, logFile: path.join(workDir, `${tag}-llm.log`) });
     const env = {
       ...def.env,
-      REDIS_URL: redis.url,
+      ...(cluster ? { REDIS_CLUSTER_NODES: cluster.nodeList } : { REDIS_URL: redis.url }),
       AGENT: 'openai',
       LLM_BASE_URL: `http://127.0.0.1:${model.port}/v1`,
       LLM_MODEL: 'bench-model',
       LLM_TIMEOUT_MS: '30000',
       STREAM_FLUSH_MS: String(C.flushMs),
     };
+    if (cluster) delete env.REDIS_URL;
     A = await startInstance({ name: `${def.kind}-A`, script: def.script, nodeArgs: ['--expose-gc', '--require', GC_PROBE], cwd: def.cwd, fdLimit: FD_EFFECTIVE, readyTimeoutMs: 60000, env, port: await freePort(), logFile: path.join(workDir, `${tag}-A.log`) });
     await load.call('init', { aPort: A.port, bPort: A.port, token: TOKEN, tenantId: TENANT, localAddresses: C.localAddrs }, 10000);
-    const warm = Math.min(20, C.tokenRuns);
+    const warm = Math.min(20, runs);
     res.warmup = await load.call('tokens', { concurrency: warm, prefix: `${tag}-warm`, prompt: `bench tokens_per_sec=${C.tokenRate} seconds=1`, timeoutMs: 30000 }, 40000);
     if (res.warmup.done < warm) log(`${tag}: warm-up ${res.warmup.done}/${warm} done: ${res.warmup.errors.join('; ')}`);
     await sleep(500);
-    log(`${tag}: ${C.tokenRuns} LLM runs at once, ${C.tokenRate} tokens/s for ${C.tokenSeconds} s each, deltas=true, STREAM_FLUSH_MS=${C.flushMs}`);
+    log(`${tag}: ${runs} LLM runs at once, ${C.tokenRate} tokens/s for ${C.tokenSeconds} s each, deltas=true, STREAM_FLUSH_MS=${C.flushMs}${cluster ? ', on a 6-node cluster' : ''}`);
     const modelStats = async () => {
       try {
         return JSON.parse(await (await fetch(`${model.url}/stats`)).text());
@@ -473,25 +480,37 @@ async function scenarioTokens(def, redis, tag) {
     };
     await fetch(`${model.url}/stats/reset`, { method: 'POST' }).catch(() => {});
     const model0 = await modelStats();
-    const stats0 = await commandStats(redis.admin);
-    const cpu0 = cpuSnap({ service: A.pid, model: model.pid, redis: redis.pid, load: load.pid });
+    // Every master's INFO commandstats (one node: the one server), and the CPU of every Redis process.
+    const nodes = cluster ? await cluster.masters() : [{ port: redis.port, pid: redis.pid, admin: redis.admin }];
+    const stats0 = await Promise.all(nodes.map((n) => commandStats(n.admin)));
+    const redisPids = cluster ? Object.fromEntries(cluster.pids.map((p, i) => [`redis${i}`, p])) : { redis: redis.pid };
+    const cpu0 = cpuSnap({ service: A.pid, model: model.pid, load: load.pid, ...redisPids });
     const timeoutMs = C.tokenSeconds * 1000 * 3 + 30000;
-    res.tok = await load.call('tokens', { concurrency: C.tokenRuns, prefix: `${tag}-r`, prompt: `bench tokens_per_sec=${C.tokenRate} seconds=${C.tokenSeconds}`, timeoutMs }, timeoutMs + 10000);
-    res.cpu = cpuSince(cpu0);
-    res.commands = commandsSince(stats0, await commandStats(redis.admin));
-    res.commandsTotal = Object.values(res.commands).reduce((a, b) => a + b, 0);
+    res.tok = await load.call('tokens', { concurrency: runs, prefix: `${tag}-r`, prompt: `bench tokens_per_sec=${C.tokenRate} seconds=${C.tokenSeconds}`, timeoutMs }, timeoutMs + 10000);
+    const cpu = cpuSince(cpu0);
+    const stats1 = await Promise.all(nodes.map((n) => commandStats(n.admin)));
+    const perNode = nodes.map((n, i) => commandsSince(stats0[i], stats1[i]));
+    res.commands = {};
+    for (const c of perNode) for (const [k, v] of Object.entries(c)) res.commands[k] = (res.commands[k] || 0) + v;
+    const totals = perNode.map((c) => Object.values(c).reduce((a, b) => a + b, 0));
+    res.commandsTotal = totals.reduce((a, b) => a + b, 0);
+    res.masters = nodes.map((n, i) => ({ port: n.port, commands: totals[i], share: res.commandsTotal ? totals[i] / res.commandsTotal : NaN }));
+    res.redisCpu = Object.keys(redisPids).reduce((a, k) => a + (cpu[k] || 0), 0);
+    res.cpu = { service: cpu.service, model: cpu.model, redis: res.redisCpu, load: cpu.load, other: cpu.other };
     res.commandsPerDelta = res.tok.deltaFrames ? res.commandsTotal / res.tok.deltaFrames : NaN;
     res.evalPerDelta = res.tok.deltaFrames ? ((res.commands.evalsha || 0) + (res.commands.eval || 0)) / res.tok.deltaFrames : NaN;
     const model1 = await modelStats();
     res.tokensSent = model0 && model1 ? model1.tokensSent - model0.tokensSent : NaN;
     res.modelCallsAtOnce = model1 ? model1.maxActive : NaN; // < runs: the service did not stream them all at once
     res.commandsPerToken = res.tok.tokens ? res.commandsTotal / res.tok.tokens : NaN;
+    // Redis CPU time (ms, all its processes) per 1 000 tokens delivered.
+    res.redisCpuMsPer1000Tokens = res.tok.tokens ? ((res.redisCpu / 100) * (res.tok.ms / 1000) * 1000 * 1000) / res.tok.tokens : NaN;
     const t = res.tok;
-    log(`${tag}: ${t.done}/${t.runs} done, ${fmt(t.deltasPerSec, 0)} deltas/s (${fmt(t.tokensPerDelta, 2)} tokens each), latency p50 ${fmt(t.latency.p50, 1)} ms p99 ${fmt(t.latency.p99, 1)} ms (once all streamed: p99 ${fmt(t.latencyAllStreaming?.p99, 1)} ms), ${fmt(res.commandsPerDelta, 2)} Redis commands per delta, cpu% ${JSON.stringify(res.cpu)}${t.errorCount ? `, errors: ${t.errors.join('; ')}` : ''}`);
+    log(`${tag}: ${t.done}/${t.runs} done, ${fmt(t.deltasPerSec, 0)} deltas/s (${fmt(t.tokensPerDelta, 2)} tokens each), latency p50 ${fmt(t.latency.p50, 1)} ms p99 ${fmt(t.latency.p99, 1)} ms (once all streamed: p99 ${fmt(t.latencyAllStreaming?.p99, 1)} ms), ${fmt(res.commandsPerDelta, 2)} Redis commands per delta, masters' shares ${res.masters.map((x) => fmt(x.share * 100, 0) + '%').join('/')}, Redis CPU ${fmt(res.redisCpuMsPer1000Tokens, 1)} ms per 1000 tokens, cpu% ${JSON.stringify(res.cpu)}${t.errorCount ? `, errors: ${t.errors.join('; ')}` : ''}`);
     res.died = [A, model].filter((i) => !i.isAlive()).map((i) => `${i.name} died ${JSON.stringify(i.exitInfo())}: ${i.tail().trim().split('\n').slice(-3).join(' | ')}`).join('; ') || null;
     await A.stop();
     A = null;
-    res.modelFloor = await modelFloor(model, tag);
+    if (modelFloorToo) res.modelFloor = await modelFloor(model, tag);
   } catch (e) {
     res.error = String(e.message || e);
     log(`${tag}: ERROR ${res.error}`);
@@ -504,6 +523,27 @@ async function scenarioTokens(def, redis, tag) {
     await Promise.all([A?.stop(), model?.stop()]);
   }
   return res;
+}
+
+/** Capacity (issue 27): the token scenario at each of BENCH_CAPACITY_RUNS on one node, without the model floor. */
+async function scenarioCapacity(def, redis, tag) {
+  const out = [];
+  for (const runs of C.capacityRuns) out.push(await scenarioTokens(def, redis, `${tag}-${runs}`, { runs, modelFloorToo: false }));
+  return out;
+}
+
+/** The token scenario on a private 6-node cluster (3 masters), for the spread over the masters (issue 27). */
+async function scenarioClusterTokens(def, tag) {
+  let cluster;
+  try {
+    cluster = await startCluster();
+    return await scenarioTokens(def, null, tag, { cluster, modelFloorToo: false });
+  } catch (e) {
+    log(`${tag}: ERROR ${e.message}`);
+    return { error: String(e.message || e) };
+  } finally {
+    await cluster?.stop();
+  }
 }
 
 /**
@@ -901,6 +941,11 @@ function limitsHit(results, labels) {
     if (r.throughput?.cpu?.other > 15) notes.push(`${labels[i]} throughput: other processes used ${r.throughput.cpu.other}% of a core during the window: the machine was not quiet, the figures are skewed`);
     if (r.throughput?.error) notes.push(`${labels[i]} throughput: ${r.throughput.error}`);
     if (r.throughput?.died) notes.push(`${labels[i]} throughput: ${r.throughput.died}`);
+    for (const [what, x] of [['cluster tokens', r.clusterTokens], ...(r.capacity ?? []).map((c) => [`capacity ${c.runs}`, c])]) {
+      if (x?.error) notes.push(`${labels[i]} ${what}: ${x.error}`);
+      if (x?.died) notes.push(`${labels[i]} ${what}: ${x.died}`);
+      if (x?.tok && (x.tok.errorCount || x.tok.done < x.tok.runs)) notes.push(`${labels[i]} ${what}: ${x.tok.done}/${x.tok.runs} runs done, ${x.tok.errorCount} errors (${x.tok.errors.slice(0, 3).join('; ')})`);
+    }
     const k = r.tokens;
     if (k?.error) notes.push(`${labels[i]} tokens: ${k.error}`);
     if (k?.died) notes.push(`${labels[i]} tokens: ${k.died}`);
@@ -909,6 +954,60 @@ function limitsHit(results, labels) {
     if (r.throughput?.tp?.errorCount) notes.push(`${labels[i]} throughput: ${r.throughput.tp.errorCount} stream/approve errors (${r.throughput.tp.errors.join('; ')})`);
   });
   return notes;
+}
+
+/**
+ * Issue 27's target table, its row names as the issue gives them: each figure of this run, as a
+ * ratio where the target is one; plus the capacity line and Redis CPU per 1 000 tokens.
+ */
+function targets27(results, labels) {
+  const s = results[labels.findIndex((l) => l.startsWith('service'))];
+  const n = results[labels.findIndex((l) => l.startsWith('nest'))];
+  if (!s) return null;
+  const nMax = Math.max(...C.ns);
+  const at = (r) => r?.paused?.find((x) => x.n === nMax);
+  const rows = [];
+  const row = (name, target, value, ok, detail) =>
+    rows.push(`| ${name} | ${target} | ${Number.isFinite(value) ? fmt(value, value < 10 ? 2 : 0) : 'n/a'} | ${Number.isFinite(value) ? (ok(value) ? 'met' : 'missed') : 'not measured'} | ${detail} |`);
+  const ratio = (get, r1, r2) => {
+    try {
+      return get(r1) / get(r2);
+    } catch {
+      return NaN;
+    }
+  };
+  const tok = s.tokens;
+  const cl = s.clusterTokens;
+  row('Redis commands per delta frame', '≤ 2.2', tok?.commandsPerDelta, (v) => v <= 2.2, tok ? `${tok.commandsTotal} commands / ${tok.tok?.deltaFrames} frames (single node, ${tok.runs} runs)` : '');
+  const busiest = cl?.masters?.length ? Math.max(...cl.masters.map((m) => m.share)) : NaN;
+  row("cluster: busiest master's share of commands (token scenario on a 3-master cluster)", '≤ 40 %', busiest * 100, (v) => v <= 40, cl?.masters ? `shares ${cl.masters.map((m) => `${fmt(m.share * 100, 1)} %`).join(', ')} of ${cl.commandsTotal} commands` : cl?.error || '');
+  const dps = (r) => r.tok.deltasPerSec;
+  row('cluster: deltas/s delivered, cluster ÷ single node', '≥ 1.0', ratio(dps, cl, tok), (v) => v >= 1, cl?.tok && tok?.tok ? `${fmt(dps(cl), 0)} vs ${fmt(dps(tok), 0)} deltas/s` : '');
+  const p50 = (r) => at(r).approve.latency.p50;
+  const p99 = (r) => at(r).approve.latency.p99;
+  const openRate = (r) => at(r).open.opened / (at(r).open.ms / 1000);
+  const rss = (r) => at(r).rssPerRun;
+  const tp = (r) => r.throughput.tp.eventsPerSec;
+  const both = (get, d, unit) => {
+    try {
+      return `${fmt(get(s), d)} vs ${fmt(get(n), d)} ${unit}`;
+    } catch {
+      return 'n/a';
+    }
+  };
+  row('approve→resume p50, service ÷ Nest floor', '≤ 1.15', ratio(p50, s, n), (v) => v <= 1.15, `${both(p50, 2, 'ms')} at N=${nMax}`);
+  row('approve→resume p99, service ÷ Nest floor', '≤ 1.3', ratio(p99, s, n), (v) => v <= 1.3, `${both(p99, 2, 'ms')} at N=${nMax}`);
+  row('throughput, service ÷ Nest floor', '≥ 0.95', ratio(tp, s, n), (v) => v >= 0.95, both(tp, 0, 'events/s'));
+  row('open rate, service ÷ Nest floor', '≥ 1.0', ratio(openRate, s, n), (v) => v >= 1, `${both(openRate, 0, 'runs/s')} at N=${nMax}`);
+  row('RSS per paused run, service ÷ Nest floor', '≤ 1.1', ratio(rss, s, n), (v) => v <= 1.1, `${both((r) => rss(r) / 1024, 1, 'KB')} at N=${nMax}`);
+  row(`token delivery p99 at ${tok?.runs ?? C.tokenRuns} runs`, '≤ 100 ms', tok?.tok?.latency?.p99, (v) => v <= 100, tok?.tok ? `p50 ${fmt(tok.tok.latency.p50, 1)} ms, ${tok.tok.done}/${tok.tok.runs} runs done` : '');
+  const cap = (s.capacity ?? []).filter((c) => c.tok);
+  const fits = cap.filter((c) => c.tok.latency.p99 <= 250 && c.tok.done === c.tok.runs);
+  const capLine = cap.length
+    ? `Capacity (one instance, one Redis node, runs streaming ${C.tokenRate} tokens/s, delivery p99 ≤ 250 ms): ${fits.length ? `${Math.max(...fits.map((c) => c.runs))} runs` : `fewer than ${Math.min(...cap.map((c) => c.runs))} runs`} (${cap.map((c) => `${c.runs} runs: p99 ${fmt(c.tok.latency.p99, 0)} ms, ${fmt(c.tok.deltasPerSec, 0)} deltas/s, ${c.tok.done}/${c.tok.runs} done, service CPU ${c.cpu.service} %, Redis CPU ${c.cpu.redis} %`).join('; ')}).`
+    : 'Capacity: not measured in this run.';
+  const cpuLine = `Redis CPU per 1 000 tokens: single node ${fmt(tok?.redisCpuMsPer1000Tokens, 1)} ms; cluster ${fmt(cl?.redisCpuMsPer1000Tokens, 1)} ms (all six nodes, replication included).`;
+  return `| figure | target | this run | | detail |\n|---|---|---:|---|---|\n${rows.join('\n')}\n\n${capLine}\n\n${cpuLine}`;
 }
 
 function report(m, results, labels, calibration, framework) {
@@ -923,6 +1022,7 @@ function report(m, results, labels, calibration, framework) {
   const tokens = tokensSection(results, labels);
   const frameworkText = frameworkSection(framework, results, labels);
   const estimate = estimateSection(results, labels);
+  const issue27 = targets27(results, labels);
   const fdLimits = results.map((r, i) => `${labels[i]}: ${r.paused?.[0]?.fdLimit ?? 'n/a'}`).join(', ');
   const memSource = results.map((r) => r.paused?.find((p) => p.memAfter)?.memAfter.source).find(Boolean) || 'n/a';
   const md = `# Aura benchmark results
@@ -957,7 +1057,7 @@ Generated by \`npm run bench\` (\`node bench/run.mjs\`)${QUICK ? ' in QUICK mode
 
 Ratio columns: ${ratioPairs(labels).map(([a, b]) => `${labels[a]}/${labels[b]}`).join(', ') || 'none'} (the same metric divided; lower is better for times, memory and latency, higher for rates).
 
-${t}
+${issue27 ? `## Targets (issue 27)\n\n${issue27}\n\n` : ''}${t}
 
 ${cal}
 ${split ? `\n## Durability, framework and the service's own work\n\n${split}\n` : ''}${tokens ? `\n## Token streaming (issue 14)\n\n${tokens}\n` : ''}${frameworkText ? `\n## An SSE stream with nothing else (framework floor)\n\n${frameworkText}\n` : ''}${estimate ? `\n## One instance at 100 000 paused runs (estimate)\n\n${estimate}\n` : ''}${check ? `\n## Targets (issue 14, against the floors of this run; the token scenario's two are in its section)\n\n${check}\n` : ''}
@@ -972,7 +1072,7 @@ ${JSON.stringify({ config: C, results: results.map((r, i) => ({ label: labels[i]
 \`\`\`
 </details>
 `;
-  return { md, table: t, check, split, notes, tokens, frameworkText, estimate };
+  return { md, table: t, check, split, notes, tokens, frameworkText, estimate, issue27 };
 }
 
 const FLOOR_NOTE =
@@ -1025,6 +1125,8 @@ async function main() {
       if (C.scenarios.includes('throughput')) r.throughput = await scenarioThroughput(def, redis, `${labels[i]}-tp`.replace(/#/g, ''));
       // the floors have no LLM agent: the token scenario is the service's alone (once)
       if (C.scenarios.includes('tokens') && def.kind === 'service' && !results.some((x) => x.tokens)) r.tokens = await scenarioTokens(def, redis, `${labels[i]}-tok`.replace(/#/g, ''));
+      if (C.scenarios.includes('cluster') && def.kind === 'service' && !results.some((x) => x.clusterTokens)) r.clusterTokens = await scenarioClusterTokens(def, `${labels[i]}-cltok`.replace(/#/g, ''));
+      if (C.scenarios.includes('capacity') && def.kind === 'service' && !results.some((x) => x.capacity)) r.capacity = await scenarioCapacity(def, redis, `${labels[i]}-cap`.replace(/#/g, ''));
     } catch (e) {
       r.error = String(e.message || e);
       log(`${labels[i]}: ERROR ${r.error}`);
@@ -1034,7 +1136,7 @@ async function main() {
   }
   const framework = C.scenarios.includes('framework') ? await scenarioFramework() : null;
   await load.stop();
-  const { md, table: t, check, split, notes, tokens, frameworkText, estimate } = report(m, results, labels, calibration, framework);
+  const { md, table: t, check, split, notes, tokens, frameworkText, estimate, issue27 } = report(m, results, labels, calibration, framework);
   console.log(`\nAura benchmark: ${m.cores} cores, ${m.totalMemGiB} GiB, Node ${m.node}, ${m.date}${QUICK ? ' (QUICK)' : ''}\n`);
   console.log(t);
   if (calibration) console.log(`\ncalibration (trivial HTTP round trip at ${C.rate}/s): p50 ${fmt(calibration.p50, 2)} ms, p99 ${fmt(calibration.p99, 2)} ms, max ${fmt(calibration.max, 2)} ms`);
@@ -1043,6 +1145,7 @@ async function main() {
   if (frameworkText) console.log(`\nAn SSE stream with nothing else: ${frameworkText}`);
   if (estimate) console.log(`\nOne instance at 100 000 paused runs (estimate): ${estimate}`);
   if (check) console.log(`\nTargets (issue 14, against the floors of this run):\n${check}`);
+  if (issue27) console.log(`\nTargets (issue 27):\n${issue27}`);
   console.log(`\nLimits hit / errors:\n${notes.length ? notes.map((n) => `- ${n}`).join('\n') : '- none'}`);
   if (C.out) {
     writeFileSync(C.out, md);

@@ -2,9 +2,9 @@ import type { LoggedEvent } from './run.types';
 
 /**
  * The one framing of live events on a run's events channel: each event is `<seq> <type> <json>`.
- * A message holds one event or several, one per line (a JSON text never holds a raw newline). The
- * Redis scripts publish one event per message for now: instances before 9bd534e read a whole
- * message as one event. The scripts write the same fields (see the runs Lua); this is the only reader.
+ * A message holds one event or several, one per line (a JSON text never holds a raw newline): a
+ * step's events go out as one message. The scripts write the same fields (see the runs Lua); this
+ * is the only reader.
  */
 export const encodeLiveEvents = (events: LoggedEvent[]): string => events.map((e) => `${e.seq} ${e.type} ${e.json}`).join('\n');
 

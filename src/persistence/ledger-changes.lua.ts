@@ -7,10 +7,3 @@ if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 redis.call('XADD', KEYS[1], 'MAXLEN', '~', 100000, '*', 'type', ARGV[1], 'at', ARGV[2], 'data', ARGV[3], 'id', ARGV[4])
 return 1
 `;
-
-/** KEYS: a changes-due bucket. ARGV: sessionId, mark. Drops the session's mark unless a later write set it again. */
-export const CLEAR_MARK = `
-local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
-if score and tonumber(score) <= tonumber(ARGV[2]) then redis.call('ZREM', KEYS[1], ARGV[1]) end
-return 1
-`;

@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
 import { auditRecordOf, requestWebhook } from '../audit/audit-record';
 import { ThrottledLog } from '../common/throttled-log';
 import type { HitlRequest } from '../contract/hitl.types';
@@ -9,14 +10,21 @@ import { LedgerOutbox } from '../redis/ledger-outbox.port';
 import { bucketOf, NAMES, requestMember } from '../redis/redis-names';
 import { defineScript, ScriptFn } from '../redis/redis-script';
 import { QUEUE_LEASE_MS } from '../worker/persistence/worker-store.port';
-import { CLEAR_MARK, OUTBOX_ADD } from './ledger-changes.lua';
+import { OUTBOX_ADD } from './ledger-changes.lua';
 
 const DAY_MS = 86_400_000;
+/** How long an instance without WEBHOOK_URLS trusts that no webhook outbox exists. */
+const OUTBOX_RECHECK_MS = 5000;
+/** How long an ended run stays in its owner's run set, so the ends of a second go out as one SREM. */
+const FORGET_AFTER_MS = 1000;
+
+/** A writer's mark: the session, and a nonce of its own. */
+const markOf = (sessionId: string): string => `${sessionId} ${randomBytes(6).toString('base64url')}`;
 
 /** A record of the session's outbox, as the scripts write it (hitl.lua.ts, runs.lua.ts, worker.lua.ts). */
 type Change =
   | { k: 'request'; at: number; f: string[]; via?: boolean; ed?: string }
-  | { k: 'finished'; at: number; sid: string; owner: string; status: string; tenantId?: string; userId?: string }
+  | { k: 'finished'; at: number; sid: string; owner: string; status: string; tenantId?: string; userId?: string; unkept?: boolean }
   | { k: 'queued'; sid: string; from: string };
 
 /**
@@ -29,33 +37,55 @@ export class RedisLedgerOutbox extends LedgerOutbox {
   private readonly logger = new Logger('LedgerOutbox');
   private readonly failures = new ThrottledLog((line) => this.logger.warn(line));
   private readonly outboxAdd: ScriptFn;
-  private readonly clearMark: ScriptFn;
+
+  /** Without WEBHOOK_URLS here: whether the webhook outbox existed when last looked at, and when that was (ms). */
+  private outbox = { exists: true, checkedMs: -Infinity, checking: false };
+  private readonly toForget = new Map<string, Set<string>>();
+  private forgetTimer?: NodeJS.Timeout;
 
   constructor(
     private readonly redis: RedisClient,
     private readonly ttlSeconds: number,
     private readonly auditRetentionDays: number,
+    /** This instance has WEBHOOK_URLS: the outbox exists (it created it at start). */
+    private readonly webhooksHere = false,
   ) {
     super();
     this.outboxAdd = defineScript(redis, 'auraOutboxAdd', 1, OUTBOX_ADD);
-    this.clearMark = defineScript(redis, 'auraClearMark', 1, CLEAR_MARK);
   }
 
-  async mark(sessionId: string): Promise<number> {
-    const at = Date.now();
-    await redisCall(() => this.redis.zadd(NAMES.changesDue(bucketOf(sessionId)), at, sessionId));
-    return at;
+  /** The mark is the writer's own member ('<sessionId> <nonce>'), so each writer removes just its own. */
+  async mark(sessionId: string): Promise<string> {
+    const mark = markOf(sessionId);
+    await redisCall(() => this.redis.zadd(NAMES.changesDue(bucketOf(sessionId)), Date.now(), mark));
+    return mark;
   }
 
-  /** Never throws: the write it follows stands, and what is not applied now the repair sweep applies. */
-  async apply(sessionId: string, records: string[], mark: number): Promise<void> {
+  /** With no WEBHOOK_URLS here, as last seen (looked at again in the background every few seconds). */
+  webhooksMayListen(): boolean {
+    if (this.webhooksHere) return true;
+    const o = this.outbox;
+    if (!o.checking && Date.now() - o.checkedMs >= OUTBOX_RECHECK_MS) {
+      o.checking = true;
+      void this.redis
+        .exists(NAMES.webhookOutbox)
+        .then((n) => (o.exists = n === 1), () => undefined)
+        .finally(() => ((o.checking = false), (o.checkedMs = Date.now())));
+    }
+    return o.exists;
+  }
+
+  /**
+   * Never throws: the write it follows stands, and what is not applied now the repair sweep
+   * applies (the mark stays until every record is applied). Records a crashed writer left in the
+   * same outbox keep their own mark.
+   */
+  async apply(sessionId: string, records: string[], mark: string | null): Promise<void> {
     try {
-      for (const json of records) {
-        await this.applyOne(JSON.parse(json) as Change);
-        await redisCall(() => this.redis.lrem(NAMES.changes(sessionId), 1, json));
-      }
-      // A full page (the scripts return at most 100) may have more behind it: the sweep goes on.
-      if (records.length < 100) await this.clearMark([NAMES.changesDue(bucketOf(sessionId))], [sessionId, mark]);
+      for (const json of records) await this.applyOne(JSON.parse(json) as Change);
+      const kept = records.filter((json) => !(JSON.parse(json) as { unkept?: boolean }).unkept);
+      await redisCall(() => Promise.all(kept.map((json) => this.redis.lrem(NAMES.changes(sessionId), 1, json))));
+      if (mark) await redisCall(() => this.redis.zrem(NAMES.changesDue(bucketOf(sessionId)), mark));
     } catch (err) {
       this.failures.log(`apply:${String(err)}`, `Changes of session ${sessionId} not applied yet (the repair sweep retries): ${String(err)}`);
     }
@@ -78,7 +108,7 @@ export class RedisLedgerOutbox extends LedgerOutbox {
     const writes: Promise<unknown>[] = [
       r.zadd(NAMES.audit(req.tenantId), c.at, JSON.stringify(audit)),
       r.zremrangebyscore(NAMES.audit(req.tenantId), '-inf', `(${c.at - this.auditRetentionDays * DAY_MS}`),
-      this.outboxAdd([NAMES.webhookOutbox], [hook.type, c.at, JSON.stringify(hook.data), `msg_${c.at}_${req.requestId}_${req.status}`]),
+      this.webhook(hook.type, c.at, hook.data, `msg_${c.at}_${req.requestId}_${req.status}`),
     ];
     if (req.status === 'pending') {
       writes.push(r.zadd(deadlines, Date.parse(req.expiresAt), member), r.zadd(pending, createdMs, member));
@@ -92,14 +122,46 @@ export class RedisLedgerOutbox extends LedgerOutbox {
 
   private async runFinished(c: Extract<Change, { k: 'finished' }>): Promise<void> {
     const r = this.redis;
-    const writes: Promise<unknown>[] = [r.srem(NAMES.instanceRuns(c.owner), c.sid)];
+    this.forgetLater(c.owner, c.sid);
+    const writes: Promise<unknown>[] = [];
     if (c.tenantId) {
       writes.push(r.zrem(NAMES.activeRuns(c.tenantId), c.sid));
       if (c.userId) writes.push(r.zrem(NAMES.activeUserRuns(c.tenantId, c.userId), c.sid));
       const data = { tenantId: c.tenantId, sessionId: c.sid, userId: c.userId, status: c.status };
-      writes.push(this.outboxAdd([NAMES.webhookOutbox], ['run.finished', c.at, JSON.stringify(data), `msg_${c.at}_${c.sid}_finished`]));
+      writes.push(this.webhook('run.finished', c.at, data, `msg_${c.at}_${c.sid}_finished`));
     }
     await redisCall(() => Promise.all(writes));
+  }
+
+  /**
+   * An ended run leaves its owner's run set within a second, with the others ended meanwhile (one
+   * SREM for all): until then it is a stale member, which the orphan sweep would drop anyway.
+   */
+  private forgetLater(owner: string, sessionId: string): void {
+    const held = this.toForget.get(owner) ?? new Set<string>();
+    this.toForget.set(owner, held.add(sessionId));
+    if (this.forgetTimer) return;
+    this.forgetTimer = setTimeout(() => {
+      this.forgetTimer = undefined;
+      const all = [...this.toForget];
+      this.toForget.clear();
+      // Closed at shutdown: the members stay, as after a crash.
+      if (this.redis.status === 'end') return;
+      for (const [instance, sids] of all) {
+        this.redis.srem(NAMES.instanceRuns(instance), ...sids).catch((err: unknown) => this.failures.log(`forget:${String(err)}`, `Ended runs not taken out of ${instance}'s set (the orphan sweep will): ${String(err)}`));
+      }
+    }, FORGET_AFTER_MS);
+    this.forgetTimer.unref();
+  }
+
+  /**
+   * Adds a webhook event once some instance with WEBHOOK_URLS has created the outbox. An instance
+   * without them looks for the outbox at most every few seconds, not on every change.
+   */
+  private async webhook(type: string, at: number, data: Record<string, unknown>, id: string): Promise<unknown> {
+    if (!this.webhooksMayListen()) return;
+    const added = Number(await this.outboxAdd([NAMES.webhookOutbox], [type, at, JSON.stringify(data), id]));
+    if (added === 0 && !this.webhooksHere) this.outbox = { exists: false, checkedMs: Date.now(), checking: false };
   }
 
   private async runQueued(c: Extract<Change, { k: 'queued' }>): Promise<void> {
@@ -112,13 +174,14 @@ export class RedisLedgerOutbox extends LedgerOutbox {
 
   /** The repair sweep: applies the outboxes of sessions marked more than graceMs ago; answers how many held records (their writer died). */
   async repair(bucket: number, graceMs: number, limit: number): Promise<number> {
-    const due = await redisCall(() => this.redis.zrangebyscore(NAMES.changesDue(bucket), '-inf', Date.now() - graceMs, 'WITHSCORES', 'LIMIT', 0, limit));
+    const marks = await redisCall(() => this.redis.zrangebyscore(NAMES.changesDue(bucket), '-inf', Date.now() - graceMs, 'LIMIT', 0, limit));
     let repaired = 0;
-    for (let i = 0; i + 1 < due.length; i += 2) {
-      const sessionId = due[i];
+    for (const mark of marks) {
+      const sessionId = mark.slice(0, mark.indexOf(' '));
       const records = await redisCall(() => this.redis.lrange(NAMES.changes(sessionId), 0, 99));
       if (records.length) repaired++;
-      await this.apply(sessionId, records, Number(due[i + 1]));
+      // A full page may have more behind it: the mark stays for the next sweep.
+      await this.apply(sessionId, records, records.length < 100 ? mark : null);
     }
     return repaired;
   }

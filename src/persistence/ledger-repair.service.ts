@@ -4,7 +4,8 @@ import { LedgerOutbox } from '../redis/ledger-outbox.port';
 import { ALL_BUCKETS } from '../redis/redis-names';
 import { RedisLedgerOutbox } from './ledger-changes';
 
-const SWEEP_MS = 5000;
+/** One bucket a second, in turn: a steady trickle of one command, each bucket every BUCKETS seconds. */
+const SWEEP_MS = 1000;
 /** A writer applies its records within milliseconds; a mark older than this was left by one that died. */
 const GRACE_MS = 3000;
 const PER_BUCKET = 50;
@@ -24,10 +25,10 @@ export class LedgerRepair implements OnModuleInit, BeforeApplicationShutdown {
   onModuleInit(): void {
     const outbox = this.outbox;
     if (!(outbox instanceof RedisLedgerOutbox)) return;
+    let turn = 0;
     this.stop = every(SWEEP_MS, async () => {
-      const repaired = await Promise.all(ALL_BUCKETS.map((b) => outbox.repair(b, GRACE_MS, PER_BUCKET)));
-      const total = repaired.reduce((a, b) => a + b, 0);
-      if (total > 0) this.logger.log(`Applied the outbox of ${total} session(s) a writer left`);
+      const repaired = await outbox.repair(ALL_BUCKETS[turn++ % ALL_BUCKETS.length], GRACE_MS, PER_BUCKET);
+      if (repaired > 0) this.logger.log(`Applied the outbox of ${repaired} session(s) a writer left`);
     }, this.logger);
   }
 

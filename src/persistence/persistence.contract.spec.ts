@@ -54,7 +54,7 @@ function redisStores(): Stores {
   return {
     workers: new RedisWorkerStore(command, bus, outbox),
     runs: new RedisRunStore(command, bus, TTL, outbox),
-    hitl: new RedisHitlStore(command, TTL, outbox, undefined, 0),
+    hitl: new RedisHitlStore(command, TTL, outbox),
     tickets: new RedisTicketStore(command),
     redis: command,
     close: async () => void (await Promise.all([command.quit(), subscriber.quit(), shards.quit()])),
@@ -75,7 +75,7 @@ function redisStoresWithReplicaSync(): Stores {
     ready: connections.connect(5000).then(() => command.del(NAMES.workerReady)),
     workers: new RedisWorkerStore(command, bus, outbox),
     runs: new RedisRunStore(command, bus, TTL, outbox, connections.replicaSync()),
-    hitl: new RedisHitlStore(command, TTL, outbox, (key) => connections.waitForReplicas(key), 0),
+    hitl: new RedisHitlStore(command, TTL, outbox, (key) => connections.waitForReplicas(key)),
     tickets: new RedisTicketStore(command),
     redis: command,
     close: () => connections.close(),
@@ -678,17 +678,28 @@ describe('Redis adapter: a batch of streamed text is a light write', () => {
   beforeEach(() => (s = redisStores()));
   afterEach(() => s.close());
 
-  it('leaves the TTLs to the steps: only a write that moves the position refreshes them', async () => {
+  it('leaves the TTLs to the steps: a batch never refreshes them; a step does when it ends or pauses the run, or when the last refresh is over a tenth of the TTL ago', async () => {
     const run = newRun();
     await s.runs.createRun(run, NO_LIMITS);
     expect(await s.runs.append(step(run))).toEqual({ ok: true, seq: 1 });
     const ttls = () => Promise.all([s.redis!.ttl(NAMES.run(run.sessionId)), s.redis!.ttl(NAMES.events(run.sessionId))]);
-    await s.redis!.expire(NAMES.run(run.sessionId), 100);
-    await s.redis!.expire(NAMES.events(run.sessionId), 100);
+    // The first step gave the new log its TTL.
+    for (const ttl of await ttls()) expect(ttl).toBeGreaterThan(3000);
+    const shorten = () => Promise.all([s.redis!.expire(NAMES.run(run.sessionId), 100), s.redis!.expire(NAMES.events(run.sessionId), 100)]);
+    await shorten();
     const delta = { type: 'content' as const, data: { content: 'x', messageId: 'm', delta: true } };
     expect(await s.runs.append(step({ ...run, cursor: 1, seq: 1 }, { nextCursor: 1, events: [delta] }))).toEqual({ ok: true, seq: 2 });
     for (const ttl of await ttls()) expect(ttl).toBeLessThanOrEqual(100);
+    // A step soon after the last refresh leaves them.
     expect(await s.runs.append(step({ ...run, cursor: 1, seq: 2 }))).toEqual({ ok: true, seq: 3 });
+    for (const ttl of await ttls()) expect(ttl).toBeLessThanOrEqual(100);
+    // One long after it (more than a tenth of the TTL) refreshes both.
+    await s.redis!.hset(NAMES.run(run.sessionId), 'refreshedMs', String(Date.now() - TTL * 100 - 1000));
+    expect(await s.runs.append(step({ ...run, cursor: 2, seq: 3 }))).toEqual({ ok: true, seq: 4 });
+    for (const ttl of await ttls()) expect(ttl).toBeGreaterThan(3000);
+    // A step that ends the run refreshes them, however recent the last refresh.
+    await shorten();
+    expect(await s.runs.append(step({ ...run, cursor: 3, seq: 4 }, { status: 'completed', events: [{ type: 'done', data: { status: 'completed' } }] }))).toEqual({ ok: true, seq: 5 });
     for (const ttl of await ttls()) expect(ttl).toBeGreaterThan(3000);
   });
 });

@@ -36,14 +36,14 @@ import { LedgerRepair } from './ledger-repair.service';
     {
       provide: LedgerOutbox,
       inject: [AppConfig, RedisConnections],
-      useFactory: (config: AppConfig, redis: RedisConnections | null) => (redis ? new RedisLedgerOutbox(redis.command, config.runs.ttlSeconds, config.audit.retentionDays) : null),
+      useFactory: (config: AppConfig, redis: RedisConnections | null) => (redis ? new RedisLedgerOutbox(redis.command, config.runs.ttlSeconds, config.audit.retentionDays, config.webhooks.urls.length > 0) : null),
     },
     {
       provide: HitlStore,
       inject: [AppConfig, RedisConnections, Bus, ChangeRecorder, LedgerOutbox],
       useFactory: (config: AppConfig, redis: RedisConnections | null, bus: Bus, recorder: ChangeRecorder | null, outbox: LedgerOutbox) =>
         redis
-          ? new RedisHitlStore(redis.command, config.runs.ttlSeconds, outbox, (key) => redis.waitForReplicas(key), config.hitl.timeoutSeconds)
+          ? new RedisHitlStore(redis.command, config.runs.ttlSeconds, outbox, (key) => redis.waitForReplicas(key))
           : new MemoryHitlStore(bus, config.runs.ttlSeconds, recorder ?? undefined),
     },
     {
@@ -51,7 +51,7 @@ import { LedgerRepair } from './ledger-repair.service';
       inject: [AppConfig, RedisConnections, Bus, HitlStore, LedgerOutbox],
       useFactory: (config: AppConfig, redis: RedisConnections | null, bus: Bus, hitl: HitlStore, outbox: LedgerOutbox) =>
         redis
-          ? new RedisRunStore(redis.command, bus, config.runs.ttlSeconds, outbox, config.redis.waitReplicas > 0 ? redis.replicaSync() : null)
+          ? new RedisRunStore(redis.command, bus, config.runs.ttlSeconds, outbox, config.redis.waitReplicas > 0 ? redis.replicaSync() : null, (rid, sid) => (hitl as RedisHitlStore).remember(rid, sid))
           : new MemoryRunStore(bus, hitl as MemoryHitlStore, config.runs.ttlSeconds),
     },
     { provide: RunLookup, useExisting: RunStore },

@@ -7,7 +7,12 @@
  */
 export abstract class LedgerOutbox {
   /** Before a write that records changes: marks the session for the repair sweep; answers the mark. */
-  abstract mark(sessionId: string): Promise<number>;
-  /** After the write: applies the records its script returned (JSON, in order), then clears them and the mark. */
-  abstract apply(sessionId: string, records: string[], mark: number): Promise<void>;
+  abstract mark(sessionId: string): Promise<string>;
+  /**
+   * After the write: applies the records its script returned (JSON, in order), then clears them
+   * and the mark (null: the write was not marked, its records were all unkept).
+   */
+  abstract apply(sessionId: string, records: string[], mark: string | null): Promise<void>;
+  /** Whether a run's end must be kept in the outbox: a webhook outbox exists, or may. */
+  abstract webhooksMayListen(): boolean;
 }

@@ -11,12 +11,16 @@ import type { RunStore } from './persistence/run-store.port';
  */
 export const WATCH_STEPS_AFTER_MS = 500;
 
-export function abortOnEnd(runs: RunStore, sessionId: string, ownerId: string, step: AbortController, afterMs = WATCH_STEPS_AFTER_MS): () => void {
+/**
+ * `wroteText`: the step has written a batch of text by then. Such a step needs no first read: its
+ * next batch finds a cancel written meanwhile (the log refuses a seq the cancel took).
+ */
+export function abortOnEnd(runs: RunStore, sessionId: string, ownerId: string, step: AbortController, afterMs = WATCH_STEPS_AFTER_MS, wroteText: () => boolean = () => false): () => void {
   let stopped = false;
   let unsubscribe: (() => void) | undefined;
   const timer = setTimeout(() => watch(), afterMs);
   const check = () =>
-    void runs.getRun(sessionId).then(
+    void runs.holder(sessionId).then(
       (run) => {
         if (!stopped && (!run || isTerminal(run.status) || run.owner !== ownerId)) step.abort();
       },
@@ -30,7 +34,7 @@ export function abortOnEnd(runs: RunStore, sessionId: string, ownerId: string, s
         if (stopped) return stop();
         unsubscribe = stop;
         // A cancel written before we listened.
-        check();
+        if (!wroteText()) check();
       })
       .catch(() => undefined);
   return () => {

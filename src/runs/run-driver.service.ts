@@ -160,8 +160,8 @@ export class RunDriver implements OnModuleInit, BeforeApplicationShutdown {
     const responded = decided?.status === 'responded' ? decided : undefined;
     const lost = new AbortController();
     this.inFlight.add(lost);
-    const stopWatching = abortOnEnd(this.runs, run.sessionId, this.instance.value, lost);
     let current = run;
+    const stopWatching = abortOnEnd(this.runs, run.sessionId, this.instance.value, lost, undefined, () => current !== run);
     const batcher = new DeltaBatcher(this.config.runs.streamFlushMs, async (events) => {
       const next = await this.writer.write(current, { events, nextCursor: current.cursor, status: 'running', approvedRequestId: current.approvedRequestId });
       if (next) current = next.run;

@@ -17,25 +17,27 @@ local function hset_all(key, fields)
   if #flat > 0 then redis.call('HSET', key, unpack(flat)) end
 end
 
+-- Redis's clock, read once per script (every change of one call happens at one instant).
+local NOW_MS = nil
 local function redis_now_ms()
-  local t = redis.call('TIME')
-  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  if not NOW_MS then
+    local t = redis.call('TIME')
+    NOW_MS = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  end
+  return NOW_MS
 end
 
--- How many records this call appended to the session's outbox.
-local RECORDED = 0
+-- The records this call appended to the session's outbox, for the caller to apply (records a
+-- crashed writer left stay for the repair sweep; the outbox empties as records are applied).
+local CHANGES = {}
 local function record_change(ckey, change)
-  redis.call('RPUSH', ckey, cjson.encode(change))
-  -- A week: applied records leave at once; this only bounds what a lost repair mark would strand.
-  redis.call('EXPIRE', ckey, 604800)
-  RECORDED = RECORDED + 1
+  local json = cjson.encode(change)
+  redis.call('RPUSH', ckey, json)
+  CHANGES[#CHANGES + 1] = json
 end
 
--- What the caller applies after the call: the whole outbox (records a crashed writer left come
--- first, in order), or nothing when this call recorded nothing (the repair sweep takes leftovers).
-local function outbox_due(ckey)
-  if RECORDED == 0 then return {} end
-  return redis.call('LRANGE', ckey, 0, 99)
+local function outbox_due()
+  return CHANGES
 end
 
 -- A request was inserted or decided: its fields as stored, and what the script knows beside them.
@@ -107,7 +109,7 @@ local A = cjson.decode(ARGV[1])
 local f = redis.call('HMGET', KEYS[1], 'tenantId', 'sessionId')
 if not f[1] or (A.tenantId and f[1] ~= A.tenantId) or (A.sessionId and f[2] ~= A.sessionId) then return {0} end
 local code = decide(KEYS[1], KEYS[2], KEYS[3], A)
-return {code, redis.call('HGETALL', KEYS[1]), outbox_due(KEYS[3])}
+return {code, redis.call('HGETALL', KEYS[1]), outbox_due()}
 `;
 
 /**

@@ -54,12 +54,10 @@ export class RedisHitlStore extends HitlStore {
     private readonly ttlSeconds: number,
     private readonly outbox: LedgerOutbox,
     private readonly afterWrite: AfterWrite = NO_WAIT,
-    /** HITL_TIMEOUT_SECONDS: how soon a request created elsewhere can be due. */
-    timeoutSeconds = 300,
   ) {
     super();
     this.decideScript = defineScript(redis, 'auraDecide', 3, DECIDE);
-    this.deadlines = new DeadlineBuckets(redis, timeoutSeconds * 1000);
+    this.deadlines = new DeadlineBuckets(redis);
   }
 
   /** The session of a request (approve/{id} names the request only), from the key written before the request. */
@@ -109,12 +107,14 @@ export class RedisHitlStore extends HitlStore {
       viaChannel: d.viaChannel || undefined,
     };
     const key = NAMES.request(sessionId, requestId);
-    const mark = await this.outbox.mark(sessionId);
-    const [code, pairs, changes] = (await this.decideScript([key, NAMES.signals(sessionId), NAMES.changes(sessionId)], [JSON.stringify(args)])) as [number, string[]?, string[]?];
+    // Both sent at once (the mark first): the mark must not come after the decision, but the decision need not wait for it.
+    const [mark, reply] = await Promise.all([this.outbox.mark(sessionId), this.decideScript([key, NAMES.signals(sessionId), NAMES.changes(sessionId)], [JSON.stringify(args)])]);
+    const [code, pairs, changes] = reply as [number, string[]?, string[]?];
     if (code === 0) return { outcome: 'not_found' };
     // A 200 promises the decision survives a failover: without its replicas it is a 503 (a retry reads it back as 409).
     const replicated = code !== 1 || (await this.afterWrite(key));
-    if (changes?.length) await this.outbox.apply(sessionId, changes, mark);
+    // Also with nothing recorded (a conflict): the mark goes.
+    await this.outbox.apply(sessionId, changes ?? [], mark);
     if (!replicated) throw new NotReplicatedError(`decision of ${requestId} not on its replicas in time`);
     const request = requestFromFields(pairsToObject(pairs ?? []));
     return { outcome: code === 1 ? 'decided' : 'conflict', request };

@@ -54,6 +54,11 @@ export class MemoryRunStore extends RunStore {
     return run ? structuredClone(run) : null;
   }
 
+  async holder(sessionId: string): Promise<Pick<RunRecord, 'status' | 'owner'> | null> {
+    const run = this.runs.get(sessionId);
+    return run ? { status: run.status, owner: run.owner } : null;
+  }
+
   async listRuns(q: RunQuery): Promise<RunPage> {
     this.forgetOld();
     const after = q.after;

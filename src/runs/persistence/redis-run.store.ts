@@ -37,6 +37,8 @@ export class RedisRunStore extends RunStore {
     private readonly outbox: LedgerOutbox,
     /** Set with REDIS_WAIT_REPLICAS. */
     private readonly replicas: ReplicaSync | null = null,
+    /** Told each request this store creates, with its session (the HITL store's cache of request sessions). */
+    private readonly requestCreated: (requestId: string, sessionId: string) => void = () => undefined,
   ) {
     super();
     redis.on('ready', () => (this.serverId = undefined));
@@ -76,7 +78,8 @@ export class RedisRunStore extends RunStore {
     }
     if (reserved[0] === 2) return { created: false, limited: reserved[1] as 'user' | 'tenant' };
     await redisCall(() => this.redis.sadd(NAMES.instanceRuns(run.owner), run.sessionId));
-    const res = (await this.scripts.createRun([NAMES.run(run.sessionId)], [JSON.stringify({ fields: runToFields(run), ttl: this.ttlSeconds })])) as [number, string[]?];
+    const fields = { ...runToFields(run), updatedMs: String(Date.parse(run.createdAt)), refreshedMs: String(Date.parse(run.createdAt)) };
+    const res = (await this.scripts.createRun([NAMES.run(run.sessionId)], [JSON.stringify({ fields, ttl: this.ttlSeconds })])) as [number, string[]?];
     if (res[0] === 0) return { created: true, run };
     // Read again for the log's seq (a batch of text leaves the hash's behind).
     const existing = (await this.getRun(run.sessionId)) ?? runFromFields(pairsToObject(res[1] ?? []));
@@ -89,6 +92,11 @@ export class RedisRunStore extends RunStore {
     return fields.status ? runFromFields({ ...fields, seq: String(logSeq(top, fields.seq)) }) : null;
   }
 
+  async holder(sessionId: string): Promise<Pick<RunRecord, 'status' | 'owner'> | null> {
+    const [status, owner] = await redisCall(() => this.redis.hmget(NAMES.run(sessionId), 'status', 'owner'));
+    return status && owner ? { status: status as RunStatus, owner } : null;
+  }
+
   listRuns(query: RunQuery): Promise<RunPage> {
     return listRedisRuns(this.redis, query);
   }
@@ -98,17 +106,19 @@ export class RedisRunStore extends RunStore {
       const seq = await appendTextBatch(this.redis, s, this.replicas);
       if (seq !== null) return { ok: true, seq };
     }
-    const call = appendCall(s, this.ttlSeconds, this.replicas !== null);
-    const records = Boolean(s.request) || isTerminal(s.status);
+    const keepRunEnd = this.outbox.webhooksMayListen();
+    const call = appendCall(s, this.ttlSeconds, this.replicas !== null, keepRunEnd);
+    const records = Boolean(s.request) || (isTerminal(s.status) && keepRunEnd);
     const requests = s.request ? [s.request, ...(s.group ?? [])] : [];
     // Before the step: an approver who sees the request's event finds its session; the outbox mark lets a repair find the step's records.
     const [mark] = await Promise.all([
-      records ? this.outbox.mark(s.sessionId) : 0,
+      records ? this.outbox.mark(s.sessionId) : null,
       ...requests.map((r) => redisCall(() => this.redis.set(NAMES.requestSession(r.requestId), s.sessionId, 'EX', this.ttlSeconds))),
     ]);
+    requests.forEach((r) => this.requestCreated(r.requestId, s.sessionId));
     const [tag, value, approved, live, changes] = (await this.scripts.append(call.keys, [call.arg])) as [string, string | number | undefined, string[] | null | undefined, string[]?, string[]?];
     if (tag === 'ok') await this.afterReplicas(s.sessionId, live);
-    if (changes?.length) await this.outbox.apply(s.sessionId, changes, mark);
+    if (changes?.length || mark) await this.outbox.apply(s.sessionId, changes ?? [], mark);
     if (tag === 'ok') return approved ? { ok: true, seq: Number(value), approved: requestFromFields(pairsToObject(approved)) } : { ok: true, seq: Number(value) };
     if (tag === 'ended') return { ok: false, reason: 'ended', status: value as RunStatus };
     return { ok: false, reason: tag as 'gone' | 'not_owner' | 'stale' };
@@ -119,7 +129,7 @@ export class RedisRunStore extends RunStore {
     const mark = await this.outbox.mark(c.sessionId);
     const [tag, value, live, changes] = (await this.scripts.cancel(call.keys, [call.arg])) as [string, string | number | undefined, string[]?, string[]?];
     if (tag === 'cancelled') await this.afterReplicas(c.sessionId, live);
-    if (changes?.length) await this.outbox.apply(c.sessionId, changes, mark);
+    await this.outbox.apply(c.sessionId, changes ?? [], mark);
     if (tag === 'cancelled') return { outcome: 'cancelled', seq: Number(value) };
     if (tag === 'ended') return { outcome: 'ended', status: value as RunStatus };
     return { outcome: tag as 'not_found' | 'retry' };

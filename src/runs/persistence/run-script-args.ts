@@ -41,6 +41,10 @@ export interface AppendArgs extends LiveArgs {
   approvedRequestId: string;
   expectDecided?: { requestId: string; status: string };
   receipt?: string;
+  /** The writer's clock (ms) for updatedMs and the TTL refresh. */
+  nowMs: number;
+  /** A run's end is kept in the outbox (a webhook must hear of it), not only applied. */
+  keepRunEnd?: boolean;
 }
 
 export interface CancelArgs extends LiveArgs {
@@ -68,7 +72,7 @@ function addKeys(keys: string[], more: string[]): number[] {
 }
 
 /** The one builder of a step write (the driver, the worker API and the takeover all write steps through the store). */
-export function appendCall(s: StepWrite, ttl: number, quiet: boolean): ScriptCall {
+export function appendCall(s: StepWrite, ttl: number, quiet: boolean, keepRunEnd: boolean): ScriptCall {
   const keys = stepKeys(s.sessionId);
   const req = s.request;
   const requests = req ? (s.group?.length ? [req, ...s.group] : [req]) : [];
@@ -93,6 +97,8 @@ export function appendCall(s: StepWrite, ttl: number, quiet: boolean): ScriptCal
     approvedRequestId: s.approvedRequestId ?? '',
     expectDecided: s.expectDecided,
     receipt: s.receipt || undefined,
+    nowMs: Date.now(),
+    keepRunEnd: keepRunEnd || undefined,
   };
   return { keys, arg: JSON.stringify(args) };
 }

@@ -120,6 +120,8 @@ export abstract class RunStore {
    */
   abstract createRun(run: RunRecord, limits: RunLimits): Promise<CreateRunResult>;
   abstract getRun(sessionId: string): Promise<RunRecord | null>;
+  /** Just who holds the run and its status (one small read): for a step watching whether its run ended elsewhere. */
+  abstract holder(sessionId: string): Promise<Pick<RunRecord, 'status' | 'owner'> | null>;
   /**
    * The tenant's runs, newest first, narrowed to a status and a user when given. The index is
    * written by createRun in the same atomic step and forgets runs started more than the run TTL

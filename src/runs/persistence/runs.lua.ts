@@ -25,12 +25,19 @@ end
 
 -- Appends [type, json] events after seq and publishes them live on the session's sharded channel
 -- (KEYS named live) as one message of '<seq> <type> <json>' lines, each with its broadcast;
--- ttl '' leaves the log's TTL as it is.
-local function append_events(ekey, live, seq, A, ttl)
+-- ttl '' leaves the log's TTL as it is. With verify, the first XADD may be refused (its seq is
+-- taken: the log moved on without the writer); then nothing is written and nil is answered.
+local function append_events(ekey, live, seq, A, ttl, verify)
   local lines = {}
   for i, e in ipairs(A.events) do
     seq = seq + 1
-    redis.call('XADD', ekey, 'MAXLEN', '~', A.maxlen, seq .. '-0', 't', e[1], 'e', e[2])
+    local args = {'XADD', ekey, 'MAXLEN', '~', A.maxlen, seq .. '-0', 't', e[1], 'e', e[2]}
+    if verify and i == 1 then
+      local added = redis.pcall(unpack(args))
+      if type(added) == 'table' and added.err then return nil end
+    else
+      redis.call(unpack(args))
+    end
     lines[#lines + 1] = seq .. ' ' .. e[1] .. ' ' .. e[2]
   end
   if #lines > 0 then publish(true, live, table.concat(lines, '\\n'), A.quiet) end
@@ -53,22 +60,30 @@ local function run_seq(ekey, stored)
   return n
 end
 
--- A run that ends tells the other slots: its owner's set and the tenant's limits let it go.
-local function record_if_terminal(ckey, sid, owner, status, tenant, user)
+-- A run that ends tells the other slots: its owner's set and the tenant's limits let it go. Kept in
+-- the outbox only when a webhook must hear of it (A.keepRunEnd): otherwise a crash before the
+-- caller applies it leaves stale set members, which the limits' prune and the takeover drop anyway.
+local function record_if_terminal(ckey, sid, owner, status, tenant, user, keep)
   if not TERMINAL[status] then return end
-  record_change(ckey, {k = 'finished', at = redis_now_ms(), sid = sid, owner = owner, status = status, tenantId = tenant, userId = user})
+  local change = {k = 'finished', at = redis_now_ms(), sid = sid, owner = owner, status = status, tenantId = tenant, userId = user}
+  if keep then
+    record_change(ckey, change)
+  else
+    change.unkept = true
+    CHANGES[#CHANGES + 1] = cjson.encode(change)
+  end
 end
 `;
 
 /**
- * KEYS: run. ARGV: {fields, ttl}. Returns {0} when created, or {1, fields} of the run that exists.
- * The limits were reserved on the tenant's slot first (RESERVE_RUN).
+ * KEYS: run. ARGV: {fields, ttl} (updatedMs among the fields: the run's start). Returns {0} when
+ * created, or {1, fields} of the run that exists. The limits were reserved on the tenant's slot
+ * first (RESERVE_RUN).
  */
 export const CREATE_RUN = `${RUNS_LUA_LIB}
 local A = cjson.decode(ARGV[1])
 if redis.call('EXISTS', KEYS[1]) == 1 then return {1, redis.call('HGETALL', KEYS[1])} end
 hset_all(KEYS[1], A.fields)
-redis.call('HSET', KEYS[1], 'updatedMs', redis_now_ms())
 redis.call('EXPIRE', KEYS[1], A.ttl)
 return {0}
 `;
@@ -77,19 +92,22 @@ return {0}
  * KEYS: tenant's active runs, user's active runs, tenant's runs index (one tenant slot). ARGV:
  * {sid, userLimit, tenantLimit, createdMs, ttl}. Returns {0} when the run holds its place in both
  * (and in the index, which loses the runs started more than ttl before it), or {2, 'user'|'tenant'}
- * when a set is full (nothing written): the caller prunes members whose run is gone or ended
- * (their runs sit on other slots) and asks once more.
+ * when a set is full (nothing kept): the caller prunes members whose run is gone or ended (their
+ * runs sit on other slots) and asks once more.
  */
 export const RESERVE_RUN = `
 local A = cjson.decode(ARGV[1])
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+-- NX: a run that exists keeps its start (the list's order) and the age of its place. A place
+-- just taken beyond the limit is given back.
+local taken = {}
 for _, c in ipairs({{KEYS[2], A.userLimit, 'user'}, {KEYS[1], A.tenantLimit, 'tenant'}}) do
-  if not redis.call('ZSCORE', c[1], A.sid) and redis.call('ZCARD', c[1]) >= c[2] then return {2, c[3]} end
+  local added = redis.call('ZADD', c[1], 'NX', A.createdMs, A.sid)
+  if added == 1 then taken[#taken + 1] = c[1] end
+  if added == 1 and redis.call('ZCARD', c[1]) > c[2] then
+    for _, k in ipairs(taken) do redis.call('ZREM', k, A.sid) end
+    return {2, c[3]}
+  end
 end
--- NX: a run that exists keeps its start (the list's order) and the age of its place.
-redis.call('ZADD', KEYS[1], 'NX', now, A.sid)
-redis.call('ZADD', KEYS[2], 'NX', now, A.sid)
 redis.call('ZADD', KEYS[3], 'NX', A.createdMs, A.sid)
 redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', '(' .. (A.createdMs - A.ttl * 1000))
 -- Twice the TTL: a run's own key lives ttl after its last step, which may come well after its start.
@@ -106,17 +124,31 @@ return {0}
  */
 export const APPEND = `${RUNS_LUA_LIB}
 local A = cjson.decode(ARGV[1])
-local r = redis.call('HMGET', KEYS[1], 'status', 'owner', 'cursor', 'seq', 'tenantId', 'userId')
+-- The writer's clock (its estimate of Redis's): a TIME per step would be one more command.
+NOW_MS = A.nowMs
+local r = redis.call('HMGET', KEYS[1], 'status', 'owner', 'cursor', 'seq', 'tenantId', 'userId', 'refreshedMs')
 if not r[1] then return {'gone'} end
 if TERMINAL[r[1]] then return {'ended', r[1]} end
 if r[2] ~= A.owner then return {'not_owner'} end
-local seq0 = run_seq(KEYS[2], r[4])
-if r[3] ~= A.expectCursor or tostring(seq0) ~= A.expectSeq then return {'stale'} end
+-- The hash holds the seq of the last step: behind what the writer expects when batches of text came
+-- since (text-batch.ts). Then the log itself checks the seq: its first XADD is refused if taken.
+local stored, seq0 = tonumber(r[4]) or 0, tonumber(A.expectSeq)
+if r[3] ~= A.expectCursor or stored > seq0 then return {'stale'} end
+local verify = stored ~= seq0
+if verify and #A.events == 0 and run_seq(KEYS[2], r[4]) ~= seq0 then return {'stale'} end
 local decided = A.expectDecided
 local dkey = A.keys.decided and KEYS[A.keys.decided]
 if decided and redis.call('HGET', dkey, 'status') ~= decided.status then return {'stale'} end
 local approved = nil
 if decided and (decided.status == 'approved' or decided.status == 'responded') then approved = redis.call('HGETALL', dkey) end
+-- A batch of streamed text leaves the position as it is. A step refreshes the TTLs when it ends or
+-- pauses the run, or when the last refresh is more than a tenth of the TTL ago (so a run's keys live
+-- at least 90 % of the TTL past its last step); a new log gets its TTL at its first entry.
+local moves = A.nextCursor ~= A.expectCursor
+local refresh = moves and (TERMINAL[A.status] or A.status == 'paused' or redis_now_ms() - (tonumber(r[7]) or 0) > A.ttl * 100)
+-- The events first: a refused seq must leave nothing written.
+local seq = append_events(KEYS[2], KEYS[4], seq0, A, (refresh or (moves and seq0 == 0)) and A.ttl or '', verify)
+if not seq then return {'stale'} end
 local requestId = ''
 if A.request then
   local reqs = A.request
@@ -124,20 +156,28 @@ if A.request then
   requestId = reqs[1].requestId
   for i, req in ipairs(reqs) do insert_request(KEYS[3], KEYS[A.keys.requests[i]], req, A.ttl) end
 end
--- A batch of streamed text leaves the position as it is: its step, before and after, refreshes the TTLs.
-local moves = A.nextCursor ~= A.expectCursor
-local seq = append_events(KEYS[2], KEYS[4], seq0, A, moves and A.ttl or '')
--- updatedMs (GET /aura/runs) moves with the steps: a batch of text would cost a TIME per write for it.
+-- updatedMs (GET /aura/runs) moves with the steps.
+local fields = {'cursor', A.nextCursor, 'seq', seq, 'status', A.status, 'requestId', requestId, 'approvedRequestId', A.approvedRequestId}
 if moves then
-  redis.call('HSET', KEYS[1], 'cursor', A.nextCursor, 'seq', seq, 'status', A.status, 'requestId', requestId, 'approvedRequestId', A.approvedRequestId, 'updatedMs', redis_now_ms())
-else
-  redis.call('HSET', KEYS[1], 'cursor', A.nextCursor, 'seq', seq, 'status', A.status, 'requestId', requestId, 'approvedRequestId', A.approvedRequestId)
+  fields[#fields + 1] = 'updatedMs'
+  fields[#fields + 1] = redis_now_ms()
 end
-if A.state then redis.call('HSET', KEYS[1], 'state', A.state) end
-if A.receipt then redis.call('HSET', KEYS[1], 'receipt', A.receipt) end
-if moves then redis.call('EXPIRE', KEYS[1], A.ttl) end
-record_if_terminal(KEYS[3], A.sid, r[2], A.status, r[5], r[6])
-return {'ok', seq, approved or false, LIVE, outbox_due(KEYS[3])}
+if refresh then
+  fields[#fields + 1] = 'refreshedMs'
+  fields[#fields + 1] = redis_now_ms()
+end
+if A.state then
+  fields[#fields + 1] = 'state'
+  fields[#fields + 1] = A.state
+end
+if A.receipt then
+  fields[#fields + 1] = 'receipt'
+  fields[#fields + 1] = A.receipt
+end
+redis.call('HSET', KEYS[1], unpack(fields))
+if refresh then redis.call('EXPIRE', KEYS[1], A.ttl) end
+record_if_terminal(KEYS[3], A.sid, r[2], A.status, r[5], r[6], A.keepRunEnd)
+return {'ok', seq, approved or false, LIVE, outbox_due()}
 `;
 
 /**
@@ -172,8 +212,8 @@ end
 local seq = append_events(KEYS[2], KEYS[4], run_seq(KEYS[2], r[3]), A, A.ttl)
 redis.call('HSET', KEYS[1], 'seq', seq, 'status', 'cancelled', 'requestId', '', 'approvedRequestId', '', 'updatedMs', redis_now_ms())
 redis.call('EXPIRE', KEYS[1], A.ttl)
-record_if_terminal(KEYS[3], A.sid, r[2], 'cancelled', r[4], r[6])
-return {'cancelled', seq, LIVE, outbox_due(KEYS[3])}
+record_if_terminal(KEYS[3], A.sid, r[2], 'cancelled', r[4], r[6], true)
+return {'cancelled', seq, LIVE, outbox_due()}
 `;
 
 /**

@@ -39,9 +39,8 @@ export class RedisWorkerStore extends WorkerStore {
   async makeReady(sessionId: string, owner: string): Promise<boolean> {
     const mark = await this.outbox.mark(sessionId);
     const res = await this.scripts.makeReady([NAMES.run(sessionId), NAMES.changes(sessionId)], [owner, NAMES.workerQueueOwner, sessionId]);
-    if (!Array.isArray(res)) return false;
-    await this.outbox.apply(sessionId, res as string[], mark);
-    return true;
+    await this.outbox.apply(sessionId, Array.isArray(res) ? (res as string[]) : [], mark);
+    return Array.isArray(res);
   }
 
   /**

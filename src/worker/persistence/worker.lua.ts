@@ -16,7 +16,7 @@ local r = redis.call('HMGET', KEYS[1], 'status', 'owner')
 if not r[1] or TERMINAL[r[1]] or r[2] ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[1], 'owner', ARGV[2], 'queuedMs', redis_now_ms())
 record_change(KEYS[2], {k = 'queued', sid = ARGV[3], from = ARGV[1]})
-return outbox_due(KEYS[2])
+return outbox_due()
 `;
 
 /**
