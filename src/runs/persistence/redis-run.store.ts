@@ -57,15 +57,17 @@ export class RedisRunStore extends RunStore {
   }
 
   /**
-   * The tenant's limits first (a place in its active sets, on the tenant's slot), the owner's run
-   * set next, then the run on its own slot. A crash after the first leaves a place whose run never
+   * The tenant's limits first (a place in its active sets, on the tenant's slot) with the owner's
+   * run set, then the run on its own slot. A crash after the first leaves a place whose run never
    * came: the next refusal prunes it (RunLeases.prune), as it prunes ended and expired runs.
    */
   async createRun(run: RunRecord, limits: RunLimits): Promise<CreateRunResult> {
     const reserveKeys = [NAMES.activeRuns(run.tenantId), NAMES.activeUserRuns(run.tenantId, run.userId), NAMES.tenantRuns(run.tenantId)];
     const reserveArg = JSON.stringify({ sid: run.sessionId, userLimit: limits.activeRunsPerUser, tenantLimit: limits.activeRunsPerTenant, createdMs: Date.parse(run.createdAt), ttl: this.ttlSeconds });
     const reserve = async () => (await this.scripts.reserve(reserveKeys, [reserveArg])) as [number, string?];
-    let reserved = await reserve();
+    const listed = NAMES.instanceRuns(run.owner);
+    // The owner's set is only a hint (a member whose run never comes is dropped by the orphan sweep): written beside the reservation.
+    let [reserved] = await Promise.all([reserve(), redisCall(() => this.redis.sadd(listed, run.sessionId))]);
     if (reserved[0] === 2) {
       const existing = await this.getRun(run.sessionId);
       if (existing) return { created: false, run: existing };
@@ -76,8 +78,10 @@ export class RedisRunStore extends RunStore {
       pruned.add(reserved[1]!);
       if (await this.leases.prune(reserveKeys[reserved[1] === 'user' ? 1 : 0])) reserved = await reserve();
     }
-    if (reserved[0] === 2) return { created: false, limited: reserved[1] as 'user' | 'tenant' };
-    await redisCall(() => this.redis.sadd(NAMES.instanceRuns(run.owner), run.sessionId));
+    if (reserved[0] === 2) {
+      await redisCall(() => this.redis.srem(listed, run.sessionId));
+      return { created: false, limited: reserved[1] as 'user' | 'tenant' };
+    }
     const fields = { ...runToFields(run), updatedMs: String(Date.parse(run.createdAt)), refreshedMs: String(Date.parse(run.createdAt)) };
     const res = (await this.scripts.createRun([NAMES.run(run.sessionId)], [JSON.stringify({ fields, ttl: this.ttlSeconds })])) as [number, string[]?];
     if (res[0] === 0) return { created: true, run };

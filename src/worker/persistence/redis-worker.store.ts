@@ -10,8 +10,10 @@ import { runFromFields } from '../../runs/persistence/run-fields.codec';
 import { HAND_BACK, LEASE, MAKE_READY, RENEW, TAKE_QUEUED } from './worker.lua';
 import { ClaimedRun, QueueStats, WorkerStore } from './worker-store.port';
 
-/** Entries a claim pops at most before it answers "none ready" (entries of runs no longer queued are dropped). */
+/** Entries a claim tries at most before it answers "none ready" (entries of runs no longer queued are dropped). */
 const MAX_POPS = 100;
+/** Entries read from the head of the queue at a time. */
+const PEEK = 10;
 
 /**
  * The ready queue in a list, worker leases in aura:{instances}, each run's hand-over one script on
@@ -44,25 +46,36 @@ export class RedisWorkerStore extends WorkerStore {
   }
 
   /**
-   * Pops the queue until a run still waits in it. The lease and the run set are written before the
-   * run changes hands, so a crash leaves a lease that lapses and a member the orphan sweep drops.
+   * Takes the first run near the head of the queue that still waits in it, and only then removes
+   * its entry: a crash in between leaves an entry whose run is no longer queued, which the next
+   * claim drops (popping first would lose a queued run with the crash). The lease and the run set
+   * are written before the run changes hands, so a crash leaves a lease that lapses and a member the
+   * orphan sweep drops.
    */
   async claimReady(leaseId: string, leaseMs: number): Promise<ClaimedRun | null> {
-    for (let i = 0; i < MAX_POPS; i++) {
-      const sessionId = await redisCall(() => this.redis.lpop(NAMES.workerReady));
-      if (!sessionId) return null;
-      const deadline = Number(await this.scripts.lease([NAMES.instances], [leaseId, leaseMs]));
-      await redisCall(() => this.redis.sadd(NAMES.instanceRuns(leaseId), sessionId));
-      const taken = (await this.scripts.takeQueued([NAMES.run(sessionId), NAMES.events(sessionId)], [leaseId, NAMES.workerQueueOwner])) as [string[]] | [];
-      if (taken.length === 0) {
-        await redisCall(() => this.redis.srem(NAMES.instanceRuns(leaseId), sessionId));
-        continue;
+    for (let round = 0; round < MAX_POPS / PEEK; round++) {
+      const head = await redisCall(() => this.redis.lrange(NAMES.workerReady, 0, PEEK - 1));
+      if (head.length === 0) return null;
+      for (const sessionId of head) {
+        const claimed = await this.take(sessionId, leaseId, leaseMs);
+        await redisCall(() => this.redis.lrem(NAMES.workerReady, 1, sessionId));
+        if (claimed) return claimed;
       }
-      const run = runFromFields(pairsToObject(taken[0]));
-      const decided = run.approvedRequestId ? await redisCall(() => this.redis.hgetall(NAMES.request(sessionId, run.approvedRequestId!))) : {};
-      return { run, decision: decided.status ? requestFromFields(decided) : null, leaseId, leaseExpiresMs: deadline };
     }
     return null;
+  }
+
+  private async take(sessionId: string, leaseId: string, leaseMs: number): Promise<ClaimedRun | null> {
+    const deadline = Number(await this.scripts.lease([NAMES.instances], [leaseId, leaseMs]));
+    await redisCall(() => this.redis.sadd(NAMES.instanceRuns(leaseId), sessionId));
+    const taken = (await this.scripts.takeQueued([NAMES.run(sessionId), NAMES.events(sessionId)], [leaseId, NAMES.workerQueueOwner])) as [string[]] | [];
+    if (taken.length === 0) {
+      await redisCall(() => this.redis.srem(NAMES.instanceRuns(leaseId), sessionId));
+      return null;
+    }
+    const run = runFromFields(pairsToObject(taken[0]));
+    const decided = run.approvedRequestId ? await redisCall(() => this.redis.hgetall(NAMES.request(sessionId, run.approvedRequestId!))) : {};
+    return { run, decision: decided.status ? requestFromFields(decided) : null, leaseId, leaseExpiresMs: deadline };
   }
 
   async renew(sessionId: string, leaseId: string, leaseMs: number): Promise<number | null> {
