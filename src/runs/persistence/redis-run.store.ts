@@ -13,7 +13,8 @@ import { appendCall, cancelCall } from './run-script-args';
 import { listRedisRuns } from './redis-run-index';
 import { appendTextBatch, isTextBatch, logSeq } from './text-batch';
 import { AppendResult, CancelInput, CancelResult, CreateRunResult, RunFollower, RunLimits, RunPage, RunQuery, RunStore, StepWrite, StoreHeartbeat } from './run-store.port';
-import { APPEND, CANCEL, CREATE_RUN, HEARTBEAT, LAPSED, LEASE_LAPSED, RESERVE_RUN, TAKEOVER } from './runs.lua';
+import { APPEND, CANCEL, CREATE_RUN, RESERVE_RUN } from './runs.lua';
+import { HEARTBEAT, LAPSED, LEASE_LAPSED, TAKEOVER } from './leases.lua';
 import { RunLeases } from './run-leases';
 
 type ScriptName = 'createRun' | 'reserve' | 'append' | 'cancel' | 'heartbeat';
