@@ -160,7 +160,7 @@ export class RedisLedgerOutbox extends LedgerOutbox {
    */
   private async webhook(type: string, at: number, data: Record<string, unknown>, id: string): Promise<unknown> {
     if (!this.webhooksMayListen()) return;
-    const added = Number(await this.outboxAdd([NAMES.webhookOutbox], [type, at, JSON.stringify(data), id]));
+    const added = Number(await this.outboxAdd([NAMES.webhookOutbox], [JSON.stringify({ type, at, data: JSON.stringify(data), id })]));
     if (added === 0 && !this.webhooksHere) this.outbox = { exists: false, checkedMs: Date.now(), checking: false };
   }
 

@@ -59,7 +59,7 @@ export class RedisWebhookOutbox extends WebhookOutbox {
   }
 
   async takeRetries(leaseMs: number, count: number): Promise<Retry[]> {
-    const members = (await this.claimRetries([NAMES.webhookRetries], [leaseMs, count])) as string[];
+    const members = (await this.claimRetries([NAMES.webhookRetries], [JSON.stringify({ leaseMs, limit: count })])) as string[];
     return members.map((m) => JSON.parse(m) as Retry);
   }
 
@@ -73,7 +73,7 @@ export class RedisWebhookOutbox extends WebhookOutbox {
   /** Each deadlines bucket's requests due soon, read on their session's slot, announced on the outbox's (one script each). */
   async announceExpiring(leadMs: number, limit: number): Promise<number> {
     const perBucket = Math.max(1, Math.ceil(limit / ALL_BUCKETS.length));
-    const due = (await Promise.all(ALL_BUCKETS.map((b) => this.dueSoon([NAMES.deadlines(b)], [leadMs, perBucket])))) as string[][];
+    const due = (await Promise.all(ALL_BUCKETS.map((b) => this.dueSoon([NAMES.deadlines(b)], [JSON.stringify({ leadMs, limit: perBucket })])))) as string[][];
     let announced = 0;
     for (const raw of due) {
       for (let i = 0; i + 1 < raw.length; i += 2) {
@@ -82,7 +82,7 @@ export class RedisWebhookOutbox extends WebhookOutbox {
         const fields = await redisCall(() => this.redis.hgetall(NAMES.request(ref.sessionId, ref.requestId)));
         if (fields.status !== 'pending') continue;
         const { data } = requestWebhook(requestFromFields(fields));
-        announced += Number(await this.announce([NAMES.webhookWarned, NAMES.webhookOutbox], [ref.requestId, raw[i + 1], JSON.stringify(data)]));
+        announced += Number(await this.announce([NAMES.webhookWarned, NAMES.webhookOutbox], [JSON.stringify({ requestId: ref.requestId, deadlineMs: Number(raw[i + 1]), data: JSON.stringify(data) })]));
       }
     }
     return announced;

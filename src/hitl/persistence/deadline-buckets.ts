@@ -42,7 +42,7 @@ export class DeadlineBuckets {
       this.nextLookMs.set(bucket, now + Math.min(earliestMs - now, MAX_QUIET_MS));
       return [];
     }
-    const [redisNow, next, ...members] = (await this.due([NAMES.deadlines(bucket)], [perBucket])) as string[];
+    const [redisNow, next, ...members] = (await this.due([NAMES.deadlines(bucket)], [JSON.stringify({ limit: perBucket })])) as string[];
     const untilNext = next === '' ? Infinity : Number(next) - Number(redisNow);
     // A full page may have more due behind it: look again at the next sweep.
     this.nextLookMs.set(bucket, members.length >= perBucket ? 0 : now + Math.min(untilNext, MAX_QUIET_MS));

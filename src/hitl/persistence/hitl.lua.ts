@@ -113,13 +113,14 @@ return {code, redis.call('HGETALL', KEYS[1]), outbox_due()}
 `;
 
 /**
- * KEYS: a deadlines bucket. ARGV: limit. Returns {now, next, due…}: Redis's clock (ms), the earliest
+ * KEYS: a deadlines bucket. ARGV: {limit}. Returns {now, next, due…}: Redis's clock (ms), the earliest
  * deadline after the due ones ('' when none), and the members due by that clock ('<requestId> <sessionId>').
  */
 export const DUE = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[1]))
+local A = cjson.decode(ARGV[1])
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, A.limit)
 local next = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. now, '+inf', 'WITHSCORES', 'LIMIT', 0, 1)
 local out = {now, next[2] or ''}
 for _, m in ipairs(due) do out[#out + 1] = m end

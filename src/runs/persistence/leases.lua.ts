@@ -4,53 +4,57 @@
  */
 
 /**
- * KEYS: instances, epoch (one slot). ARGV: instanceId, leaseMs, newEpoch. The lease runs on Redis's
+ * KEYS: instances, epoch (one slot). ARGV: {instanceId, leaseMs, newEpoch}. The lease runs on Redis's
  * clock. Returns {clock (ms), epoch}: the epoch marker is set once per data set, so an instance
  * that sees it change knows the store lost its data (flushed, or failed over without persistence).
  */
 export const HEARTBEAT = `
+local A = cjson.decode(ARGV[1])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+redis.call('ZADD', KEYS[1], now + A.leaseMs, A.instanceId)
 local epoch = redis.call('GET', KEYS[2])
 if not epoch then
-  epoch = ARGV[3]
+  epoch = A.newEpoch
   redis.call('SET', KEYS[2], epoch)
 end
 return {now, epoch}
 `;
 
-/** KEYS: instances. ARGV: instanceId. 1 when that instance's lease is missing or lapsed by Redis's clock. */
+/** KEYS: instances. ARGV: {instanceId}. 1 when that instance's lease is missing or lapsed by Redis's clock. */
 export const LEASE_LAPSED = `
-local lease = redis.call('ZSCORE', KEYS[1], ARGV[1])
+local A = cjson.decode(ARGV[1])
+local lease = redis.call('ZSCORE', KEYS[1], A.instanceId)
 if not lease then return 1 end
 local t = redis.call('TIME')
 return tonumber(lease) <= tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) and 1 or 0
 `;
 
 /**
- * KEYS: run. ARGV: expected owner, new owner. Hands an unfinished run over when it is still the
+ * KEYS: run. ARGV: {from, to}. Hands an unfinished run over when it is still the
  * expected owner's (a compare-and-set: the lease check came first, on the instances' slot).
  */
 export const TAKEOVER = `
+local A = cjson.decode(ARGV[1])
 local r = redis.call('HMGET', KEYS[1], 'status', 'owner')
 local TERMINAL = {completed=true, rejected=true, expired=true, cancelled=true, failed=true}
-if not r[1] or TERMINAL[r[1]] or r[2] ~= ARGV[1] then return 0 end
-redis.call('HSET', KEYS[1], 'owner', ARGV[2])
+if not r[1] or TERMINAL[r[1]] or r[2] ~= A.from then return 0 end
+redis.call('HSET', KEYS[1], 'owner', A.to)
 return 1
 `;
 
 /**
- * KEYS: instances. ARGV: limit. The instances whose leases lapsed by Redis's clock (oldest first);
- * with ARGV[2] = an instance id instead, forgets that one if its lease is still lapsed (1) or not (0).
+ * KEYS: instances. ARGV: {limit} or {forget}. The instances whose leases lapsed by Redis's clock
+ * (oldest first); with `forget` (an instance id), forgets that one if its lease is still lapsed (1) or not (0).
  */
 export const LAPSED = `
+local A = cjson.decode(ARGV[1])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-if ARGV[2] then
-  local lease = redis.call('ZSCORE', KEYS[1], ARGV[2])
-  if lease and tonumber(lease) <= now then return redis.call('ZREM', KEYS[1], ARGV[2]) end
+if A.forget then
+  local lease = redis.call('ZSCORE', KEYS[1], A.forget)
+  if lease and tonumber(lease) <= now then return redis.call('ZREM', KEYS[1], A.forget) end
   return 0
 end
-return redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[1]))
+return redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, A.limit)
 `;

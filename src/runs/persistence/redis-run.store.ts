@@ -166,7 +166,7 @@ export class RedisRunStore extends RunStore {
   }
 
   async heartbeat(instanceId: string, leaseMs: number): Promise<StoreHeartbeat> {
-    const [now, epoch] = (await this.scripts.heartbeat([NAMES.instances, NAMES.epoch], [instanceId, leaseMs, randomUUID()])) as [number, string];
+    const [now, epoch] = (await this.scripts.heartbeat([NAMES.instances, NAMES.epoch], [JSON.stringify({ instanceId, leaseMs, newEpoch: randomUUID() })])) as [number, string];
     // The epoch key is in every snapshot, so a restart from an older one keeps it: the server's run_id
     // tells that case. A restart or failover always drops the connection, so it is read once per
     // connection; in Cluster mode, once per master of the epoch's slot (a failover promotes another).

@@ -28,13 +28,13 @@ export class RunLeases {
       return false;
     }
     if (owner === me) return true;
-    if (Number(await this.scripts.leaseLapsed([NAMES.instances], [owner])) !== 1) {
+    if (Number(await this.scripts.leaseLapsed([NAMES.instances], [JSON.stringify({ instanceId: owner })])) !== 1) {
       if (fromInstance && fromInstance !== owner) await this.forget(fromInstance, sessionId);
       return false;
     }
     // Listed under the new owner before it owns the run: a crash in between leaves a member the orphan sweep drops.
     await redisCall(() => this.redis.sadd(NAMES.instanceRuns(me), sessionId));
-    if (Number(await this.scripts.takeover([NAMES.run(sessionId)], [owner, me])) === 1) {
+    if (Number(await this.scripts.takeover([NAMES.run(sessionId)], [JSON.stringify({ from: owner, to: me })])) === 1) {
       await this.forget(owner, sessionId);
       return true;
     }
@@ -44,11 +44,11 @@ export class RunLeases {
 
   /** Runs of instances whose leases lapsed by Redis's clock; a lapsed instance with no runs left is forgotten. */
   async orphans(limit: number): Promise<{ sessionId: string; instanceId: string }[]> {
-    const dead = (await this.scripts.lapsed([NAMES.instances], [20])) as string[];
+    const dead = (await this.scripts.lapsed([NAMES.instances], [JSON.stringify({ limit: 20 })])) as string[];
     const out: { sessionId: string; instanceId: string }[] = [];
     for (const instanceId of dead) {
       const runs = await redisCall(() => this.redis.srandmember(NAMES.instanceRuns(instanceId), limit - out.length) as Promise<string[]>);
-      if (runs.length === 0) await this.scripts.lapsed([NAMES.instances], [0, instanceId]);
+      if (runs.length === 0) await this.scripts.lapsed([NAMES.instances], [JSON.stringify({ forget: instanceId })]);
       for (const sessionId of runs) out.push({ sessionId, instanceId });
       if (out.length >= limit) break;
     }

@@ -40,7 +40,7 @@ export class RedisWorkerStore extends WorkerStore {
 
   async makeReady(sessionId: string, owner: string): Promise<boolean> {
     const mark = await this.outbox.mark(sessionId);
-    const res = await this.scripts.makeReady([NAMES.run(sessionId), NAMES.changes(sessionId)], [owner, NAMES.workerQueueOwner, sessionId]);
+    const res = await this.scripts.makeReady([NAMES.run(sessionId), NAMES.changes(sessionId)], [JSON.stringify({ owner, queueOwner: NAMES.workerQueueOwner, sessionId })]);
     await this.outbox.apply(sessionId, Array.isArray(res) ? (res as string[]) : [], mark);
     return Array.isArray(res);
   }
@@ -66,9 +66,9 @@ export class RedisWorkerStore extends WorkerStore {
   }
 
   private async take(sessionId: string, leaseId: string, leaseMs: number): Promise<ClaimedRun | null> {
-    const deadline = Number(await this.scripts.lease([NAMES.instances], [leaseId, leaseMs]));
+    const deadline = Number(await this.scripts.lease([NAMES.instances], [JSON.stringify({ leaseId, leaseMs })]));
     await redisCall(() => this.redis.sadd(NAMES.instanceRuns(leaseId), sessionId));
-    const taken = (await this.scripts.takeQueued([NAMES.run(sessionId), NAMES.events(sessionId)], [leaseId, NAMES.workerQueueOwner])) as [string[]] | [];
+    const taken = (await this.scripts.takeQueued([NAMES.run(sessionId), NAMES.events(sessionId)], [JSON.stringify({ leaseId, queueOwner: NAMES.workerQueueOwner })])) as [string[]] | [];
     if (taken.length === 0) {
       await redisCall(() => this.redis.srem(NAMES.instanceRuns(leaseId), sessionId));
       return null;
@@ -81,7 +81,7 @@ export class RedisWorkerStore extends WorkerStore {
   async renew(sessionId: string, leaseId: string, leaseMs: number): Promise<number | null> {
     const [status, owner] = await redisCall(() => this.redis.hmget(NAMES.run(sessionId), 'status', 'owner'));
     if (!status || isTerminal(status as RunStatus) || owner !== leaseId) return null;
-    const deadline = Number(await this.scripts.renew([NAMES.instances], [leaseId, leaseMs]));
+    const deadline = Number(await this.scripts.renew([NAMES.instances], [JSON.stringify({ leaseId, leaseMs })]));
     return deadline > 0 ? deadline : null;
   }
 
@@ -89,7 +89,7 @@ export class RedisWorkerStore extends WorkerStore {
     await redisCall(() => this.redis.zrem(NAMES.instances, leaseId));
     await redisCall(() => this.redis.sadd(NAMES.instanceRuns(toInstance), sessionId));
     // Listed under toInstance first; if the run did not pass (it ended, or another holds it), that member is a stale one the sweeps drop.
-    await this.scripts.handBack([NAMES.run(sessionId)], [leaseId, toInstance]);
+    await this.scripts.handBack([NAMES.run(sessionId)], [JSON.stringify({ leaseId, toInstance })]);
     await redisCall(() => this.redis.srem(NAMES.instanceRuns(leaseId), sessionId));
   }
 
