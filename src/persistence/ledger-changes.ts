@@ -82,8 +82,12 @@ export class RedisLedgerOutbox extends LedgerOutbox {
    */
   async apply(sessionId: string, records: string[], mark: string | null): Promise<void> {
     try {
-      for (const json of records) await this.applyOne(JSON.parse(json) as Change);
-      const kept = records.filter((json) => !(JSON.parse(json) as { unkept?: boolean }).unkept);
+      const kept: string[] = [];
+      for (const json of records) {
+        const change = JSON.parse(json) as Change;
+        await this.applyOne(change);
+        if (!(change.k === 'finished' && change.unkept)) kept.push(json);
+      }
       await redisCall(() => Promise.all(kept.map((json) => this.redis.lrem(NAMES.changes(sessionId), 1, json))));
       if (mark) await redisCall(() => this.redis.zrem(NAMES.changesDue(bucketOf(sessionId)), mark));
     } catch (err) {

@@ -71,7 +71,10 @@ export class RedisRunStore extends RunStore {
     let [reserved] = await Promise.all([reserve(), redisCall(() => this.redis.sadd(listed, run.sessionId))]);
     if (reserved[0] === 2) {
       const existing = await this.getRun(run.sessionId);
-      if (existing) return { created: false, run: existing };
+      if (existing) {
+        if (existing.owner !== run.owner) await redisCall(() => this.redis.srem(listed, run.sessionId));
+        return { created: false, run: existing };
+      }
     }
     // Each full set is pruned once (the user's first, then the tenant's), and the place asked for again.
     const pruned = new Set<string>();
